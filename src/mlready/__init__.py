@@ -1,0 +1,8 @@
+"""mlready: audit a trained model against the ML production-readiness checklist."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mlready")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,418 @@
+"""``baseline``: is the model better than the simplest models one can come up with?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from mlready.check import CheckParams, SkipCheck
+from mlready.context import AuditContext
+from mlready.errors import DataError
+from mlready.io.model import load_model
+from mlready.io.predictor import ColumnPredictor, EstimatorPredictor
+from mlready.numbers import fmt
+from mlready.results import Evidence, Outcome, Severity, Status, Table, worst
+from mlready.stats.bootstrap import paired_bootstrap, percentile_interval
+from mlready.stats.metrics import Metric, Prediction, point_estimate
+
+TierName = Literal["naive", "simple"]
+
+
+class TierParams(CheckParams):
+    severity: Severity = Field(description="Status when the model does not beat this tier.")
+    min_margin: float = Field(
+        0.0, description="Smallest improvement over the tier's best baseline that counts."
+    )
+
+
+class CustomBaseline(CheckParams):
+    """A baseline of the user's: a predictions column, a model file, or a known metric value."""
+
+    name: str = Field(description="Name shown in the report.")
+    tier: TierName = Field("simple", description="Tier it joins: naive or simple.")
+    column: str | None = Field(None, description="Test-split column with its predictions.")
+    score_column: str | None = Field(None, description="Test-split column with its scores.")
+    model: str | None = Field(None, description="Model file, relative to the checklist.")
+    value: float | None = Field(
+        None, description="Known primary-metric value (e.g. measured human accuracy)."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CustomBaseline:
+        sources = [s for s in (self.column, self.model, self.value) if s is not None]
+        if len(sources) != 1:
+            raise ValueError(f"baseline {self.name!r} needs exactly one of column, model, value")
+        return self
+
+
+class BaselineParams(CheckParams):
+    naive: TierParams = Field(
+        default_factory=lambda: TierParams(severity="fail"),
+        description="Majority class / stratified guess (classification), mean / median "
+        "(regression).",
+    )
+    simple: TierParams = Field(
+        default_factory=lambda: TierParams(severity="warn"),
+        description="Best single-feature threshold (decision stump) and a linear model.",
+    )
+    custom: list[CustomBaseline] = Field(default_factory=list, description="Your own baselines.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
+    n_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples.")
+    max_train_rows: int = Field(
+        200_000, ge=100, description="Baselines are fitted on a seeded sample of at most this."
+    )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    name: str
+    tier: TierName
+    prediction: Prediction | None  # None for a known metric value
+    value: float | None = None
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    return column.astype(object).where(column.notna(), "(missing)").astype(str)
+
+
+def _prepare(X: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
+    """Categoricals as text (missing as a level), numeric infinities as missing."""
+    out = X.copy()
+    for column in out.columns:
+        if column in categorical:
+            out[column] = _as_text(out[column])
+        else:
+            out[column] = pd.to_numeric(out[column], errors="coerce").replace(
+                [np.inf, -np.inf], np.nan
+            )
+    return out
+
+
+def _encoder(X: pd.DataFrame, categorical: list[str], scale: bool) -> ColumnTransformer:
+    numeric = [c for c in X.columns if c not in categorical]
+    numeric_steps: list[Any] = [SimpleImputer(strategy="median", keep_empty_features=True)]
+    if scale:
+        numeric_steps.append(StandardScaler())
+    return ColumnTransformer(
+        [
+            ("numeric", make_pipeline(*numeric_steps), numeric),
+            (
+                "categorical",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist", max_categories=30, sparse_output=False
+                ),
+                [c for c in X.columns if c in categorical],
+            ),
+        ]
+    )
+
+
+def _on_features(X: pd.DataFrame, categorical: list[str], scale: bool, model: Any) -> Pipeline:
+    """``model`` behind imputation and one-hot encoding, so it can read the raw columns."""
+    return Pipeline([("encode", _encoder(X, categorical, scale)), ("model", model)])
+
+
+def _builtin_baselines(
+    task: str, X: pd.DataFrame, categorical: list[str], seed: int
+) -> list[tuple[str, TierName, Any]]:
+    """The checklist's baselines: naive (no features) and simple (one split, or linear)."""
+    if task == "regression":
+        return [
+            ("mean", "naive", DummyRegressor(strategy="mean")),
+            ("median", "naive", DummyRegressor(strategy="median")),
+            (
+                "stump",
+                "simple",
+                _on_features(X, categorical, False, DecisionTreeRegressor(max_depth=1)),
+            ),
+            ("linear_regression", "simple", _on_features(X, categorical, True, LinearRegression())),
+        ]
+    stump = DecisionTreeClassifier(max_depth=1, random_state=seed)
+    return [
+        ("majority", "naive", DummyClassifier(strategy="most_frequent")),
+        ("stratified", "naive", DummyClassifier(strategy="stratified", random_state=seed)),
+        ("stump", "simple", _on_features(X, categorical, False, stump)),
+        ("logistic_regression", "simple",
+         _on_features(X, categorical, True, LogisticRegression(max_iter=1000))),
+    ]  # fmt: skip
+
+
+def _predict(estimator: Any, X: pd.DataFrame, n_classes: int | None) -> Prediction:
+    """Predictions of a baseline fitted on class codes, spread onto all classes."""
+    label = np.asarray(estimator.predict(X))
+    if n_classes is None:
+        return Prediction(label=label.astype(float))
+    proba = np.zeros((len(X), n_classes))
+    proba[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(X)
+    score = proba[:, 1] if n_classes == 2 else proba
+    return Prediction(label=label.astype(np.int64), score=score)
+
+
+def _fit_builtins(context: AuditContext, params: BaselineParams) -> list[_Candidate]:
+    X_train, y_train = context.X("train"), context.y("train")
+    if len(X_train) > params.max_train_rows:
+        keep = context.rng("baseline.sample").choice(
+            len(X_train), params.max_train_rows, replace=False
+        )
+        X_train, y_train = X_train.iloc[np.sort(keep)], y_train[np.sort(keep)]
+    X_train = _prepare(X_train, context.categorical)
+    X_test = _prepare(context.X("test"), context.categorical)
+    n_classes = None if context.classes is None else len(context.classes)
+    candidates = []
+    for name, tier, estimator in _builtin_baselines(
+        context.task, X_train, context.categorical, context.seed
+    ):
+        estimator.fit(X_train, y_train)
+        candidates.append(_Candidate(name, tier, _predict(estimator, X_test, n_classes)))
+    return candidates
+
+
+def _custom(context: AuditContext, spec: CustomBaseline) -> _Candidate:
+    if spec.value is not None:
+        return _Candidate(spec.name, spec.tier, None, spec.value)
+    if spec.column is not None:
+        predictor: Any = ColumnPredictor(spec.column, spec.score_column, context.classes)
+    else:
+        assert spec.model is not None
+        path = context.spec.base_dir / spec.model
+        loaded = load_model(path, extra_allowed=context.spec.model.allow)
+        predictor = EstimatorPredictor(loaded.estimator, context.classes)
+    return _Candidate(
+        spec.name, spec.tier, predictor.predict("test", context.labelled("test"), context.features)
+    )
+
+
+def _usable(prediction: Prediction, metric: Metric, name: str) -> Prediction:
+    """The prediction, with hard labels standing in for missing ranking scores."""
+    if metric.needs == "label" or prediction.score is not None:
+        return prediction
+    if metric.needs == "score" and name != "model":
+        return Prediction(label=prediction.label, score=np.asarray(prediction.label, float))
+    raise DataError(
+        f"{name} has no scores, which {metric.name} needs",
+        hint="give a score column (data.score, or score_column for a baseline), "
+        "or choose another primary metric in metrics.primary",
+    )
+
+
+@dataclass
+class _Board:
+    """The model and every baseline on the same bootstrap resamples of test."""
+
+    metric: Metric
+    model: float
+    model_ci: tuple[float, float]
+    values: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    margins: dict[str, tuple[float, float, float]]  # margin, CI low, CI high
+    extras: dict[str, dict[str, float | None]]  # extra metric -> name -> point estimate
+
+    def evidence(self) -> list[Evidence]:
+        unit = self.metric.name
+        return [
+            Evidence(
+                name="model",
+                value=self.model,
+                ci_low=self.model_ci[0],
+                ci_high=self.model_ci[1],
+                unit=unit,
+            )
+        ] + [
+            Evidence(
+                name=name,
+                value=value,
+                ci_low=self.intervals[name][0],
+                ci_high=self.intervals[name][1],
+                unit=unit,
+            )
+            for name, value in self.values.items()
+        ]
+
+    def table(self, tiers: dict[str, str], params: BaselineParams) -> Table:
+        """Model first, then baselines from the strongest; extra metrics as point values."""
+        strongest_first = sorted(self.values, key=lambda n: self.margins[n][0])
+        rows = [["model", "", fmt(self.model), _interval(self.model_ci), "", ""]]
+        rows += [
+            [
+                name,
+                tiers[name],
+                fmt(self.values[name]),
+                _interval(self.intervals[name]),
+                fmt(self.margins[name][0], signed=True),
+                _interval(self.margins[name][1:]),
+            ]
+            for name in strongest_first
+        ]
+        for values in self.extras.values():
+            for row in rows:
+                row.append(fmt(values.get(row[0])))
+        return Table(
+            title=f"Model vs baselines on test ({self.metric.name}, {params.confidence:.0%} CI, "
+            f"{params.n_resamples} paired bootstrap resamples)",
+            columns=["", "tier", self.metric.name, "CI", "model margin", "margin CI", *self.extras],
+            rows=rows,
+        )
+
+
+def _interval(bounds: tuple[float, ...]) -> str:
+    return f"{fmt(bounds[0])} to {fmt(bounds[1])}"
+
+
+def _score(context: AuditContext, candidates: list[_Candidate], params: BaselineParams) -> _Board:
+    """Paired bootstrap of the model against every baseline; margins favour the model."""
+    metric, y = context.primary, context.y("test")
+    named = {"model": context.prediction("test")}
+    named |= {c.name: c.prediction for c in candidates if c.prediction is not None}
+    scored = [c for c in candidates if c.prediction is not None]
+    predictions = [_usable(p, metric, name) for name, p in named.items()]
+    boot = paired_bootstrap(metric, y, predictions, params.n_resamples, context.rng("baseline"))
+    sign = 1.0 if metric.greater_is_better else -1.0
+    model_samples = boot.samples[:, 0]
+    values = {c.name: float(boot.point[j]) for j, c in enumerate(scored, start=1)}
+    samples = {c.name: boot.samples[:, j] for j, c in enumerate(scored, start=1)}
+    for c in candidates:
+        if c.value is not None:  # a known value: no sampling error of its own
+            values[c.name] = c.value
+            samples[c.name] = np.full_like(model_samples, c.value)
+    model = float(boot.point[0])
+    return _Board(
+        metric=metric,
+        model=model,
+        model_ci=percentile_interval(model_samples, params.confidence),
+        values=values,
+        intervals={n: percentile_interval(samples[n], params.confidence) for n in values},
+        margins={
+            n: (
+                sign * (model - values[n]),
+                *percentile_interval(sign * (model_samples - samples[n]), params.confidence),
+            )
+            for n in values
+        },
+        extras={
+            m.name: {n: _point_or_none(m, y, p, n) for n, p in named.items()}
+            for m in context.extra_metrics
+        },
+    )
+
+
+def _point_or_none(
+    metric: Metric, y: np.ndarray, prediction: Prediction, name: str
+) -> float | None:
+    """An extra metric's value, or None where the prediction lacks what it needs."""
+    try:
+        return point_estimate(metric, y, _usable(prediction, metric, name))
+    except DataError:
+        return None
+
+
+def _judge_tier(
+    board: _Board, tier: TierName, names: list[str], params: TierParams, confidence: float
+) -> tuple[Status, str, Evidence]:
+    """Compare the model with the tier's strongest baseline (the smallest margin)."""
+    best = min(names, key=lambda n: board.margins[n][0])
+    margin, low, high = board.margins[best]
+    evidence = Evidence(
+        name=f"margin_{tier}",
+        value=margin,
+        threshold=params.min_margin,
+        op=">=",
+        ci_low=low,
+        ci_high=high,
+        reference=best,
+    )
+    ci = f"{confidence:.0%} CI {fmt(low)} to {fmt(high)}"
+    signed = fmt(margin, signed=True)
+    if margin >= params.min_margin and low > 0:
+        return (
+            Status.PASS,
+            f"beats the {tier} baselines (best: {best}) by {signed} ({ci})",
+            evidence,
+        )
+    metric, model, theirs = board.metric.name, fmt(board.model), fmt(board.values[best])
+    if margin < 0:
+        why = f"{best} wins: it scores {metric} {theirs} vs the model's {model} ({signed}, {ci})"
+    elif margin < params.min_margin:
+        why = f"the margin over {best} is {signed}, below min_margin {params.min_margin} ({ci})"
+    else:
+        why = f"not clearly better than {best}: {metric} {model} vs {theirs} ({ci} includes 0)"
+    lead = (
+        "a simpler model does about as well"
+        if tier == "simple"
+        else ("not better than a naive baseline")
+    )
+    status = Status.FAIL if params.severity == "fail" else Status.WARN
+    return status, f"{lead}: {why}", evidence  # fmt: skip
+
+
+class BaselineCheck:
+    """Is there a well-defined baseline, and is the model better than it?
+
+    What it checks:
+        Fits baselines on train and scores them and the model on test with the
+        primary metric. Naive tier: majority class and stratified random guess
+        (classification), mean and median (regression). Simple tier: the best
+        single-feature threshold (a decision stump) and logistic / linear
+        regression. Your own baselines (a predictions column, a model file, or
+        a known metric value such as human labelling accuracy) join either tier.
+        A tier is beaten when the margin over its best baseline is at least
+        ``min_margin`` and the lower bound of a seeded paired bootstrap
+        confidence interval of that margin is above 0.
+
+    Why it matters:
+        A model that cannot beat a random guess or always predicting the most
+        common value is not ready, however good its metric looks. One that a
+        logistic regression matches may not be worth its cost.
+
+    Example:
+        checks:
+          baseline:
+            naive: {severity: fail, min_margin: 0.0}
+            simple: {severity: warn}
+            custom:
+              - {name: human_labellers, tier: simple, value: 0.91}
+    """
+
+    id = "baseline"
+    title = "Model beats baselines"
+    question = 1
+    Params = BaselineParams
+
+    def run(self, context: AuditContext, params: BaselineParams) -> Outcome:
+        y = context.y("test")
+        if y.size < 2:
+            raise SkipCheck("the test split has fewer than 2 labelled rows")
+        candidates = _fit_builtins(context, params) + [_custom(context, c) for c in params.custom]
+        board = _score(context, candidates, params)
+        evidence = board.evidence()
+        verdicts = []
+        for tier in ("naive", "simple"):
+            names = [c.name for c in candidates if c.tier == tier]
+            status, message, margin = _judge_tier(
+                board, tier, names, getattr(params, tier), params.confidence
+            )
+            verdicts.append((status, message))
+            evidence.append(margin)
+        overall = worst([status for status, _ in verdicts])
+        if overall == Status.PASS:
+            headline = f"{board.metric.name} {fmt(board.model)} " + " and ".join(
+                m for _, m in verdicts
+            )
+        else:
+            headline = "; ".join(m for s, m in verdicts if s == overall)
+        return Outcome(
+            status=overall,
+            message=headline,
+            evidence=evidence,
+            tables=[board.table({c.name: c.tier for c in candidates}, params)],
+        )

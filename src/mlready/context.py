@@ -1,0 +1,292 @@
+"""The audit context: everything a check needs, prepared once and shared.
+
+It holds the splits, the resolved target, task, classes and feature columns,
+where predictions come from, and the seed. Predictions are memoised so that
+each model prediction on a split is computed once for all checks.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import is_classifier, is_regressor
+
+from mlready.errors import DataError, SpecError
+from mlready.io.data import Split
+from mlready.io.predictor import ColumnPredictor, EstimatorPredictor, Predictor, encode
+from mlready.spec import ChecklistSpec
+from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, Task
+
+# Integer-valued targets with at most this many distinct values are taken as classes.
+_MAX_INFERRED_CLASSES = 20
+
+
+@dataclass
+class AuditContext:
+    """Shared, read-only inputs of every check (plus memoised predictions)."""
+
+    spec: ChecklistSpec
+    splits: dict[str, Split]
+    task: Task
+    target: str
+    features: list[str]
+    categorical: list[str]
+    classes: pd.Index | None
+    predictor: Predictor
+    primary: Metric
+    extra_metrics: list[Metric]
+    seed: int
+    notes: list[str] = field(default_factory=list)
+    _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
+
+    def labelled(self, split: str) -> pd.DataFrame:
+        """Rows of ``split`` whose target is known."""
+        frame = self.splits[split].frame
+        if self.target not in frame.columns:
+            raise DataError(f"the {split} split has no target column {self.target!r}")
+        return frame[frame[self.target].notna()]
+
+    def X(self, split: str) -> pd.DataFrame:
+        """Feature columns of the labelled rows of ``split``."""
+        return self.labelled(split)[self.features]
+
+    def y(self, split: str) -> np.ndarray:
+        """Target of the labelled rows: class codes (classification) or floats."""
+        values = self.labelled(split)[self.target]
+        if self.classes is None:
+            return values.to_numpy(dtype=float)
+        return encode(values, self.classes)
+
+    def prediction(self, split: str) -> Prediction:
+        """The model's predictions on the labelled rows of ``split`` (computed once)."""
+        if split not in self._predictions:
+            self._predictions[split] = self.predictor.predict(
+                split, self.labelled(split), self.features
+            )
+        return self._predictions[split]
+
+    def rng(self, key: str) -> np.random.Generator:
+        """A generator seeded by the audit seed and ``key``: a check's draws do not
+        depend on which other checks ran."""
+        return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
+
+
+def _normalise_labels(values: pd.Series) -> pd.Series:
+    """Floats that are all whole numbers (ints read next to NaN) become ints."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if len(present) and np.all(np.mod(present, 1) == 0):
+            return values.astype("Int64")
+    return values
+
+
+def infer_task(target: pd.Series, estimator: Any, declared: str | None) -> str:
+    """classification or regression, from the checklist, the model, else the target."""
+    if declared:
+        return declared
+    if estimator is not None:
+        if is_classifier(estimator) or hasattr(estimator, "classes_"):
+            return "classification"
+        if is_regressor(estimator):
+            return "regression"
+    values = target.dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "classification"
+    whole = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
+    return "classification" if whole and values.nunique() <= _MAX_INFERRED_CLASSES else "regression"
+
+
+def _classes(splits: dict[str, Split], target: str, estimator: Any, positive: Any) -> pd.Index:
+    """Sorted class labels seen in the model or any labelled split; positive class last."""
+    labels: set[Any] = set()
+    for split in splits.values():
+        if target in split.frame.columns:
+            labels.update(_normalise_labels(split.frame[target]).dropna().unique().tolist())
+    labels.update(np.asarray(getattr(estimator, "classes_", [])).tolist())
+    try:
+        ordered = sorted(labels)
+    except TypeError:  # mixed label types: order by text
+        ordered = sorted(labels, key=str)
+    if positive is not None:
+        if positive not in labels:
+            raise SpecError(
+                f"data.positive_label {positive!r} is not a class of the target",
+                hint=f"the classes are {', '.join(map(str, ordered))}",
+            )
+        ordered = [c for c in ordered if c != positive] + [positive]
+    return pd.Index(ordered)
+
+
+def _target_name(splits: dict[str, Split], declared: str | None) -> str:
+    target = declared or "target"
+    train = splits["train"]
+    if target not in train.frame.columns:
+        how = "" if declared else " (no target was named, so 'target' was assumed)"
+        raise DataError(
+            f"{train.path}: target column {target!r} not found{how}; columns are "
+            f"{', '.join(map(str, train.frame.columns[:20]))}",
+            hint="name the target with --target COLUMN or data.target in checklist.yaml",
+        )
+    return target
+
+
+def _feature_columns(
+    spec: ChecklistSpec, train: pd.DataFrame, target: str, estimator: Any
+) -> list[str]:
+    if spec.data.features:
+        return list(spec.data.features)
+    named = getattr(estimator, "feature_names_in_", None)
+    if named is not None:
+        return [str(c) for c in named]
+    reserved = {target, spec.data.prediction, spec.data.score, *spec.data.drop}
+    features = [c for c in train.columns if c not in reserved]
+    expected = getattr(estimator, "n_features_in_", None)
+    if expected is not None and expected != len(features):
+        raise DataError(
+            f"the model expects {expected} features but train has {len(features)} candidate "
+            "columns and the model does not record their names",
+            hint="list them in data.features (in training order) or drop extras via data.drop",
+        )
+    return features
+
+
+def _check_columns(
+    splits: dict[str, Split],
+    features: list[str],
+    target: str,
+    ignored: set[str | None],
+    notes: list[str],
+) -> None:
+    for split in splits.values():
+        columns = set(split.frame.columns)
+        extra = [c for c in split.frame.columns if c not in {*features, target, *ignored}]
+        if extra:
+            notes.append(
+                f"{split.name}: columns the model does not use: "
+                f"{', '.join(extra[:10])}{' …' if len(extra) > 10 else ''}"
+            )
+        missing = [c for c in features if c not in columns]
+        if missing:
+            raise DataError(
+                f"{split.path}: the {split.name} split lacks columns the model needs: "
+                f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}",
+                hint="re-export the split with every feature column",
+            )
+        if split.name != "production" and target not in columns:
+            raise DataError(
+                f"{split.path}: the {split.name} split has no target column {target!r}",
+                hint="every labelled split needs the target",
+            )
+        empty = [c for c in features if split.frame[c].isna().all()]
+        if empty:
+            notes.append(f"{split.name}: columns with no values at all: {', '.join(empty)}")
+        if target in columns:
+            values = split.frame[target]
+            if values.isna().all():
+                raise DataError(f"{split.path}: target column {target!r} has no values")
+            if values.isna().any():
+                notes.append(
+                    f"{split.name}: {int(values.isna().sum())} rows without a target "
+                    "were left out of the metrics"
+                )
+
+
+def _check_classes(splits: dict[str, Split], target: str) -> None:
+    train = splits["train"]
+    levels = train.frame[target].dropna().unique()
+    if len(levels) < 2:
+        raise DataError(
+            f"{train.path}: target {target!r} has a single class ({levels[0]!r}) in train",
+            hint="a classifier needs at least two classes; check the split and the target",
+        )
+
+
+def _metric(spec: ChecklistSpec, name: str, key: str, task: Task) -> Metric:
+    metric = METRICS[name]
+    if task not in metric.tasks:
+        raise SpecError(
+            f"{spec.where('metrics', key)}: metric {name!r} does not apply to a {task} task",
+            hint="pick one of " + ", ".join(m for m in METRICS if task in METRICS[m].tasks),
+        )
+    return metric
+
+
+def _chosen_metrics(
+    spec: ChecklistSpec, task: Task, has_scores: bool, notes: list[str]
+) -> tuple[Metric, list[Metric]]:
+    """The primary metric (defaulted by task) and the computable extra metrics."""
+    name = spec.metrics.primary
+    if name is None:
+        name = DEFAULT_PRIMARY[task]
+        if METRICS[name].needs != "label" and not has_scores:
+            name = "accuracy"  # the model gives no scores to rank by
+    extra = [_metric(spec, m, "extra", task) for m in spec.metrics.extra if m != name]
+    if not has_scores:
+        for metric in (m for m in extra if m.needs != "label"):
+            notes.append(f"metric {metric.name} left out: the model gives no scores")
+        extra = [m for m in extra if m.needs == "label"]
+    return _metric(spec, name, "primary", task), extra
+
+
+def build_context(
+    spec: ChecklistSpec,
+    splits: dict[str, Split],
+    estimator: Any | None,
+    target: str | None,
+    seed: int,
+) -> AuditContext:
+    """Resolve target, task, classes and features, and check every split fits them."""
+    target_name = _target_name(splits, target or spec.data.target)
+    for split in splits.values():
+        if target_name in split.frame.columns:
+            split.frame[target_name] = _normalise_labels(split.frame[target_name])
+    kind = infer_task(splits["train"].frame[target_name], estimator, spec.task)
+    classes = None
+    if kind == "classification":
+        _check_classes(splits, target_name)
+        classes = _classes(splits, target_name, estimator, spec.data.positive_label)
+    task: Task = (
+        "regression" if classes is None else ("binary" if len(classes) == 2 else "multiclass")
+    )
+    features = _feature_columns(spec, splits["train"].frame, target_name, estimator)
+    notes: list[str] = []
+    ignored = {spec.data.prediction, spec.data.score, *spec.data.drop}
+    _check_columns(splits, features, target_name, ignored, notes)
+    predictor: Predictor
+    if spec.data.prediction is not None:
+        predictor = ColumnPredictor(spec.data.prediction, spec.data.score, classes)
+        has_scores = spec.data.score is not None
+    else:
+        predictor = EstimatorPredictor(estimator, classes)
+        has_scores = any(hasattr(estimator, m) for m in ("predict_proba", "decision_function"))
+    primary, extra_metrics = _chosen_metrics(spec, task, has_scores, notes)
+    categorical = spec.data.categorical
+    if categorical is None:
+        frame = splits["train"].frame
+        categorical = [
+            c
+            for c in features
+            if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+        ]
+    return AuditContext(
+        spec=spec,
+        splits=splits,
+        task=task,
+        target=target_name,
+        features=features,
+        categorical=list(categorical),
+        classes=classes,
+        predictor=predictor,
+        primary=primary,
+        extra_metrics=extra_metrics,
+        seed=seed,
+        notes=notes,
+    )

@@ -1,0 +1,148 @@
+"""Finding and reading the data splits (train, test, validation, production).
+
+A split is found in the data folder by name: ``train.csv``, ``test.parquet``,
+a name given in the checklist, or a folder of batch files (production).
+Files are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mlready.errors import DataError
+from mlready.io.files import file_sha256
+from mlready.spec import SPLIT_NAMES, SplitNames
+
+REQUIRED_SPLITS = ("train", "test")
+
+_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    ".csv": pd.read_csv,
+    ".parquet": pd.read_parquet,
+    ".feather": pd.read_feather,
+    ".jsonl": lambda path: pd.read_json(path, lines=True),
+}
+SUPPORTED_SUFFIXES = tuple(_READERS)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One data split as read from disk."""
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    sha256: str
+    files: tuple[Path, ...]
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read one data file by its suffix; raise :class:`DataError` naming the file."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DataError(
+            f"{path}: unsupported file type {path.suffix!r}",
+            hint=f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    try:
+        frame = reader(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path} is empty", hint="write the split with a header row and data"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path} is not valid UTF-8 text ({exc.reason} at byte {exc.start})",
+            hint="re-export the file as UTF-8",
+        ) from None
+    except Exception as exc:  # readers raise many types for a malformed file
+        raise DataError(
+            f"cannot read {path}: {exc}",
+            hint=f"check the file is a valid {path.suffix.lstrip('.')} file",
+        ) from None
+    if frame.empty:
+        raise DataError(f"{path} has no data rows", hint="a split needs at least one row")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _candidates(data_dir: Path, location: str) -> list[Path]:
+    """Files or folders in ``data_dir`` that ``location`` (a stem, file or folder) names."""
+    direct = data_dir / location
+    if direct.is_dir() or (direct.is_file() and direct.suffix.lower() in SUPPORTED_SUFFIXES):
+        return [direct]
+    return sorted(
+        data_dir / f"{location}{suffix}"
+        for suffix in SUPPORTED_SUFFIXES
+        if (data_dir / f"{location}{suffix}").is_file()
+    )
+
+
+def _read_folder(folder: Path) -> tuple[pd.DataFrame, tuple[Path, ...]]:
+    files = tuple(
+        sorted(
+            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+        )
+    )
+    if not files:
+        raise DataError(
+            f"{folder} holds no data files",
+            hint=f"put batch files ({', '.join(SUPPORTED_SUFFIXES)}) in it",
+        )
+    frames = [read_table(f) for f in files]
+    first = list(frames[0].columns)
+    for path, frame in zip(files[1:], frames[1:], strict=True):
+        if set(frame.columns) != set(first):
+            raise DataError(
+                f"{path} has other columns than {files[0].name}",
+                hint="every batch file of a split needs the same columns",
+            )
+    return pd.concat(frames, ignore_index=True), files
+
+
+def _folder_digest(files: tuple[Path, ...]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def read_split(name: str, path: Path) -> Split:
+    """Read a split from a file or a folder of batch files."""
+    if path.is_dir():
+        frame, files = _read_folder(path)
+        return Split(name, path, frame, _folder_digest(files), files)
+    return Split(name, path, read_table(path), file_sha256(path), (path,))
+
+
+def load_splits(data_dir: Path, names: SplitNames) -> dict[str, Split]:
+    """Find and read every split present in ``data_dir``; train and test are required."""
+    if not data_dir.is_dir():
+        raise DataError(
+            f"data folder {data_dir} does not exist",
+            hint="pass --data DIR with train and test files in it",
+        )
+    splits: dict[str, Split] = {}
+    for split in SPLIT_NAMES:
+        location = getattr(names, split)
+        found = _candidates(data_dir, location)
+        if len(found) > 1:
+            listed = ", ".join(p.name for p in found)
+            raise DataError(
+                f"{data_dir}: the {split} split is ambiguous ({listed})",
+                hint="keep one file per split, or name it in data.splits",
+            )
+        if found:
+            splits[split] = read_split(split, found[0])
+        elif split in REQUIRED_SPLITS:
+            present = ", ".join(sorted(p.name for p in data_dir.iterdir())) or "nothing"
+            raise DataError(
+                f"{data_dir}: no {split} split found (looked for {location} with suffix "
+                f"{', '.join(SUPPORTED_SUFFIXES)}; the folder holds {present})",
+                hint=f"add {location}.csv or name the file in data.splits.{split}",
+            )
+    return splits

@@ -1,0 +1,104 @@
+"""Where predictions come from: a loaded estimator, or precomputed columns.
+
+Both produce a :class:`~mlready.stats.metrics.Prediction` with labels encoded
+as integer codes into the audit's class list (classification) so every check
+and metric sees one representation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from mlready.errors import DataError
+from mlready.stats.metrics import Prediction
+
+
+class Predictor(Protocol):
+    """Turns a split's rows into predictions."""
+
+    kind: str
+
+    def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction: ...
+
+
+def encode(values: Any, classes: pd.Index) -> np.ndarray:
+    """Integer codes of ``values`` in ``classes`` (-1 for a label not among them)."""
+    return np.asarray(classes.get_indexer(pd.Index(values)), dtype=np.int64)
+
+
+def _class_matrix(proba: np.ndarray, model_classes: Any, classes: pd.Index) -> np.ndarray:
+    """Spread the model's probability columns onto the audit's class order."""
+    out = np.zeros((proba.shape[0], len(classes)))
+    out[:, encode(model_classes, classes)] = proba
+    return out
+
+
+@dataclass
+class EstimatorPredictor:
+    """Predictions from a scikit-learn-style estimator (predict / predict_proba)."""
+
+    estimator: Any
+    classes: pd.Index | None  # None for regression
+    kind: str = "estimator"
+
+    def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
+        X = frame[features]
+        raw = np.asarray(self.estimator.predict(X))
+        if self.classes is None:
+            return Prediction(label=raw.astype(float))
+        return Prediction(label=encode(raw, self.classes), score=self._scores(X))
+
+    def _scores(self, X: pd.DataFrame) -> np.ndarray | None:
+        assert self.classes is not None
+        model_classes = getattr(self.estimator, "classes_", None)
+        if model_classes is None:
+            return None
+        if hasattr(self.estimator, "predict_proba"):
+            proba = _class_matrix(
+                np.asarray(self.estimator.predict_proba(X)), model_classes, self.classes
+            )
+            return proba[:, 1] if len(self.classes) == 2 else proba
+        if hasattr(self.estimator, "decision_function") and len(self.classes) == 2:
+            decision = np.asarray(self.estimator.decision_function(X), dtype=float)
+            # decision_function scores the model's second class; flip if that is not ours.
+            same = encode(model_classes[1:2], self.classes)[0] == 1
+            return decision if same else -decision
+        return None
+
+
+@dataclass
+class ColumnPredictor:
+    """Predictions-only mode: predictions (and scores) precomputed in each split."""
+
+    prediction: str
+    score: str | None
+    classes: pd.Index | None
+    kind: str = "predictions"
+
+    def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
+        for column in (self.prediction, self.score):
+            if column is not None and column not in frame.columns:
+                raise DataError(
+                    f"the {split} split has no column {column!r}",
+                    hint="predictions-only mode needs it in every split it scores",
+                )
+        values = frame[self.prediction].to_numpy()
+        score = None
+        if self.score is not None:
+            score = pd.to_numeric(frame[self.score], errors="coerce").to_numpy(dtype=float)
+        if self.classes is None:
+            return Prediction(
+                label=pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+            )
+        codes = encode(values, self.classes)
+        if (codes < 0).any():
+            unknown = sorted({str(v) for v in values[codes < 0]})[:5]
+            raise DataError(
+                f"{split}: column {self.prediction!r} holds labels that are not "
+                f"classes of the target: {', '.join(unknown)}"
+            )
+        return Prediction(label=codes, score=score)

@@ -1,0 +1,110 @@
+"""Run the configured checks in checklist order, each isolated from the others."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from mlready.check import Check, CheckParams, SkipCheck
+from mlready.context import AuditContext
+from mlready.errors import MlreadyError, SpecError
+from mlready.results import CheckResult, Outcome, Severity, Status
+from mlready.spec import ChecklistSpec, format_validation_error, suggest
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """A check with its validated options, as the checklist configures it."""
+
+    check: Check
+    params: CheckParams
+    severity: Severity
+    enabled: bool
+
+
+def plan(spec: ChecklistSpec, registry: dict[str, Check]) -> list[PlannedCheck]:
+    """Validate every ``checks.<id>`` section against its check; unknown ids are errors."""
+    for check_id in spec.checks:
+        if check_id not in registry:
+            raise SpecError(
+                f"{spec.where('checks', check_id)}: checks.{check_id}: unknown check"
+                f"{suggest(check_id, list(registry))}",
+                hint="'mlready checks' lists the installed checks",
+            )
+    planned = []
+    for check_id, check in registry.items():
+        config = spec.checks.get(check_id)
+        options: dict[str, Any] = config.options() if config else {}
+        try:
+            params = check.Params.model_validate(options)
+        except ValidationError as exc:
+            raise SpecError(
+                format_validation_error(exc, spec.where, check.Params, prefix=("checks", check_id))
+            ) from None
+        planned.append(
+            PlannedCheck(
+                check=check,
+                params=params,
+                severity=config.severity if config else "fail",
+                enabled=config.enabled if config else True,
+            )
+        )
+    return planned
+
+
+def _apply_severity(outcome: Outcome, severity: Severity) -> Status:
+    """A check configured with ``severity: warn`` can warn but never fail the build."""
+    if severity == "warn" and outcome.status == Status.FAIL:
+        return Status.WARN
+    return outcome.status
+
+
+def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) -> CheckResult:
+    """Run one check; a skip or a crash becomes a result, never an exception."""
+    check = item.check
+    started = time.perf_counter()
+    if not item.enabled:
+        outcome = Outcome(status=Status.SKIP, message="disabled in the checklist")
+    else:
+        try:
+            outcome = check.run(context, item.params)
+        except SkipCheck as exc:
+            outcome = Outcome(status=Status.SKIP, message=str(exc))
+        except MlreadyError as exc:
+            outcome = Outcome(status=Status.ERROR, message=str(exc))
+        except Exception as exc:
+            detail = traceback.format_exc() if debug else f"{type(exc).__name__}: {exc}"
+            outcome = Outcome(status=Status.ERROR, message=f"the check crashed: {detail}")
+    return CheckResult(
+        id=check.id,
+        title=check.title,
+        question=check.question,
+        status=_apply_severity(outcome, item.severity),
+        severity=item.severity,
+        message=outcome.message,
+        evidence=outcome.evidence,
+        tables=outcome.tables,
+        notes=outcome.notes,
+        params=item.params.model_dump(mode="json"),
+        duration_s=round(time.perf_counter() - started, 3),
+    )
+
+
+def run_checks(
+    planned: list[PlannedCheck],
+    context: AuditContext,
+    on_start: Callable[[PlannedCheck], None] | None = None,
+    debug: bool = False,
+) -> list[CheckResult]:
+    """Run every planned check in order; ``on_start`` lets the CLI show progress."""
+    results = []
+    for item in planned:
+        if on_start:
+            on_start(item)
+        results.append(run_check(item, context, debug))
+    return results

@@ -1,0 +1,255 @@
+"""The checklist file (``checklist.yaml``): pydantic models and loading.
+
+Unknown keys are errors (with a "did you mean" suggestion) and every error
+names the file, the line and the key, because a typo in a gate's config must
+never silently turn a check off. Paths in the spec are relative to the spec
+file, so the same checklist works from any working directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from mlready.errors import SpecError
+from mlready.results import Severity
+from mlready.stats.metrics import METRICS
+
+SPLIT_NAMES = ("train", "test", "validation", "production")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitNames(_Strict):
+    """Where each split lives inside the data folder: a file stem, a file name or a folder."""
+
+    train: str = Field("train", description="Training split (required).")
+    test: str = Field("test", description="Test split (required).")
+    validation: str = Field("validation", description="Validation split (optional).")
+    production: str = Field(
+        "production", description="Production data (optional): a file or a folder of batch files."
+    )
+
+
+class DataSpec(_Strict):
+    """Which columns mean what, and where the splits are."""
+
+    dir: str | None = Field(
+        None, description="Folder holding the splits, relative to this file (--data overrides)."
+    )
+    target: str | None = Field(
+        None, description="Target column (--target overrides; default: a column named 'target')."
+    )
+    splits: SplitNames = Field(default_factory=SplitNames, description="Split locations.")
+    features: list[str] | None = Field(
+        None,
+        description="Feature columns (default: the model's feature_names_in_, else every "
+        "column that is not the target, a prediction/score column or dropped).",
+    )
+    categorical: list[str] | None = Field(
+        None, description="Categorical feature columns (default: inferred from dtypes)."
+    )
+    drop: list[str] = Field(
+        default_factory=list, description="Columns to ignore (ids, timestamps, free text)."
+    )
+    prediction: str | None = Field(
+        None,
+        description="Predictions-only mode: column holding the model's precomputed predictions.",
+    )
+    score: str | None = Field(
+        None, description="Predictions-only mode: column holding the positive-class score."
+    )
+    positive_label: str | int | float | bool | None = Field(
+        None, description="Positive class for binary metrics (default: the larger label)."
+    )
+
+
+class MetricsSpec(_Strict):
+    """The metrics the model is judged by."""
+
+    primary: str | None = Field(
+        None,
+        description="Primary metric (default: roc_auc binary, f1_macro multiclass, rmse "
+        "regression). One of: " + ", ".join(METRICS) + ".",
+    )
+    extra: list[str] = Field(default_factory=list, description="Further metrics to report.")
+
+    @field_validator("primary")
+    @classmethod
+    def _known_primary(cls, name: str | None) -> str | None:
+        if name is not None:
+            _require_metric(name)
+        return name
+
+    @field_validator("extra")
+    @classmethod
+    def _known_extra(cls, names: list[str]) -> list[str]:
+        for name in names:
+            _require_metric(name)
+        return names
+
+
+def _require_metric(name: str) -> None:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}{suggest(name, list(METRICS))}")
+
+
+class ModelSpec(_Strict):
+    """How far the model file is trusted."""
+
+    sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="Pinned sha256 of the model file: a file with this digest is trusted.",
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Extra modules a pickled model may reference (e.g. xgboost, my_pkg.features).",
+    )
+
+
+class CheckConfig(BaseModel):
+    """A ``checks.<id>`` section: switches common to every check plus its own options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = Field(True, description="Run this check.")
+    severity: Severity = Field(
+        "fail", description="fail: a failure fails the build; warn: it only warns."
+    )
+
+    def options(self) -> dict[str, Any]:
+        """The check-specific options (everything but ``enabled``/``severity``)."""
+        return dict(self.model_extra or {})
+
+
+class ChecklistSpec(_Strict):
+    """The whole checklist file."""
+
+    version: Literal[1] = Field(1, description="Checklist format version.")
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="classification or regression (default: inferred from model/target)."
+    )
+    seed: int = Field(0, description="Seed for every random draw (bootstrap, baselines).")
+    data: DataSpec = Field(default_factory=DataSpec, description="Data columns and splits.")
+    metrics: MetricsSpec = Field(default_factory=MetricsSpec, description="Metrics.")
+    model: ModelSpec = Field(default_factory=ModelSpec, description="Model file trust.")
+    checks: dict[str, CheckConfig] = Field(
+        default_factory=dict, description="Per-check settings, by check id."
+    )
+
+    _source: Path | None = PrivateAttr(default=None)
+    _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this spec was read from (None for built-in defaults)."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the spec are resolved against."""
+        return self._source.parent if self._source else Path.cwd()
+
+    def where(self, *key: str) -> str:
+        """``file:line`` of a key (or the file alone), for error messages."""
+        if self._source is None:
+            return "built-in checklist"
+        line = self._lines.get(tuple(key))
+        return f"{self._source}:{line}" if line else str(self._source)
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """A " (did you mean 'x'?)" suffix for a mistyped name, or an empty string."""
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _key_lines(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
+    """Map every mapping key path in a composed YAML document to its 1-based line."""
+    lines: dict[tuple[str, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, str(key_node.value))
+            lines[path] = key_node.start_mark.line + 1
+            lines.update(_key_lines(value_node, path))
+    return lines
+
+
+def _allowed_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+    """The field names valid at ``path`` inside ``model``, for suggestions."""
+    current: Any = model
+    for part in path:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    return list(getattr(current, "model_fields", {}))
+
+
+def format_validation_error(
+    error: ValidationError, where: Any, model: type[BaseModel], prefix: tuple[str, ...] = ()
+) -> str:
+    """Turn a pydantic error into lines like ``file:12: data.targt: unknown key …``."""
+    lines = []
+    for item in error.errors():
+        loc = tuple(str(p) for p in item["loc"])
+        full = (*prefix, *loc)
+        key = ".".join(full) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            hint = suggest(loc[-1], _allowed_keys(model, item["loc"][:-1]))
+            message = f"unknown key{hint}"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{where(*full)}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def load_spec(path: Path) -> ChecklistSpec:
+    """Read and validate a checklist file; raise :class:`SpecError` naming line and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            f"checklist file {path} does not exist", hint="run 'mlready init' to write one"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read checklist file {path}: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"{place}: YAML syntax error: {problem}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SpecError(
+            f"{path}: the checklist must be a mapping of keys, got {type(raw).__name__}"
+        )
+    lines = _key_lines(node) if node is not None else {}
+
+    def where(*key: str) -> str:
+        line = lines.get(tuple(key))
+        return f"{path}:{line}" if line else str(path)
+
+    try:
+        spec = ChecklistSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(format_validation_error(exc, where, ChecklistSpec)) from None
+    spec._source = path.resolve()
+    spec._lines = lines
+    return spec
+
+
+def default_spec() -> ChecklistSpec:
+    """The built-in checklist used when no ``checklist.yaml`` is given or found."""
+    return ChecklistSpec()

@@ -1,0 +1,75 @@
+"""The commented starter ``checklist.yaml`` written by ``mlready init``.
+
+Generated from the pydantic models (field descriptions and defaults), so it
+documents every key with its default and can never drift from the code.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from mlready.check import Check
+from mlready.questions import question
+from mlready.spec import ChecklistSpec
+
+HEADER = """\
+# mlready checklist: what the audit checks, and the bars it holds the model to.
+# Every key is shown with its default value; delete what you do not change.
+# Paths are relative to this file. Docs: 'mlready checks', 'mlready explain ID'.
+"""
+
+
+def yaml_value(value: Any) -> str:
+    """``value`` as inline YAML (pydantic models as mappings)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    dumped: str = yaml.safe_dump(value, default_flow_style=True, sort_keys=False)
+    return dumped.removesuffix("\n...\n").strip()
+
+
+def _comment(text: str | None, indent: str) -> list[str]:
+    if not text:
+        return []
+    return [f"{indent}# {line}" for line in textwrap.wrap(text, 88 - len(indent))]
+
+
+def _fields(model: BaseModel, depth: int, skip: tuple[str, ...] = ()) -> list[str]:
+    indent = "  " * depth
+    lines: list[str] = []
+    for name, field in type(model).model_fields.items():
+        if name in skip:
+            continue
+        value = getattr(model, name)
+        lines += _comment(field.description, indent)
+        if isinstance(value, BaseModel):
+            lines.append(f"{indent}{name}:")
+            lines += _fields(value, depth + 1)
+        else:
+            lines.append(f"{indent}{name}: {yaml_value(value)}")
+    return lines
+
+
+def _check_section(check: Check) -> list[str]:
+    q = question(check.question)
+    lines = [f"  # {check.title} (checklist question {q.number}: {q.text})", f"  {check.id}:"]
+    lines += [
+        "    # Run this check.",
+        "    enabled: true",
+        "    # fail: a failure fails the build; warn: it only warns.",
+        "    severity: fail",
+    ]
+    return lines + _fields(check.Params(), depth=2)
+
+
+def starter_checklist(checks: dict[str, Check]) -> str:
+    """The text of a starter checklist covering the spec and every installed check."""
+    lines = HEADER.splitlines()
+    lines += _fields(ChecklistSpec(), depth=0, skip=("checks",))
+    lines += ["# Per-check settings, by check id ('mlready checks' lists them).", "checks:"]
+    for check in checks.values():
+        lines += _check_section(check)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,119 @@
+"""Tiny real models on data scikit-learn ships, written to split folders in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from typer.testing import CliRunner
+
+from mlready.cli import app
+
+
+def write_splits(
+    folder: Path,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    **more: pd.DataFrame,
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in {"train": train, "test": test, **more}.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def save_pickle(model: object, path: Path) -> Path:
+    with path.open("wb") as handle:
+        pickle.dump(model, handle)
+    return path
+
+
+class Audit:
+    """Runs ``mlready`` through typer's CliRunner and keeps the outputs."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        result = self.runner.invoke(app, list(args), catch_exceptions=False)
+        return result
+
+    def audit(self, model: Path | None, data: Path, *extra: str):
+        json_path = self.tmp_path / "report.json"
+        md_path = self.tmp_path / "report.md"
+        args = (
+            ["audit"]
+            + ([str(model)] if model else [])
+            + ["--data", str(data), "--json", str(json_path), "--report", str(md_path), *extra]
+        )
+        result = self(*args)
+        result.json = json.loads(json_path.read_text()) if json_path.exists() else None
+        result.markdown = md_path.read_text() if md_path.exists() else None
+        return result
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Audit:
+    return Audit(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def cancer() -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["target"])
+    return train, test
+
+
+@pytest.fixture
+def cancer_splits(tmp_path: Path, cancer) -> Path:
+    return write_splits(tmp_path / "splits", *cancer)
+
+
+def _xy(frame: pd.DataFrame, target: str = "target"):
+    return frame.drop(columns=target), frame[target]
+
+
+@pytest.fixture
+def good_classifier(tmp_path: Path, cancer) -> Path:
+    model = RandomForestClassifier(n_estimators=30, random_state=0).fit(*_xy(cancer[0]))
+    return save_pickle(model, tmp_path / "forest.pkl")
+
+
+@pytest.fixture
+def shuffled_label_classifier(tmp_path: Path, cancer) -> Path:
+    X, y = _xy(cancer[0])
+    shuffled = np.random.default_rng(0).permutation(y.to_numpy())
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, shuffled)
+    return save_pickle(model, tmp_path / "shuffled.pkl")
+
+
+@pytest.fixture
+def diabetes_case(tmp_path: Path) -> tuple[Path, Path]:
+    frame = load_diabetes(as_frame=True).frame
+    train, test = train_test_split(frame, test_size=0.3, random_state=0)
+    model = Ridge(alpha=0.1).fit(*_xy(train))
+    return save_pickle(model, tmp_path / "ridge.pkl"), write_splits(
+        tmp_path / "splits", train, test
+    )
+
+
+@pytest.fixture
+def iris_case(tmp_path: Path) -> tuple[Path, Path]:
+    frame = load_iris(as_frame=True).frame
+    frame["species"] = np.array(["setosa", "versicolor", "virginica"])[frame.pop("target")]
+    frame.columns = [c.replace(" ", "_").replace("(", "").replace(")", "") for c in frame.columns]
+    train, test = train_test_split(frame, test_size=0.4, random_state=0, stratify=frame["species"])
+    model = RandomForestClassifier(n_estimators=20, random_state=0).fit(*_xy(train, "species"))
+    return save_pickle(model, tmp_path / "iris.pkl"), write_splits(tmp_path / "splits", train, test)
