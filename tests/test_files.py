@@ -24,7 +24,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("os.replace", broken_replace)
-    with pytest.raises(MlreadyError, match="cannot write .*report.md: No space left"):
+    with pytest.raises(MlreadyError, match=r"cannot write .*report\.md: No space left"):
         write_atomic(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]

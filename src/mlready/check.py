@@ -24,13 +24,15 @@ have "What it checks", "Why it matters" and "Example" sections:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from mlready.results import Evidence, Outcome, Status, Table, worst
+
 if TYPE_CHECKING:
     from mlready.context import AuditContext
-    from mlready.results import Outcome
 
 
 class CheckParams(BaseModel):
@@ -50,3 +52,40 @@ class Check(Protocol):
 
 class SkipCheck(Exception):
     """Raised by a check that does not apply to this audit (the reason is shown)."""
+
+
+@dataclass
+class Finding:
+    """One part of a check's verdict: its numbers, tables, notes, and any verdicts worse
+    than pass (a part may raise several, e.g. one per split)."""
+
+    evidence: list[Evidence] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    verdicts: list[tuple[Status, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        status: Status,
+        message: str,
+        evidence: list[Evidence] | None = None,
+        tables: list[Table] | None = None,
+    ) -> Finding:
+        """A finding with a single verdict."""
+        return cls(evidence or [], tables or [], verdicts=[(status, message)])
+
+
+def combine(findings: list[Finding], summary: str) -> Outcome:
+    """One outcome from several findings: the worst status, every verdict's message (the
+    worst first; ``summary`` when nothing is worse than pass), all numbers, tables, notes."""
+    verdicts = [v for f in findings for v in f.verdicts if v[0] != Status.PASS]
+    status = worst([s for s, _ in verdicts])
+    ordered = sorted(verdicts, key=lambda v: v[0] != status)
+    return Outcome(
+        status=status,
+        message="; ".join(text for _, text in ordered) if verdicts else summary,
+        evidence=[e for f in findings for e in f.evidence],
+        tables=[t for f in findings for t in f.tables],
+        notes=[n for f in findings for n in f.notes],
+    )

@@ -42,17 +42,49 @@ class AuditContext:
     seed: int
     notes: list[str] = field(default_factory=list)
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
+    _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def is_classification(self) -> bool:
         return self.task != "regression"
 
+    def has_labels(self, split: str) -> bool:
+        """Whether ``split`` was given and has at least one row with a known target."""
+        frame = self.splits[split].frame if split in self.splits else None
+        return frame is not None and self.target in frame and bool(frame[self.target].notna().any())
+
     def labelled(self, split: str) -> pd.DataFrame:
-        """Rows of ``split`` whose target is known."""
-        frame = self.splits[split].frame
-        if self.target not in frame.columns:
-            raise DataError(f"the {split} split has no target column {self.target!r}")
-        return frame[frame[self.target].notna()]
+        """Rows of ``split`` whose target is known (computed once)."""
+        if split not in self._labelled:
+            frame = self.splits[split].frame
+            if self.target not in frame.columns:
+                raise DataError(f"the {split} split has no target column {self.target!r}")
+            self._labelled[split] = frame[frame[self.target].notna()]
+        return self._labelled[split]
+
+    def column(self, split: str, name: str) -> pd.Series:
+        """Column ``name`` of the labelled rows of ``split``."""
+        frame = self.labelled(split)
+        if name not in frame.columns:
+            raise DataError(f"{self.splits[split].path}: the {split} split has no column {name!r}")
+        return frame[name]
+
+    def times(self, split: str, all_rows: bool = False) -> pd.Series:
+        """The ``data.time`` column of the labelled (or all) rows, as UTC timestamps."""
+        name = self.spec.data.time
+        if name is None:
+            raise DataError("no time column is configured", hint="set data.time")
+        frame = self.splits[split].frame if all_rows else self.labelled(split)
+        if name not in frame.columns:
+            raise DataError(f"{self.splits[split].path}: the {split} split has no column {name!r}")
+        values = frame[name]
+        try:
+            return pd.to_datetime(values, utc=True, format="mixed")
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"{self.splits[split].path}: column {name!r} is not a timestamp: {exc}",
+                hint="use ISO 8601 timestamps (2024-05-01 or 2024-05-01T12:00:00Z)",
+            ) from None
 
     def X(self, split: str) -> pd.DataFrame:
         """Feature columns of the labelled rows of ``split``."""
@@ -146,7 +178,7 @@ def _feature_columns(
     named = getattr(estimator, "feature_names_in_", None)
     if named is not None:
         return [str(c) for c in named]
-    reserved = {target, spec.data.prediction, spec.data.score, *spec.data.drop}
+    reserved = {target, *spec.data.reserved()}
     features = [c for c in train.columns if c not in reserved]
     expected = getattr(estimator, "n_features_in_", None)
     if expected is not None and expected != len(features):
@@ -162,7 +194,7 @@ def _check_columns(
     splits: dict[str, Split],
     features: list[str],
     target: str,
-    ignored: set[str | None],
+    ignored: set[str],
     notes: list[str],
 ) -> None:
     for split in splits.values():
@@ -196,6 +228,26 @@ def _check_columns(
                 notes.append(
                     f"{split.name}: {int(values.isna().sum())} rows without a target "
                     "were left out of the metrics"
+                )
+
+
+def _check_named_columns(spec: ChecklistSpec, splits: dict[str, Split]) -> None:
+    """Columns the checklist names (id, time, weights, slices) must exist in train."""
+    data = spec.data
+    slices = [s if isinstance(s, str) else s.column for s in data.slices or []]
+    named: dict[str, list[str | None]] = {
+        "data.id": [data.id],
+        "data.time": [data.time],
+        "data.sample_weight": [data.sample_weight],
+        "data.slices": list(slices),
+    }
+    train = splits["train"]
+    for key, columns in named.items():
+        for column in columns:
+            if column is not None and column not in train.frame.columns:
+                raise DataError(
+                    f"{train.path}: column {column!r} named in {key} is not in train",
+                    hint=f"fix {key} in {spec.where(*key.split('.'))}",
                 )
 
 
@@ -258,8 +310,8 @@ def build_context(
     )
     features = _feature_columns(spec, splits["train"].frame, target_name, estimator)
     notes: list[str] = []
-    ignored = {spec.data.prediction, spec.data.score, *spec.data.drop}
-    _check_columns(splits, features, target_name, ignored, notes)
+    _check_columns(splits, features, target_name, spec.data.reserved(), notes)
+    _check_named_columns(spec, splits)
     predictor: Predictor
     if spec.data.prediction is not None:
         predictor = ColumnPredictor(spec.data.prediction, spec.data.score, classes)

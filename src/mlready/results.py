@@ -58,7 +58,7 @@ class Evidence(_Frozen):
     """
 
     name: str
-    value: float | None
+    value: int | float | None  # counts stay whole numbers
     threshold: float | None = None
     op: Literal[">=", ">", "<=", "<"] | None = None
     unit: str | None = None
@@ -102,7 +102,7 @@ class CheckResult(_Frozen):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def metrics(self) -> dict[str, float | None]:
+    def metrics(self) -> dict[str, int | float | None]:
         """Every measured number by name: the flat view CI consumers read."""
         return {e.name: e.value for e in self.evidence}
 

@@ -37,6 +37,18 @@ class SplitNames(_Strict):
     )
 
 
+class SliceSpec(_Strict):
+    """A column to slice metrics by; numeric columns are binned."""
+
+    column: str = Field(description="Column to slice by.")
+    edges: list[float] | None = Field(
+        None, description="Bin edges for a numeric column (e.g. [18, 30, 45, 65])."
+    )
+    quantiles: int | None = Field(
+        None, ge=2, le=20, description="Number of quantile bins for a numeric column."
+    )
+
+
 class DataSpec(_Strict):
     """Which columns mean what, and where the splits are."""
 
@@ -68,6 +80,23 @@ class DataSpec(_Strict):
     positive_label: str | int | float | bool | None = Field(
         None, description="Positive class for binary metrics (default: the larger label)."
     )
+    id: str | None = Field(None, description="Row id column (never a feature).")
+    time: str | None = Field(
+        None, description="Timestamp column, for per-window metrics and temporal leakage."
+    )
+    sample_weight: str | None = Field(
+        None, description="Column of the sample weights used in training (never a feature)."
+    )
+    slices: list[str | SliceSpec] | None = Field(
+        None,
+        description="Columns to report metrics by (e.g. [region, {column: age, edges: [30, 50]}])"
+        "; default: the worst slices are searched for automatically.",
+    )
+
+    def reserved(self) -> set[str]:
+        """Columns that are never model features."""
+        named = (self.prediction, self.score, self.id, self.time, self.sample_weight)
+        return {c for c in named if c is not None} | set(self.drop)
 
 
 class MetricsSpec(_Strict):

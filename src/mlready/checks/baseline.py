@@ -24,6 +24,7 @@ from mlready.io.predictor import ColumnPredictor, EstimatorPredictor
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table, worst
 from mlready.stats.bootstrap import paired_bootstrap, percentile_interval
+from mlready.stats.columns import as_text
 from mlready.stats.metrics import Metric, Prediction, point_estimate
 
 TierName = Literal["naive", "simple"]
@@ -82,16 +83,12 @@ class _Candidate:
     value: float | None = None
 
 
-def _as_text(column: pd.Series) -> pd.Series:
-    return column.astype(object).where(column.notna(), "(missing)").astype(str)
-
-
 def _prepare(X: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
     """Categoricals as text (missing as a level), numeric infinities as missing."""
     out = X.copy()
     for column in out.columns:
         if column in categorical:
-            out[column] = _as_text(out[column])
+            out[column] = as_text(out[column])
         else:
             out[column] = pd.to_numeric(out[column], errors="coerce").replace(
                 [np.inf, -np.inf], np.nan

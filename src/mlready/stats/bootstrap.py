@@ -34,7 +34,8 @@ def resample_weights(
         draws = rng.integers(0, n_rows, size=(size, n_rows))
         draws += np.arange(size)[:, None] * n_rows
         counts = np.bincount(draws.ravel(), minlength=size * n_rows)
-        yield counts.reshape(size, n_rows).astype(np.float64)
+        # Column-major: the sparse group sums (see metrics) read it without a copy.
+        yield np.asfortranarray(counts.reshape(size, n_rows), dtype=np.float64)
         done += size
 
 
@@ -66,6 +67,21 @@ def paired_bootstrap(
         chunks.append(np.column_stack([metric.compute(y, p, w) for p in predictions]))
     samples = np.vstack(chunks) if chunks else np.empty((0, len(predictions)))
     return PairedBootstrap(point=point, samples=samples)
+
+
+def bootstrap_metrics(
+    metrics: Sequence[Metric],
+    y: NDArray[np.generic],
+    prediction: Prediction,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> dict[str, NDArray[np.float64]]:
+    """Resampled values of several metrics of one prediction (same resamples for all)."""
+    chunks: dict[str, list[NDArray[np.float64]]] = {m.name: [] for m in metrics}
+    for w in resample_weights(y.size, n_resamples, rng):
+        for metric in metrics:
+            chunks[metric.name].append(metric.compute(y, prediction, w))
+    return {name: np.concatenate(parts) for name, parts in chunks.items()}
 
 
 def percentile_interval(samples: NDArray[np.float64], confidence: float) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -134,7 +134,9 @@ def roc_auc(y: NDArray[np.generic], p: Prediction, w: Array) -> Array:
 
 
 def roc_auc_ovr(y: NDArray[np.generic], p: Prediction, w: Array) -> Array:
-    assert p.score is not None and p.score.ndim == 2
+    assert p.score is not None
+    if p.score.ndim == 1:  # binary: one-vs-rest is plain ROC AUC
+        return roc_auc(y, p, w)
     present = np.unique(y).astype(np.int64)
     aucs = [_binary_auc(y == k, p.score[:, k], w) for k in present]
     return np.nanmean(np.vstack(aucs), axis=0)
@@ -207,6 +209,22 @@ DEFAULT_PRIMARY: dict[Task, str] = {
     "multiclass": "f1_macro",
     "regression": "rmse",
 }
+
+
+# Metrics that do not move when class priors change (sampling, reweighting).
+PRIOR_INDEPENDENT = frozenset({"roc_auc", "roc_auc_ovr", "balanced_accuracy"})
+
+
+def shortfall(metric: Metric, reference: Any, value: Any) -> Any:
+    """How much worse ``value`` is than ``reference`` (positive = worse).
+
+    Scores where higher is better live on a fixed 0-1 scale, so the shortfall is
+    their difference; errors (rmse, mae, log_loss) depend on the target's units,
+    so theirs is relative to the reference. Works on floats and arrays alike.
+    """
+    if metric.greater_is_better:
+        return reference - value
+    return (value - reference) / np.abs(reference)
 
 
 def point_estimate(metric: Metric, y: NDArray[np.generic], prediction: Prediction) -> float:

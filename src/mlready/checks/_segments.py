@@ -1,0 +1,314 @@
+"""Metrics per time window and per slice, for ``metric_parity``.
+
+A window or slice fails only when it is worse than its bar beyond sampling
+error: a one-sided test on its bootstrap standard error, Bonferroni-corrected
+over every window or slice judged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from mlready.check import CheckParams, Finding
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.results import Evidence, Status, Table
+from mlready.spec import SliceSpec
+from mlready.stats import groups as grouping
+from mlready.stats.metrics import Metric, point_estimate, shortfall
+
+GAP_NOTE = "absolute for scores, relative to the reference for errors (rmse, mae, log_loss)"
+
+
+class SegmentParams(CheckParams):
+    """Options for per-window and per-slice metrics (and the bootstrap behind them)."""
+
+    window: Literal["day", "week", "month", "quarter"] = Field(
+        "month", description="Time window for per-window metrics (needs data.time)."
+    )
+    min_window_rows: int = Field(30, ge=2, description="Windows with fewer rows are not judged.")
+    min_window_metric: float | None = Field(
+        None, description="Every window must reach this (for errors: stay below it)."
+    )
+    max_window_gap: float | None = Field(
+        0.1,
+        ge=0,
+        description=f"Largest shortfall of a window under the whole test set ({GAP_NOTE}).",
+    )
+    min_slice_size: int = Field(30, ge=2, description="Slices with fewer rows are not judged.")
+    min_slice_metric: float | None = Field(
+        None, description="Every slice must reach this (for errors: stay below it)."
+    )
+    max_slice_gap: float = Field(
+        0.1,
+        ge=0,
+        description=f"Largest shortfall of a slice under the whole test set ({GAP_NOTE}).",
+    )
+    auto_slices: bool = Field(
+        True, description="Without data.slices, search every feature for the worst slices."
+    )
+    top_slices: int = Field(5, ge=1, description="How many automatically found slices to show.")
+    quantile_bins: int = Field(
+        4, ge=2, le=20, description="Bins per numeric feature in the search."
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
+    alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="Family-wise error rate when judging many windows or slices (Bonferroni).",
+    )
+    n_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples.")
+
+
+def _bar(
+    metric: Metric, overall: float, minimum: float | None, max_gap: float | None
+) -> float | None:
+    """The value a window or slice must reach: the stricter of an absolute and a gap bar."""
+    bars = [] if minimum is None else [minimum]
+    if max_gap is not None:
+        bars.append(overall - max_gap if metric.greater_is_better else overall * (1 + max_gap))
+    if not bars:
+        return None
+    return max(bars) if metric.greater_is_better else min(bars)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    column: str
+    stat: grouping.GroupStat
+    shortfall: float
+    failing: bool
+
+
+def _judge(
+    metric: Metric,
+    stats: list[tuple[str, grouping.GroupStat]],
+    overall: float,
+    bar: float | None,
+    n_tests: int,
+    params: SegmentParams,
+) -> list[_Segment]:
+    """Each segment with its shortfall; failing when worse than the bar beyond chance,
+    Bonferroni-corrected over ``n_tests`` judged segments."""
+    alpha = params.alpha / max(n_tests, 1)
+    return [
+        _Segment(
+            column,
+            stat,
+            float(shortfall(metric, overall, stat.value)),
+            bar is not None and grouping.worse_than(metric, stat, bar, alpha),
+        )
+        for column, stat in stats
+    ]
+
+
+def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[object]]:
+    ordered = sorted(segments, key=lambda s: -s.shortfall if math.isfinite(s.shortfall) else 0)
+    return [
+        [
+            *([s.column] if with_column else []),
+            s.stat.label,
+            s.stat.rows,
+            fmt(s.stat.value),
+            f"{fmt(s.stat.ci_low)} to {fmt(s.stat.ci_high)}",
+            fmt(s.shortfall, signed=True),
+            "below the bar" if s.failing else "",
+        ]
+        for s in ordered
+    ]
+
+
+def _worst_evidence(
+    name: str, segment: _Segment, bar: float | None, metric: Metric, label: str
+) -> Evidence:
+    return Evidence(
+        name=name,
+        value=segment.stat.value,
+        threshold=bar,
+        op=">=" if metric.greater_is_better else "<=",
+        ci_low=segment.stat.ci_low,
+        ci_high=segment.stat.ci_high,
+        reference=label,
+        unit=metric.name,
+    )
+
+
+def _windows_of(
+    context: AuditContext, split: str, metric: Metric, params: SegmentParams
+) -> Finding:
+    y, prediction = context.y(split), context.prediction(split)
+    groups = grouping.by_window(context.times(split), params.window)
+    sizes = groups.sizes()
+    stats = grouping.group_stats(
+        metric,
+        y,
+        prediction,
+        groups,
+        [g for g in range(len(sizes)) if sizes[g] >= 2],
+        params.n_resamples,
+        context.rng(f"metric_parity.windows.{split}"),
+        params.confidence,
+    )
+    overall = point_estimate(metric, y, prediction)
+    judged = [s for s in stats if s.rows >= params.min_window_rows]
+    bar = _bar(metric, overall, params.min_window_metric, params.max_window_gap)
+    segments = _judge(
+        metric, [(params.window, s) for s in judged], overall, bar, len(judged), params
+    )
+    table = Table(
+        title=f"{metric.name} by {params.window} on {split} (worst first; windows under "
+        f"{params.min_window_rows} rows not judged)",
+        columns=[params.window, "rows", metric.name, "CI", "shortfall", ""],
+        rows=_segment_rows(segments, with_column=False),
+    )
+    if not segments:
+        return Finding(tables=[table])
+    worst_segment = max(segments, key=lambda s: s.shortfall)
+    evidence = [
+        _worst_evidence(
+            f"worst_window_{split}", worst_segment, bar, metric, worst_segment.stat.label
+        )
+    ]
+    values = np.array([s.value for s in judged])
+    evidence.append(
+        Evidence(name=f"window_spread_{split}", value=float(values.max() - values.min()))
+    )
+    if len(judged) >= 3:
+        slope, tau, p_value = grouping.trend(values, np.array([s.rows for s in judged]))
+        evidence += [
+            Evidence(name=f"window_trend_slope_{split}", value=slope, unit=f"per {params.window}"),
+            Evidence(name=f"window_trend_tau_{split}", value=tau),
+            Evidence(name=f"window_trend_p_{split}", value=p_value),
+        ]
+    failing = [s for s in segments if s.failing]
+    if failing:
+        labels = ", ".join(s.stat.label for s in failing[:3])
+        return Finding.of(
+            Status.FAIL,
+            f"{metric.name} is worse than {fmt(bar)} in {len(failing)} "
+            f"{params.window}(s) of {split} (worst {worst_segment.stat.label}: "
+            f"{fmt(worst_segment.stat.value)}; {labels})",
+            evidence,
+            [table],
+        )
+    return Finding(evidence=evidence, tables=[table])
+
+
+def windows(context: AuditContext, metric: Metric, params: SegmentParams) -> list[Finding]:
+    if context.spec.data.time is None:
+        return []
+    return [
+        _windows_of(context, split, metric, params)
+        for split in ("test", "production")
+        if context.has_labels(split)
+    ]
+
+
+def _explicit_groups(context: AuditContext, spec: str | SliceSpec) -> grouping.Groups:
+    slice_spec = SliceSpec(column=spec) if isinstance(spec, str) else spec
+    values = context.column("test", slice_spec.column)
+    if slice_spec.edges is not None or slice_spec.quantiles is not None:
+        return grouping.by_bins(values, slice_spec.edges, slice_spec.quantiles)
+    if slice_spec.column not in context.categorical and values.nunique() > 20:
+        return grouping.by_bins(values, quantiles=4)
+    return grouping.by_level(values)
+
+
+def _search_groups(context: AuditContext, params: SegmentParams) -> list[grouping.Groups]:
+    frame = context.X("test")
+    return [
+        grouping.by_level(frame[c])
+        if c in context.categorical or frame[c].nunique() <= 10
+        else grouping.by_bins(frame[c], quantiles=params.quantile_bins)
+        for c in context.features
+    ]
+
+
+def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Finding:
+    explicit = context.spec.data.slices
+    if not explicit and not params.auto_slices:
+        return Finding()
+    y, prediction = context.y("test"), context.prediction("test")
+    overall = point_estimate(metric, y, prediction)
+    all_groups = (
+        [_explicit_groups(context, s) for s in explicit]
+        if explicit
+        else _search_groups(context, params)
+    )
+    candidates = [
+        (groups, g)
+        for groups in all_groups
+        for g, size in enumerate(groups.sizes())
+        if size >= params.min_slice_size
+    ]
+    if not explicit:  # keep the worst few, but judge them as one of all the slices searched
+        points = {
+            id(groups): grouping.group_points(metric, y, prediction, groups)
+            for groups in all_groups
+        }
+
+        def badness(item: tuple[grouping.Groups, int]) -> float:
+            value = float(shortfall(metric, overall, points[id(item[0])][item[1]]))
+            return value if math.isfinite(value) else -math.inf
+
+        candidates = sorted(candidates, key=badness, reverse=True)[: params.top_slices]
+    rng = context.rng("metric_parity.slices")
+    stats = [
+        (groups.column, stat)
+        for groups in all_groups
+        for stat in grouping.group_stats(
+            metric,
+            y,
+            prediction,
+            groups,
+            [g for gr, g in candidates if gr is groups],
+            params.n_resamples,
+            rng,
+            params.confidence,
+        )
+    ]
+    n_tests = sum(int((g.sizes() >= params.min_slice_size).sum()) for g in all_groups)
+    bar = _bar(metric, overall, params.min_slice_metric, params.max_slice_gap)
+    segments = _judge(metric, stats, overall, bar, n_tests, params)
+    how = (
+        "from data.slices"
+        if explicit
+        else f"found automatically: the {len(segments)} worst of {n_tests} slices of "
+        f"{len(all_groups)} features"
+    )
+    table = Table(
+        title=f"{metric.name} by slice on test, {how} (worst first; overall "
+        f"{fmt(overall)}; slices under {params.min_slice_size} rows not judged)",
+        columns=["column", "slice", "rows", metric.name, "CI", "shortfall", ""],
+        rows=_segment_rows(segments, with_column=True),
+    )
+    if not segments:
+        return Finding(tables=[table])
+    worst_segment = max(segments, key=lambda s: s.shortfall)
+    label = f"{worst_segment.column}={worst_segment.stat.label}"
+    evidence = [_worst_evidence("worst_slice", worst_segment, bar, metric, label)]
+    failing = [s for s in segments if s.failing]
+    if not failing:
+        return Finding(evidence=evidence, tables=[table])
+    named = ", ".join(
+        f"{s.column}={s.stat.label} ({fmt(s.stat.value)}, {s.stat.rows} rows)"
+        for s in sorted(failing, key=lambda s: -s.shortfall)[:3]
+    )
+    message = f"{metric.name} is {fmt(overall)} overall but worse than {fmt(bar)} for {named}"
+    if explicit:
+        return Finding.of(Status.FAIL, message, evidence, [table])
+    # Slices found by searching are leads to look into, not verdicts: slicing on the
+    # features the model splits on lowers within-slice scores by construction.
+    return Finding.of(
+        Status.WARN,
+        f"{message} (found automatically; name the columns that matter "
+        "in data.slices to judge them)",
+        evidence,
+        [table],
+    )

@@ -1,0 +1,362 @@
+"""``benchmark``: are the model's metrics recorded, and can they be trusted?"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from mlready.check import CheckParams, Finding, combine
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.results import Evidence, Outcome, Severity, Status, Table
+from mlready.stats.bootstrap import percentile_interval, resample_weights
+from mlready.stats.columns import canonical, column_kind
+from mlready.stats.leakage import SingleFeature, copied_rows, single_feature
+from mlready.stats.metrics import point_estimate
+
+# Held-out splits must not contain train rows; production may legitimately repeat them.
+_HELD_OUT = ("validation", "test")
+_SHOWN = 5  # examples and top features listed in tables and messages
+_LEAK_RESAMPLES = 400  # bootstrap of the few features above the limit
+_UNIT = {"binary": "AUC", "multiclass": "one-vs-rest AUC", "regression": "R²"}
+
+
+class BenchmarkParams(CheckParams):
+    max_duplicate_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Fail above this share of held-out rows copying train "
+        "rows; any copy at all warns.",
+    )
+    shared_ids: Severity = Field("fail", description="Status when held-out rows share a data.id.")
+    temporal: Severity = Field(
+        "warn",
+        description="Status when held-out rows are older than the newest train row "
+        "(data.time); fail suits an out-of-time split.",
+    )
+    max_single_feature_score: float = Field(
+        0.99,
+        description="Fail when one feature alone, learned on train, scores above this on "
+        "test (AUC, one-vs-rest AUC or R²).",
+    )
+    bins: int = Field(20, ge=2, le=100, description="Train-quantile bins of a numeric feature.")
+    determinism_rows: int = Field(1000, ge=1, description="Test rows predicted twice.")
+    confidence: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1.0,
+        description="A feature leaks when this interval's lower bound is above the limit.",
+    )
+
+
+def _status(severity: Severity) -> Status:
+    return Status.FAIL if severity == "fail" else Status.WARN
+
+
+def _rows(n: int, split: str, share: float | None = None) -> str:
+    """ "1 test row", "7 test rows (3.9%)": a count of rows for a message."""
+    return f"{n} {split} row{'' if n == 1 else 's'}" + (f" ({share:.1%})" if share else "")
+
+
+def _count(name: str, value: int) -> Evidence:
+    """A count of offending rows, which should be zero."""
+    return Evidence(name=name, value=value, threshold=0, op="<=", unit="rows")
+
+
+def _metrics_part(context: AuditContext) -> Finding:
+    """Point estimates of every configured metric on every labelled split (metric_parity
+    adds their intervals and a table)."""
+    part = Finding()
+    for split in (s for s in ("train", "validation", "test") if context.has_labels(s)):
+        prediction = context.prediction(split)
+        for metric in (context.primary, *context.extra_metrics):
+            if metric.needs == "label" or prediction.score is not None:
+                value = point_estimate(metric, context.y(split), prediction)
+                part.evidence.append(Evidence(name=f"{split}_{metric.name}", value=value))
+    return part
+
+
+def _copies_part(context: AuditContext, params: BenchmarkParams, held_out: list[str]) -> Finding:
+    """Held-out rows (labelled or not) equal to some train row in every feature."""
+    part, rows = Finding(), []
+    train = context.splits["train"].frame
+    for split in held_out:
+        copies = copied_rows(context.splits[split].frame, train, context.features)
+        count, share = int(copies.sum()), float(copies.mean())
+        examples = ", ".join(map(str, np.flatnonzero(copies)[:_SHOWN])) or "-"
+        rows.append([split, count, f"{share:.1%}", examples])
+        part.evidence += [
+            Evidence(name=f"duplicate_rows_{split}", value=count, unit="rows"),
+            Evidence(
+                name=f"duplicate_share_{split}",
+                value=share,
+                threshold=params.max_duplicate_share,
+                op="<=",
+            ),
+        ]
+        if count:
+            status = Status.FAIL if share > params.max_duplicate_share else Status.WARN
+            verb = "is a copy of a train row" if count == 1 else "are copies of train rows"
+            part.verdicts.append((status, f"{_rows(count, split, share)} {verb}"))
+    title = "Held-out rows equal to a train row in every feature"
+    part.tables.append(
+        Table(title=title, columns=["split", "rows", "share", "row positions"], rows=rows)
+    )
+    return part
+
+
+def _ids_part(context: AuditContext, params: BenchmarkParams, held_out: list[str]) -> Finding:
+    """Held-out rows whose data.id also occurs in train: one entity on both sides."""
+    part, rows, name = Finding(), [], context.spec.data.id
+    if name is None:
+        return part
+    train = canonical(context.splits["train"].frame[name].dropna())
+    for split in held_out:
+        column = context.splits[split].frame.get(name)
+        if column is None:
+            part.notes.append(f"{split}: no id column {name!r}, so shared ids were not checked")
+            continue
+        shared = column[canonical(column).isin(train) & column.notna()]
+        rows.append([split, len(shared), ", ".join(map(str, shared.unique()[:_SHOWN])) or "-"])
+        part.evidence.append(_count(f"shared_ids_{split}", len(shared)))
+        if len(shared):
+            verb = "shares" if len(shared) == 1 else "share"
+            text = f"{_rows(len(shared), split)} {verb} a {name} with train"
+            part.verdicts.append((_status(params.shared_ids), text))
+    part.tables.append(
+        Table(
+            title=f"Held-out rows whose {name} occurs in train",
+            columns=["split", "rows", "examples"],
+            rows=rows,
+        )
+    )
+    return part
+
+
+def _temporal_part(context: AuditContext, params: BenchmarkParams, held_out: list[str]) -> Finding:
+    """Held-out rows older than the newest train row: the model has seen their future."""
+    part, rows, name = Finding(), [], context.spec.data.time
+    if name is None:
+        return part
+    newest = context.times("train", all_rows=True).max()
+    for split in held_out:
+        if name not in context.splits[split].frame.columns:
+            part.notes.append(f"{split}: no time column {name!r}, so its times were not checked")
+            continue
+        times = context.times(split, all_rows=True)
+        older = int((times < newest).sum())
+        share = older / len(times)
+        rows.append([split, older, f"{share:.1%}", str(times.min())])
+        part.evidence.append(_count(f"older_than_train_{split}", older))
+        if older:
+            verb = "predates" if older == 1 else "predate"
+            text = f"{_rows(older, split, share)} {verb} the newest train row ({newest})"
+            part.verdicts.append((_status(params.temporal), text))
+    part.tables.append(
+        Table(
+            title=f"Held-out rows older than the newest train row ({newest})",
+            columns=["split", "rows", "share", "oldest"],
+            rows=rows,
+        )
+    )
+    return part
+
+
+def _single_features(context: AuditContext, bins: int) -> dict[str, SingleFeature]:
+    train, test = context.labelled("train"), context.labelled("test")
+    n_classes = None if context.classes is None else len(context.classes)
+    return {
+        name: single_feature(
+            train[name], test[name], context.y("train"), n_classes,
+            name in context.categorical or column_kind(train[name]) != "numeric", bins,
+        )
+        for name in context.features
+    }  # fmt: skip
+
+
+def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Finding:
+    """Features that alone predict the test target almost perfectly, beyond sampling error."""
+    part, unit = Finding(), _UNIT[context.task]
+    y = context.y("test")
+    if not context.features or np.unique(y).size < 2:
+        part.notes.append("target leakage not checked: no features, or one target value in test")
+        return part
+    features = _single_features(context, params.bins)
+    scores = {name: float(f.score(y)[0]) for name, f in features.items()}
+    ranked = sorted(scores.items(), key=lambda kv: -np.nan_to_num(kv[1], nan=-np.inf))
+    limit = params.max_single_feature_score
+    # A strong honest feature can score near the limit on a small test set by chance: a
+    # feature is flagged only when its interval's lower bound is above the limit too.
+    lows = {
+        name: percentile_interval(
+            np.concatenate([features[name].score(y, w) for w in resample_weights(
+                y.size, _LEAK_RESAMPLES, context.rng(f"benchmark.leak.{name}"))]),
+            params.confidence)[0]
+        for name, value in ranked if value > limit
+    }  # fmt: skip
+    best, top = ranked[0]
+    part.evidence.append(
+        Evidence(
+            name="max_single_feature_score",
+            value=top,
+            threshold=limit,
+            op="<=",
+            unit=unit,
+            reference=best,
+            ci_low=lows.get(best),
+        )
+    )
+    rows = [[name, fmt(value), fmt(lows.get(name))] for name, value in ranked[:_SHOWN]]
+    part.tables.append(
+        Table(
+            title=f"Best single features on test ({unit})",
+            columns=["feature", unit, f"{params.confidence:.0%} lower bound"],
+            rows=rows,
+        )
+    )
+    leaks = [repr(name) for name, low in lows.items() if low > limit]
+    if leaks:
+        which = f"feature {leaks[0]} alone scores"
+        if len(leaks) > 1:
+            which = f"features {', '.join(leaks[:_SHOWN])} alone score up to"
+        text = f"{which} {unit} {fmt(top)} on test (likely target leakage)"
+        part.verdicts.append((Status.FAIL, text))
+    return part
+
+
+def _dtype_part(context: AuditContext) -> Finding:
+    """Features whose type differs from train: a classic training/serving bug."""
+    part, rows = Finding(), []
+    train = context.splits["train"].frame
+    for split in (s for s in context.splits if s != "train"):
+        frame = context.splits[split].frame
+        for name in context.features:
+            kinds = (column_kind(train[name]), column_kind(frame[name]))
+            if kinds[0] != kinds[1] and frame[name].notna().any():  # all-empty: no type to judge
+                rows.append([name, split, *kinds])
+    part.evidence.append(Evidence(name="dtype_mismatches", value=len(rows), threshold=0, op="<="))
+    if rows:
+        part.tables.append(
+            Table(
+                title="Feature types that differ from train",
+                columns=["feature", "split", "train", "split type"],
+                rows=rows,
+            )
+        )
+        listed = ", ".join(f"{r[0]!r} ({r[2]} in train, {r[3]} in {r[1]})" for r in rows[:_SHOWN])
+        part.verdicts.append((Status.FAIL, f"feature types differ from train: {listed}"))
+    return part
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row, whether two predictions agree (floats to within 1e-12)."""
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        close = np.isclose(a, b, rtol=0.0, atol=1e-12, equal_nan=True)
+        return close.reshape(len(a), -1).all(axis=1)
+    return np.asarray(a == b)
+
+
+def _determinism_part(context: AuditContext, params: BenchmarkParams) -> Finding:
+    """The model predicts the same test rows the same way twice."""
+    part = Finding()
+    if context.predictor.kind != "estimator":
+        return part
+    first = context.prediction("test")
+    frame = context.labelled("test").iloc[: params.determinism_rows]
+    again, n = context.predictor.predict("test", frame, context.features), len(frame)
+    same = _same(np.asarray(again.label), np.asarray(first.label)[:n])
+    if again.score is not None and first.score is not None:
+        same &= _same(again.score, first.score[:n])
+    changed = int(n - same.sum())
+    part.evidence.append(_count("nondeterministic_rows", changed))
+    if changed:
+        text = f"predicting {n} test rows again changed {changed} predictions"
+        part.verdicts.append((Status.FAIL, text))
+    return part
+
+
+def _pipeline_part(context: AuditContext) -> Finding:
+    """Non-numeric features fed to a bare model: their encoding lives outside the model file."""
+    part = Finding()
+    estimator = getattr(context.predictor, "estimator", None)
+    if context.predictor.kind != "estimator" or hasattr(estimator, "steps"):
+        return part
+    train = context.splits["train"].frame
+    raw = [
+        c for c in context.features if c in context.categorical or column_kind(train[c]) == "text"
+    ]
+    if raw:
+        text = (
+            "feature engineering may differ between training and production: ship the "
+            "preprocessing inside the model (a Pipeline); non-numeric features: "
+        )
+        part.verdicts.append((Status.WARN, text + ", ".join(raw[:_SHOWN])))
+    return part
+
+
+def _summary(context: AuditContext) -> str:
+    value = point_estimate(context.primary, context.y("test"), context.prediction("test"))
+    return (
+        f"{context.primary.name} {fmt(value)} on test; no leakage between splits or from single "
+        "features, and training and serving read the data alike"
+    )
+
+
+class BenchmarkCheck:
+    """Is the model benchmarked, and can the benchmark be trusted?
+
+    What it checks:
+        Records the primary and extra metrics on train, validation and test,
+        then looks for what makes such numbers lie.
+        Leakage between splits: validation/test rows equal to a train row in
+        every feature (any copy warns; more than ``max_duplicate_share``
+        fails), rows sharing a ``data.id`` with train (``shared_ids``), rows
+        older than the newest train row (``data.time``; ``temporal``).
+        Target leakage: each feature alone, scored on test with anything it
+        needs learned on train: binary, a numeric feature's values as a score
+        (AUC in either direction) or a level's train positive rate (AUC);
+        multiclass, the train class distribution of a level or quantile bin
+        (macro one-vs-rest AUC); regression, train means of levels, or of
+        quantile bins joined by straight lines (R²). An id-like column scores
+        like chance because its test values were never seen in train. A
+        feature fails when its score and the lower bound of its bootstrap
+        interval are above ``max_single_feature_score``.
+        Training/serving consistency: feature types (numeric, text, bool,
+        datetime) that differ from train fail, as do predictions that change
+        when the model predicts the same rows again; non-numeric features fed
+        to a model that is not a Pipeline warn.
+
+    Why it matters:
+        A metric measured on rows the model has already seen, or with a
+        feature that is the answer in disguise, is not a benchmark; a model
+        that reads its columns differently in production will not reproduce it.
+
+    Example:
+        data: {id: customer_id, time: signup_date}
+        checks:
+          benchmark:
+            max_duplicate_share: 0.0
+            shared_ids: fail
+            temporal: fail            # an out-of-time split
+            max_single_feature_score: 0.98
+    """
+
+    id = "benchmark"
+    title = "Model is benchmarked"
+    question = 3
+    Params = BenchmarkParams
+
+    def run(self, context: AuditContext, params: BenchmarkParams) -> Outcome:
+        held_out = [s for s in _HELD_OUT if s in context.splits]
+        parts = [
+            _metrics_part(context),
+            _copies_part(context, params, held_out),
+            _ids_part(context, params, held_out),
+            _temporal_part(context, params, held_out),
+            _target_leakage_part(context, params),
+            _dtype_part(context),
+            _determinism_part(context, params),
+            _pipeline_part(context),
+        ]
+        return combine(parts, _summary(context))

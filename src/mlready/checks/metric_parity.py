@@ -1,0 +1,286 @@
+"""``metric_parity``: will the test number hold in production?"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field
+
+from mlready.check import Finding, SkipCheck, combine
+from mlready.checks._segments import GAP_NOTE, SegmentParams, slices, windows
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.results import Evidence, Outcome, Status, Table
+from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
+from mlready.stats.metrics import (
+    METRICS,
+    PRIOR_INDEPENDENT,
+    Metric,
+    point_estimate,
+    shortfall,
+)
+
+SPLITS = ("train", "validation", "test")
+
+
+class MetricParityParams(SegmentParams):
+    max_train_test_gap: float = Field(
+        0.05, ge=0, description=f"Largest train-to-test drop of the primary metric ({GAP_NOTE})."
+    )
+    max_ci_halfwidth: float = Field(
+        0.05, gt=0, description=f"Widest acceptable half-width of the test interval ({GAP_NOTE})."
+    )
+    max_prior_shift: float = Field(
+        0.1, ge=0, le=1, description="Largest change of a class's share between train and test."
+    )
+
+
+@dataclass(frozen=True)
+class _SplitMetrics:
+    rows: int
+    points: dict[str, float]
+    samples: dict[str, NDArray[np.float64]]
+
+
+def _usable_metrics(context: AuditContext) -> list[Metric]:
+    metrics = [context.primary, *context.extra_metrics]
+    has_scores = context.prediction("test").score is not None
+    return [m for m in metrics if m.needs == "label" or has_scores]
+
+
+def _measure_splits(
+    context: AuditContext, metrics: list[Metric], params: MetricParityParams
+) -> dict[str, _SplitMetrics]:
+    measured = {}
+    for split in (s for s in SPLITS if context.has_labels(s)):
+        y, prediction = context.y(split), context.prediction(split)
+        samples = bootstrap_metrics(
+            metrics, y, prediction, params.n_resamples, context.rng(f"metric_parity.{split}")
+        )
+        points = {m.name: point_estimate(m, y, prediction) for m in metrics}
+        measured[split] = _SplitMetrics(y.size, points, samples)
+    return measured
+
+
+def _split_table(
+    measured: dict[str, _SplitMetrics], metrics: list[Metric], confidence: float
+) -> Table:
+    def cell(split: _SplitMetrics, name: str) -> str:
+        low, high = percentile_interval(split.samples[name], confidence)
+        return f"{fmt(split.points[name])} ({fmt(low)} to {fmt(high)})"
+
+    return Table(
+        title=f"Metrics by split ({confidence:.0%} bootstrap intervals)",
+        columns=["split", "rows", *(m.name for m in metrics)],
+        rows=[[name, s.rows, *(cell(s, m.name) for m in metrics)] for name, s in measured.items()],
+    )
+
+
+def _split_evidence(
+    measured: dict[str, _SplitMetrics], metric: Metric, confidence: float
+) -> list[Evidence]:
+    evidence = []
+    for split, m in measured.items():
+        low, high = percentile_interval(m.samples[metric.name], confidence)
+        evidence.append(
+            Evidence(
+                name=f"{split}_{metric.name}",
+                value=m.points[metric.name],
+                ci_low=low,
+                ci_high=high,
+                unit=metric.name,
+            )
+        )
+    return evidence
+
+
+def _overfit_gap(
+    measured: dict[str, _SplitMetrics], metric: Metric, params: MetricParityParams
+) -> Finding:
+    train, test = measured["train"], measured["test"]
+    gap = float(shortfall(metric, train.points[metric.name], test.points[metric.name]))
+    samples = shortfall(metric, train.samples[metric.name], test.samples[metric.name])
+    low, high = percentile_interval(np.asarray(samples, dtype=float), params.confidence)
+    evidence = Evidence(
+        name="train_test_gap",
+        value=gap,
+        threshold=params.max_train_test_gap,
+        op="<=",
+        ci_low=low,
+        ci_high=high,
+    )
+    if gap > params.max_train_test_gap and low > 0:
+        return Finding.of(
+            Status.FAIL,
+            f"overfit: {metric.name} drops by {fmt(gap)} from train "
+            f"({fmt(train.points[metric.name])}) to test ({fmt(test.points[metric.name])}), "
+            f"above max_train_test_gap {params.max_train_test_gap} "
+            f"({params.confidence:.0%} CI {fmt(low)} to {fmt(high)})",
+            [evidence],
+        )
+    return Finding(evidence=[evidence])
+
+
+def _validation_vs_test(
+    measured: dict[str, _SplitMetrics], metric: Metric, confidence: float
+) -> Finding:
+    if "validation" not in measured:
+        return Finding()
+    valid, test = measured["validation"], measured["test"]
+    diff = valid.points[metric.name] - test.points[metric.name]
+    low, high = percentile_interval(
+        valid.samples[metric.name] - test.samples[metric.name], confidence
+    )
+    evidence = Evidence(name="validation_minus_test", value=diff, ci_low=low, ci_high=high)
+    if low > 0 or high < 0:
+        return Finding.of(
+            Status.WARN,
+            f"validation and test disagree: {metric.name} "
+            f"{fmt(valid.points[metric.name])} vs {fmt(test.points[metric.name])} "
+            f"(difference {fmt(diff, signed=True)}, {confidence:.0%} CI {fmt(low)} to "
+            f"{fmt(high)}); they may not come from the same distribution",
+            [evidence],
+        )
+    return Finding(evidence=[evidence])
+
+
+def _sample_size(test: _SplitMetrics, metric: Metric, params: MetricParityParams) -> Finding:
+    low, high = percentile_interval(test.samples[metric.name], params.confidence)
+    half = (high - low) / 2
+    if not metric.greater_is_better:  # errors: relative to their size
+        half /= abs(test.points[metric.name]) or 1.0
+    evidence = Evidence(
+        name="test_ci_halfwidth", value=half, threshold=params.max_ci_halfwidth, op="<="
+    )
+    if half > params.max_ci_halfwidth:
+        # Interval width shrinks with the square root of the number of rows.
+        needed = math.ceil(test.rows * (half / params.max_ci_halfwidth) ** 2)
+        return Finding.of(
+            Status.WARN,
+            f"test set too small for {metric.name} to be trusted: its "
+            f"{params.confidence:.0%} interval is ±{fmt(half)} wide (max "
+            f"{params.max_ci_halfwidth}); about {needed} test rows would be needed at "
+            "the current variance",
+            [evidence],
+        )
+    return Finding(evidence=[evidence])
+
+
+def _priors(context: AuditContext, params: MetricParityParams) -> Finding:
+    assert context.classes is not None
+    k = len(context.classes)
+    shares = {
+        s: np.bincount(context.y(s), minlength=k) / context.y(s).size
+        for s in (*SPLITS, "production")
+        if context.has_labels(s)
+    }
+    compared = [s for s in ("test", "production") if s in shares]
+    shift = max(float(np.abs(shares["train"] - shares[s]).max()) for s in compared)
+    table = Table(
+        title="Class shares by split",
+        columns=["split", *map(str, context.classes)],
+        rows=[[s, *(fmt(float(v)) for v in share)] for s, share in shares.items()],
+    )
+    evidence = [
+        Evidence(name="prior_shift", value=shift, threshold=params.max_prior_shift, op="<=")
+    ]
+    weighted = context.spec.data.sample_weight is not None
+    if shift <= params.max_prior_shift and not weighted:
+        return Finding(evidence=evidence, tables=[table])
+    reason = (
+        "training used sample weights"
+        if weighted
+        else f"class shares differ between train and test by up to {fmt(shift)}"
+    )
+    return Finding.of(
+        Status.WARN,
+        f"{reason}: prior-dependent metrics (accuracy, precision) on test "
+        "may not carry over; compare the prior-independent ones in the report",
+        evidence,
+        [table, _prior_table(context)],
+    )
+
+
+def _prior_table(context: AuditContext) -> Table:
+    y, prediction = context.y("test"), context.prediction("test")
+    rows = []
+    for metric in METRICS.values():
+        if context.task in metric.tasks and (
+            metric.needs == "label" or prediction.score is not None
+        ):
+            kind = "prior-independent" if metric.name in PRIOR_INDEPENDENT else "prior-dependent"
+            rows.append([metric.name, kind, fmt(point_estimate(metric, y, prediction))])
+    rows.sort(key=lambda r: r[1], reverse=True)
+    return Table(
+        title="Test metrics by dependence on class priors",
+        columns=["metric", "kind", "test"],
+        rows=rows,
+    )
+
+
+class MetricParityCheck:
+    """Are the metrics defined for training and scoring, and will the test number hold?
+
+    What it checks:
+        The primary and extra metrics on train, validation and test, each with a
+        seeded bootstrap interval; the train-to-test gap (overfitting); whether
+        validation and test agree; whether the test set is large enough for its
+        number to be trusted (and how many rows would be); class shares by split
+        and, when training used weights or the shares moved, the prior-independent
+        metrics next to the prior-dependent ones; the primary metric per time
+        window (with data.time) and per slice (data.slices, or the worst slices
+        found automatically among all features). Windows and slices fail only
+        when they are worse than the bar beyond sampling error, with a
+        Bonferroni correction over all windows or slices judged.
+
+    Why it matters:
+        A model often performs worse in production than in training: the test
+        number may come from an overfit model, a test set too small to mean
+        anything, another class balance, a good season, or an average that hides
+        a subgroup the model fails.
+
+    Example:
+        data:
+          time: created_at
+          slices: [region, {column: age, edges: [20, 30, 45, 65]}]
+        checks:
+          metric_parity:
+            max_train_test_gap: 0.05
+            window: month
+            min_window_metric: 0.8
+            max_slice_gap: 0.1
+    """
+
+    id = "metric_parity"
+    title = "Metrics hold from training to scoring"
+    question = 2
+    Params = MetricParityParams
+
+    def run(self, context: AuditContext, params: MetricParityParams) -> Outcome:
+        if not context.has_labels("test"):
+            raise SkipCheck("the test split has no labelled rows")
+        metrics, primary = _usable_metrics(context), context.primary
+        measured = _measure_splits(context, metrics, params)
+        parts = [
+            Finding(
+                evidence=_split_evidence(measured, primary, params.confidence),
+                tables=[_split_table(measured, metrics, params.confidence)],
+            )
+        ]
+        parts += [
+            _overfit_gap(measured, primary, params),
+            _validation_vs_test(measured, primary, params.confidence),
+            _sample_size(measured["test"], primary, params),
+        ]
+        if context.classes is not None:
+            parts.append(_priors(context, params))
+        parts += [*windows(context, primary, params), slices(context, primary, params)]
+        test, train = (measured[s].points[primary.name] for s in ("test", "train"))
+        return combine(
+            parts,
+            f"test {primary.name} {fmt(test)}, train {fmt(train)}: no "
+            "overfitting, subgroup or window shortfall beyond chance",
+        )
