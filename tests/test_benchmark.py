@@ -250,12 +250,14 @@ def test_a_strong_honest_feature_near_the_limit_is_not_called_a_leak(cli, tmp_pa
     rng = np.random.default_rng(4)
     n = 400
     y = rng.integers(0, 2, n)
-    frame = pd.DataFrame({"x": 3.5 * y + rng.normal(size=n), "noise": rng.normal(size=n),
-                          "target": y})
+    frame = pd.DataFrame(
+        {"x": 3.5 * y + rng.normal(size=n), "noise": rng.normal(size=n), "target": y}
+    )
     train, test = frame.iloc[:300], frame.iloc[300:]
     model = LogisticRegression().fit(train[["x", "noise"]], train["target"])
-    check = benchmark(cli.audit(save_pickle(model, tmp_path / "m.pkl"),
-                                write_splits(tmp_path / "s", train, test)))
+    check = benchmark(
+        cli.audit(save_pickle(model, tmp_path / "m.pkl"), write_splits(tmp_path / "s", train, test))
+    )
     score = next(e for e in check["evidence"] if e["name"] == "max_single_feature_score")
     assert score["reference"] == "x" and score["value"] > 0.99
     assert score["ci_low"] < 0.99

@@ -184,8 +184,12 @@ def test_validation_and_test_that_disagree_are_flagged(cli, tmp_path, cancer, go
 def test_training_with_sample_weights_is_called_out(cli, tmp_path, cancer, good_classifier):
     train, test = cancer
     train = train.assign(weight=np.where(train["target"] == 0, 3.0, 1.0))
-    result = cli.audit(good_classifier, write_splits(tmp_path / "s", train, test),
-                       "-c", checklist(tmp_path, "data:\n  sample_weight: weight\n"))
+    result = cli.audit(
+        good_classifier,
+        write_splits(tmp_path / "s", train, test),
+        "-c",
+        checklist(tmp_path, "data:\n  sample_weight: weight\n"),
+    )
     check = parity(result)
     assert check["status"] == "warn"
     assert "training used sample weights" in check["message"]
