@@ -308,5 +308,7 @@ def test_an_all_empty_feature_column_is_noted_not_fatal(cli, tmp_path, good_clas
     train, test = cancer
     test = test.assign(mean_texture=float("nan"))
     result = cli.audit(good_classifier, write_splits(tmp_path / "s", train, test))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the audit runs, and judges the splits
     assert "test: columns with no values at all: mean_texture" in result.json["notes"]
+    split = next(c for c in result.json["checks"] if c["id"] == "split_distribution")
+    assert "missing-value rates differ between train and test: mean_texture" in split["message"]

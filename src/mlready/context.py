@@ -97,13 +97,13 @@ class AuditContext:
             return values.to_numpy(dtype=float)
         return encode(values, self.classes)
 
-    def prediction(self, split: str) -> Prediction:
-        """The model's predictions on the labelled rows of ``split`` (computed once)."""
-        if split not in self._predictions:
-            self._predictions[split] = self.predictor.predict(
-                split, self.labelled(split), self.features
-            )
-        return self._predictions[split]
+    def prediction(self, split: str, all_rows: bool = False) -> Prediction:
+        """The model's predictions on the labelled (or all) rows of ``split``, computed once."""
+        key = f"{split}:all" if all_rows else split
+        if key not in self._predictions:
+            frame = self.splits[split].frame if all_rows else self.labelled(split)
+            self._predictions[key] = self.predictor.predict(split, frame, self.features)
+        return self._predictions[key]
 
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded by the audit seed and ``key``: a check's draws do not

@@ -34,20 +34,30 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     """Write splits, a pickled pipeline and a checklist to ``folder``.
 
     Returns the model path and the checklist path. The data is the Wisconsin
-    breast cancer set (569 tumours, 30 numeric features, binary diagnosis).
+    breast cancer set (569 tumours, 30 numeric features, binary diagnosis),
+    split into train, validation, test and an unlabelled production batch in
+    which one feature has drifted.
     """
     data = load_breast_cancer(as_frame=True)
     frame = data.frame.rename(columns={"target": "diagnosis"})
     frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    rest, production = train_test_split(
+        frame, test_size=0.15, random_state=seed, stratify=frame["diagnosis"]
+    )
     rest, test = train_test_split(
-        frame, test_size=0.25, random_state=seed, stratify=frame["diagnosis"]
+        rest, test_size=0.25, random_state=seed, stratify=rest["diagnosis"]
     )
     train, validation = train_test_split(
         rest, test_size=0.2, random_state=seed, stratify=rest["diagnosis"]
     )
+    # Production data arrives unlabelled, from a scanner whose texture readings run 30% high:
+    # the kind of change the drift check is there to catch.
+    production = production.drop(columns="diagnosis")
+    production["mean_texture"] *= 1.3
     splits = folder / "splits"
     splits.mkdir(parents=True, exist_ok=True)
-    for name, split in (("train", train), ("validation", validation), ("test", test)):
+    named = {"train": train, "validation": validation, "test": test, "production": production}
+    for name, split in named.items():
         split.to_csv(splits / f"{name}.csv", index=False)
     model = Pipeline(
         [

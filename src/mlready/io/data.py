@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlready.errors import DataError
@@ -38,6 +39,7 @@ class Split:
     frame: pd.DataFrame
     sha256: str
     files: tuple[Path, ...]
+    batch: pd.Series | None = None  # per row, the batch file it came from (folder splits)
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -82,7 +84,7 @@ def _candidates(data_dir: Path, location: str) -> list[Path]:
     )
 
 
-def _read_folder(folder: Path) -> tuple[pd.DataFrame, tuple[Path, ...]]:
+def _read_folder(folder: Path) -> tuple[pd.DataFrame, tuple[Path, ...], list[int]]:
     files = tuple(
         sorted(
             p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
@@ -101,7 +103,7 @@ def _read_folder(folder: Path) -> tuple[pd.DataFrame, tuple[Path, ...]]:
                 f"{path} has other columns than {files[0].name}",
                 hint="every batch file of a split needs the same columns",
             )
-    return pd.concat(frames, ignore_index=True), files
+    return pd.concat(frames, ignore_index=True), files, [len(f) for f in frames]
 
 
 def _folder_digest(files: tuple[Path, ...]) -> str:
@@ -114,8 +116,9 @@ def _folder_digest(files: tuple[Path, ...]) -> str:
 def read_split(name: str, path: Path) -> Split:
     """Read a split from a file or a folder of batch files."""
     if path.is_dir():
-        frame, files = _read_folder(path)
-        return Split(name, path, frame, _folder_digest(files), files)
+        frame, files, lengths = _read_folder(path)
+        batch = pd.Series(np.repeat([f.stem for f in files], lengths), name="batch")
+        return Split(name, path, frame, _folder_digest(files), files, batch)
     return Split(name, path, read_table(path), file_sha256(path), (path,))
 
 

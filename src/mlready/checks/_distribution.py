@@ -1,0 +1,87 @@
+"""Options and tables shared by the distribution checks (split_distribution, drift)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mlready.check import CheckParams
+from mlready.numbers import fmt
+from mlready.results import Evidence, Table
+from mlready.stats.drift import ColumnDrift, DriftSettings
+
+EffectName = Literal["wasserstein", "ks", "psi", "js"]
+
+
+class ColumnRule(CheckParams):
+    effect: EffectName = Field(description="Effect statistic that judges this column.")
+    threshold: float = Field(gt=0, description="Drift when the effect reaches this.")
+
+
+class DistributionParams(CheckParams):
+    """How two samples are compared; see mlready.stats.drift for the method."""
+
+    alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="False discovery rate across columns (Benjamini-Hochberg on test p-values).",
+    )
+    numeric_effect: EffectName = Field(
+        "wasserstein",
+        description="Effect size that must also be reached by a numeric column: wasserstein "
+        "(in reference standard deviations), ks, psi or js.",
+    )
+    numeric_threshold: float = Field(0.1, gt=0, description="Threshold of numeric_effect.")
+    categorical_effect: EffectName = Field(
+        "psi", description="Effect size for categorical columns: psi or js."
+    )
+    categorical_threshold: float = Field(0.1, gt=0, description="Threshold of categorical_effect.")
+    bins: int = Field(10, ge=2, le=100, description="Reference-quantile bins for PSI and JS.")
+    max_missing_change: float = Field(
+        0.05, ge=0, le=1, description="Flag a change of a column's missing rate beyond this."
+    )
+    columns: dict[str, ColumnRule] = Field(
+        default_factory=dict,
+        description="Per-column rules, e.g. {income: {effect: psi, threshold: 0.2}}.",
+    )  # fmt: skip
+
+    def settings(self) -> DriftSettings:
+        """The engine settings these options describe."""
+        return DriftSettings(
+            alpha=self.alpha, numeric_effect=self.numeric_effect,
+            numeric_threshold=self.numeric_threshold,
+            categorical_effect=self.categorical_effect,
+            categorical_threshold=self.categorical_threshold, bins=self.bins,
+            max_missing_change=self.max_missing_change,
+            per_column={c: (r.effect, r.threshold) for c, r in self.columns.items()},
+        )  # fmt: skip
+
+
+def drift_table(results: list[ColumnDrift], title: str) -> Table:
+    """One row per column, drifted first: test, effect against threshold, what changed."""
+    rows = []
+    for r in results:
+        verdict = "drifted" if r.drifted else ""
+        if r.missing_drifted:
+            verdict = ", ".join(v for v in (verdict, "missing rate changed") if v)
+        unseen = f"; unseen: {', '.join(r.unseen_levels[:3])}" if r.unseen_levels else ""
+        rows.append([
+            r.column, r.kind, f"{r.test} p={fmt(r.p_adjusted)}",
+            f"{r.effect} {fmt(r.effect_value)} (>= {fmt(r.threshold)})",
+            f"{r.missing_reference:.1%} -> {r.missing_current:.1%}",
+            r.summary_reference, r.summary_current + unseen, verdict,
+        ])  # fmt: skip
+    columns = ["column", "kind", "test (BH-adjusted)", "effect", "missing", "reference",
+               "current", ""]  # fmt: skip
+    return Table(title=title, columns=columns, rows=rows)
+
+
+def drift_evidence(results: list[ColumnDrift], prefix: str) -> list[Evidence]:
+    """The effect of every column against its threshold, with its name."""
+    return [
+        Evidence(name=f"{prefix}{r.column}", value=r.effect_value, threshold=r.threshold,
+                 op="<", unit=r.effect)
+        for r in results
+    ]  # fmt: skip

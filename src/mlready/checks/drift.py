@@ -1,0 +1,290 @@
+"""``drift``: has production data moved away from the data the model learned from?"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from scipy import stats
+
+from mlready.check import Finding, SkipCheck, combine
+from mlready.checks._distribution import DistributionParams, drift_evidence, drift_table
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.results import Evidence, Outcome, Severity, Status, Table
+from mlready.stats import groups as grouping
+from mlready.stats.drift import ColumnDrift, Reference, compare
+
+
+class DriftParams(DistributionParams):
+    reference: Literal["train", "validation", "test"] = Field(
+        "train", description="Split that production is compared with."
+    )
+    drift_share: float = Field(
+        0.3, gt=0, le=1,
+        description="Dataset drift (fail) when more than this share of features drifted.",
+    )  # fmt: skip
+    weight_by_importance: bool = Field(
+        False, description="Weigh features by permutation importance on test in that share."
+    )
+    prediction_drift: Severity = Field("warn", description="Status when the predictions drift.")
+    target_drift: Severity = Field(
+        "fail", description="Status when the target drifts (labelled production only)."
+    )
+    window: Literal["day", "week", "month", "quarter"] = Field(
+        "week", description="Window over production's data.time (batch files are windows too)."
+    )
+    min_window_rows: int = Field(50, ge=10, description="Smaller windows are left out.")
+
+
+def _importances(context: AuditContext) -> dict[str, float] | None:
+    """Permutation importance of each feature on (a sample of) test, or None."""
+    from sklearn.inspection import permutation_importance
+
+    estimator = getattr(context.predictor, "estimator", None)
+    if estimator is None or not context.has_labels("test"):
+        return None
+    test = context.labelled("test")
+    rng = context.rng("drift.importance")
+    if len(test) > 5000:
+        test = test.iloc[np.sort(rng.choice(len(test), 5000, replace=False))]
+    result = permutation_importance(
+        estimator, test[context.features], test[context.target], n_repeats=3,
+        random_state=int(rng.integers(2**31)),
+    )  # fmt: skip
+    weights = np.clip(result.importances_mean, 0, None)
+    return dict(zip(context.features, weights, strict=True)) if weights.sum() > 0 else None
+
+
+def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftParams) -> Finding:
+    weights = _importances(context) if params.weight_by_importance else None
+    drifted = [r.column for r in results if r.drifted]
+    if weights:
+        share = sum(weights[c] for c in drifted) / sum(weights.values())
+    else:
+        share = len(drifted) / max(len(results), 1)
+    how = "importance-weighted share" if weights else "share"
+    part = Finding(
+        evidence=[Evidence(name="drifted_share", value=share, threshold=params.drift_share,
+                           op="<="), *drift_evidence(results, "effect_")],
+        tables=[drift_table(results, f"Features, {params.reference} vs production (drifted "
+                            "first)")],
+    )  # fmt: skip
+    if share > params.drift_share:
+        part.verdicts.append(
+            (
+                Status.FAIL,
+                f"dataset drift: {len(drifted)} of {len(results)} "
+                f"features drifted ({how} {fmt(share)} > {params.drift_share}): "
+                f"{', '.join(drifted[:5])}",
+            )
+        )
+    elif drifted:
+        part.verdicts.append(
+            (
+                Status.WARN,
+                f"{len(drifted)} of {len(results)} features drifted "
+                f"({how} {fmt(share)}): {', '.join(drifted[:5])}",
+            )
+        )
+    missing = [r.column for r in results if r.missing_drifted]
+    if missing:
+        part.verdicts.append(
+            (Status.WARN, f"missing-value rates changed in production: {', '.join(missing[:5])}")
+        )
+    return part
+
+
+def _output_column(context: AuditContext, split: str, all_rows: bool) -> pd.Series:
+    """The model's output as one column: a score, a predicted value, or a predicted class."""
+    prediction = context.prediction(split, all_rows=all_rows)
+    if context.classes is None:
+        return pd.Series(np.asarray(prediction.label, dtype=float), name="prediction")
+    if prediction.score is not None and prediction.score.ndim == 1:
+        return pd.Series(prediction.score, name="prediction")
+    labels = np.asarray(context.classes.astype(str))[np.asarray(prediction.label)]
+    return pd.Series(labels, name="prediction")
+
+
+def _one_column(
+    name: str,
+    reference: pd.Series,
+    current: pd.Series,
+    categorical: bool,
+    params: DriftParams,
+    severity: Severity,
+    what: str,
+) -> Finding:
+    ref = Reference.of(reference.to_frame(name), [name], [name] if categorical else [])
+    result = compare(ref, current.to_frame(name), params.settings())[0]
+    evidence = [
+        Evidence(
+            name=f"{what}_drift_effect",
+            value=result.effect_value,
+            threshold=result.threshold,
+            op="<",
+            unit=result.effect,
+        )
+    ]
+    table = drift_table([result], f"{what.capitalize()}, {params.reference} vs production")
+    if not result.drifted:
+        return Finding(evidence=evidence, tables=[table])
+    status = Status.FAIL if severity == "fail" else Status.WARN
+    return Finding.of(status, f"{what} drift: {result.summary_reference} in "
+                      f"{params.reference}, {result.summary_current} in production", evidence,
+                      [table])  # fmt: skip
+
+
+def _prediction_drift(context: AuditContext, params: DriftParams) -> Finding:
+    reference = _output_column(context, params.reference, all_rows=False)
+    current = _output_column(context, "production", all_rows=True)
+    categorical = reference.dtype == object or isinstance(reference.dtype, pd.StringDtype)
+    return _one_column("prediction", reference, current, categorical, params,
+                       params.prediction_drift, "prediction")  # fmt: skip
+
+
+def _target_drift(context: AuditContext, params: DriftParams) -> Finding:
+    if not context.has_labels("production"):
+        return Finding(notes=["target drift not checked: production has no labels"])
+    name = context.target
+    return _one_column(name, context.labelled(params.reference)[name],
+                       context.labelled("production")[name], context.is_classification,
+                       params, params.target_drift, "target")  # fmt: skip
+
+
+def _windows(context: AuditContext, params: DriftParams) -> tuple[str, grouping.Groups] | None:
+    """Production's batches (files of a folder) or its data.time windows, if any."""
+    production = context.splits["production"]
+    if production.batch is not None and production.batch.nunique() > 1:
+        batches = pd.Categorical(production.batch, categories=pd.unique(production.batch))
+        return "batch", grouping.Groups(
+            "batch", np.asarray(batches.codes, dtype=np.int64), [str(c) for c in batches.categories]
+        )
+    if context.spec.data.time is not None:
+        return params.window, grouping.by_window(
+            context.times("production", all_rows=True), params.window
+        )
+    return None
+
+
+def _pattern(effects: np.ndarray, drifted: np.ndarray) -> str:
+    """abrupt (one step carries most of the change), gradual (a steady trend) or intermittent."""
+    span = float(np.nanmax(effects) - np.nanmin(effects))
+    jumps = np.abs(np.diff(effects))
+    if span > 0 and jumps.size and float(np.nanmax(jumps)) >= 0.5 * span:
+        return "abrupt"
+    if effects.size >= 3 and stats.kendalltau(np.arange(effects.size), effects)[0] >= 0.5:
+        return "gradual"
+    return "intermittent" if drifted.sum() < drifted.size else "persistent"
+
+
+def _over_time(context: AuditContext, reference: Reference, params: DriftParams) -> Finding:
+    windows = _windows(context, params)
+    if windows is None:
+        return Finding()
+    unit, groups = windows
+    frame, sizes = context.splits["production"].frame, groups.sizes()
+    kept = [g for g in range(len(groups.labels)) if sizes[g] >= params.min_window_rows]
+    if len(kept) < 2:
+        return Finding(
+            notes=[
+                f"drift over time not analysed: fewer than two {unit}s of at "
+                f"least {params.min_window_rows} rows"
+            ]
+        )
+    labels = [groups.labels[g] for g in kept]
+    # Many windows mean many tests: each window gets its share of the error rate.
+    settings = replace(params.settings(), alpha=params.alpha / len(kept))
+    per_window = [
+        {r.column: r for r in compare(reference, frame[groups.codes == g], settings)} for g in kept
+    ]
+    window_rows = [
+        [label, int(sizes[g]), ", ".join(c for c, r in results.items() if r.drifted) or "-"]
+        for label, g, results in zip(labels, kept, per_window, strict=True)
+    ]
+    feature_rows, verdicts = [], []
+    for column in reference.columns:
+        effects = np.array([w[column].effect_value for w in per_window])
+        drifted = np.array([w[column].drifted for w in per_window])
+        if not drifted.any():
+            continue
+        first = labels[int(np.argmax(drifted))]
+        pattern = _pattern(effects, drifted)
+        step = labels[int(np.nanargmax(np.abs(np.diff(effects)))) + 1]
+        when = f"at {step}" if pattern == "abrupt" else f"from {first}"
+        feature_rows.append([column, pattern, when, first,
+                             " ".join(fmt(e) for e in effects)])  # fmt: skip
+        verdicts.append(f"{column} ({pattern} {when})")
+    tables = [
+        Table(
+            title=f"Drift by {unit}", columns=[unit, "rows", "drifted features"], rows=window_rows
+        )
+    ]
+    if feature_rows:
+        tables.append(Table(
+            title=f"How drifted features changed, {unit} by {unit} (effect per {unit})",
+            columns=["feature", "pattern", "change", f"first drifted {unit}", "effects"],
+            rows=feature_rows,
+        ))  # fmt: skip
+    return Finding(tables=tables, notes=[f"drift over {unit}s: " + "; ".join(verdicts)]
+                   if verdicts else [])  # fmt: skip
+
+
+class DriftCheck:
+    """How will drift in data characteristics be monitored? Has production drifted already?
+
+    What it checks:
+        Production against a reference split (train by default) with the drift
+        engine: per feature a test (KS or chi-square, Benjamini-Hochberg across
+        features) and an effect size that must also reach its threshold
+        (normalised Wasserstein for numeric, PSI for categorical features), so
+        that large samples do not flag negligible shifts. Dataset drift when the
+        share of drifted features (optionally weighted by permutation
+        importance) exceeds ``drift_share``; prediction drift (the model's
+        outputs); target drift when production is labelled. When production is
+        a folder of batch files or has data.time, drift per batch or window and,
+        for every drifted feature, whether the change was abrupt (one step
+        carries most of it), gradual (a steady trend) or intermittent, and
+        from which window (each window judged at alpha divided by the number of
+        windows).
+
+    Why it matters:
+        Data drift means the model now sees data unlike what it learned from;
+        knowing which features moved, how much and since when guides the
+        retraining or adaptation strategy.
+
+    Example:
+        checks:
+          drift:
+            reference: train
+            drift_share: 0.3
+            weight_by_importance: true
+            window: week
+    """
+
+    id = "drift"
+    title = "Production data has not drifted"
+    question = 9
+    Params = DriftParams
+
+    def run(self, context: AuditContext, params: DriftParams) -> Outcome:
+        if "production" not in context.splits:
+            raise SkipCheck("no production split to compare (add production.csv or a "
+                            "production/ folder of batches)")  # fmt: skip
+        if params.reference not in context.splits:
+            raise SkipCheck(f"the reference split {params.reference!r} is not there")
+        reference = Reference.of(context.splits[params.reference].frame, context.features,
+                                 context.categorical)  # fmt: skip
+        results = compare(reference, context.splits["production"].frame, params.settings())
+        parts = [
+            _dataset(context, results, params),
+            _prediction_drift(context, params),
+            _target_drift(context, params),
+            _over_time(context, reference, params),
+        ]
+        rows = len(context.splits["production"].frame)
+        return combine(parts, f"no drift in {len(results)} features, the predictions or the "
+                       f"target ({rows} production rows vs {params.reference})")  # fmt: skip
