@@ -170,15 +170,23 @@ def _windows(context: AuditContext, params: DriftParams) -> tuple[str, grouping.
     return None
 
 
-def _pattern(effects: np.ndarray, drifted: np.ndarray) -> str:
-    """abrupt (one step carries most of the change), gradual (a steady trend) or intermittent."""
-    span = float(np.nanmax(effects) - np.nanmin(effects))
-    jumps = np.abs(np.diff(effects))
-    if span > 0 and jumps.size and float(np.nanmax(jumps)) >= 0.5 * span:
-        return "abrupt"
-    if effects.size >= 3 and stats.kendalltau(np.arange(effects.size), effects)[0] >= 0.5:
-        return "gradual"
-    return "intermittent" if drifted.sum() < drifted.size else "persistent"
+def _pattern(effects: np.ndarray, drifted: np.ndarray) -> tuple[str, int]:
+    """abrupt (a step fits the series better than a line), gradual (a steady trend),
+    intermittent or persistent; with the window where an abrupt change lands."""
+    index = np.arange(effects.size, dtype=float)
+    line = np.polyval(np.polyfit(index, effects, 1), index)
+    line_error = float(((effects - line) ** 2).sum())
+    steps = [
+        float(((effects[:k] - effects[:k].mean()) ** 2).sum()
+              + ((effects[k:] - effects[k:].mean()) ** 2).sum())
+        for k in range(1, effects.size)
+    ]  # fmt: skip
+    at = int(np.argmin(steps)) + 1
+    if steps[at - 1] < line_error:
+        return "abrupt", at
+    if effects.size >= 3 and stats.kendalltau(index, effects)[0] >= 0.5:
+        return "gradual", int(np.argmax(drifted))
+    return ("persistent" if drifted.all() else "intermittent"), int(np.argmax(drifted))
 
 
 def _over_time(context: AuditContext, reference: Reference, params: DriftParams) -> Finding:
@@ -212,9 +220,8 @@ def _over_time(context: AuditContext, reference: Reference, params: DriftParams)
         if not drifted.any():
             continue
         first = labels[int(np.argmax(drifted))]
-        pattern = _pattern(effects, drifted)
-        step = labels[int(np.nanargmax(np.abs(np.diff(effects)))) + 1]
-        when = f"at {step}" if pattern == "abrupt" else f"from {first}"
+        pattern, at = _pattern(np.nan_to_num(effects), drifted)
+        when = f"at {labels[at]}" if pattern == "abrupt" else f"from {first}"
         feature_rows.append([column, pattern, when, first,
                              " ".join(fmt(e) for e in effects)])  # fmt: skip
         verdicts.append(f"{column} ({pattern} {when})")
