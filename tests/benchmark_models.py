@@ -49,3 +49,12 @@ class NoisyClassifier(CoercingClassifier):
         proba = super().predict_proba(X)
         pull = np.random.default_rng().uniform(0.001, 0.01, size=(len(proba), 1))
         return proba + pull * (0.5 - proba)  # towards 1/2 by a fresh amount: rows still sum to 1
+
+
+class MemoryHungryClassifier(CoercingClassifier):
+    """Touches 200 MB of scratch memory at every batch prediction."""
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        scratch = np.ones(200 * 2**20 // 8)  # written, so the pages are really resident
+        labels = super().predict(X)
+        return labels if scratch[-1] == 1.0 else labels[::-1]

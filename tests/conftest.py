@@ -49,13 +49,15 @@ class Audit:
         result = self.runner.invoke(app, list(args), catch_exceptions=False)
         return result
 
-    def audit(self, model: Path | None, data: Path, *extra: str):
+    def audit(self, model: Path | None, data: Path, *extra: str, quick: bool = True):
+        """``mlready audit``; ``--quick`` (fewer latency timings) unless a test needs more."""
         json_path = self.tmp_path / "report.json"
         md_path = self.tmp_path / "report.md"
         args = (
             ["audit"]
             + ([str(model)] if model else [])
             + ["--data", str(data), "--json", str(json_path), "--report", str(md_path), *extra]
+            + (["--quick"] if quick else [])
         )
         result = self(*args)
         result.json = json.loads(json_path.read_text()) if json_path.exists() else None

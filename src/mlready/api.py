@@ -152,6 +152,7 @@ def audit(
     seed: int | None = None,
     trust_model: bool = False,
     fail_on: Severity = "fail",
+    quick: bool = False,
     on_start: Callable[[PlannedCheck], None] | None = None,
     debug: bool = False,
 ) -> AuditReport:
@@ -165,7 +166,7 @@ def audit(
     splits = load_splits(data_dir, spec.data.splits)
     loaded = _load(model_path, spec, trust_model)
     run_seed = spec.seed if seed is None else seed
-    context = build_context(spec, splits, loaded.estimator if loaded else None, target, run_seed)
+    context = build_context(spec, splits, loaded, target, run_seed, quick)
     results = run_checks(planned, context, on_start=on_start, debug=debug)
     return AuditReport(
         mlready_version=__version__,

@@ -22,7 +22,7 @@ from mlready import __version__, api
 from mlready.errors import MlreadyError
 from mlready.io.files import write_atomic
 from mlready.registry import load_checks
-from mlready.report.console import print_summary
+from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
 from mlready.report.markdown import render_markdown
 from mlready.results import AuditReport, ExitCode
@@ -127,7 +127,8 @@ def audit(
     model: Annotated[
         Path | None,
         typer.Argument(
-            help="Model file (.pkl, .pickle, .joblib, .skops). Optional in predictions-only mode.",
+            help="Model file (.pkl, .pickle, .joblib, .skops, .onnx). Optional in predictions-only "
+            "mode.",
             show_default=False,
         ),
     ] = None,
@@ -169,6 +170,10 @@ def audit(
             "files you trust: a pickle can run any code.",
         ),
     ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Measure less (fewer latency calls and repeats): for CI."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -183,6 +188,7 @@ def audit(
             seed=seed,
             trust_model=trust_model,
             fail_on=fail_on.value,
+            quick=quick,
             debug=debug,
         )
         _write_outputs(result, report, json_path, quiet)
@@ -191,6 +197,54 @@ def audit(
         else:
             print_summary(result, out)
     raise typer.Exit(api.exit_code(result))
+
+
+@app.command()
+def compare(
+    models: Annotated[list[Path], typer.Argument(help="Two or more model files.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="Folder with the splits.")
+    ] = None,
+    checklist: Annotated[
+        Path | None, typer.Option("--checklist", "-c", help="Checklist file.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Markdown comparison to write.")] = Path(
+        "mlready-compare.md"
+    ),
+    json_path: Annotated[Path | None, typer.Option("--json", help="JSON to write.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    trust_model: Annotated[
+        bool, typer.Option("--trust-model", help="Skip the allow-list scan.")
+    ] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Time fewer calls.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Compare candidate models: metric, latency, memory, size, cost; mark the Pareto set.
+
+    Exits 1 when no candidate meets every hard limit of the checklist.
+    """
+    from mlready.compare import compare_models
+    from mlready.report.markdown import render_comparison
+
+    with _exit_codes(debug), _progress(False):
+        result = compare_models(
+            models,
+            data,
+            checklist=checklist,
+            target=target,
+            seed=seed,
+            trust_model=trust_model,
+            quick=quick,
+        )
+        if report is not None:
+            write_atomic(report, render_comparison(result))
+        if json_path is not None:
+            write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
+        print_comparison(result, out)
+    raise typer.Exit(
+        ExitCode.OK if any(not c.breaches for c in result.candidates) else ExitCode.CHECKS_FAILED
+    )
 
 
 @app.command()

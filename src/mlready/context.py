@@ -17,6 +17,7 @@ from sklearn.base import is_classifier, is_regressor
 
 from mlready.errors import DataError, SpecError
 from mlready.io.data import Split
+from mlready.io.model import LoadedModel
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor, Predictor, encode
 from mlready.spec import ChecklistSpec
 from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, Task
@@ -41,6 +42,8 @@ class AuditContext:
     extra_metrics: list[Metric]
     seed: int
     notes: list[str] = field(default_factory=list)
+    loaded_model: LoadedModel | None = None  # None in predictions-only mode
+    quick: bool = False  # a faster, rougher run (CI): checks may measure less
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -291,11 +294,13 @@ def _chosen_metrics(
 def build_context(
     spec: ChecklistSpec,
     splits: dict[str, Split],
-    estimator: Any | None,
+    loaded: LoadedModel | None,
     target: str | None,
     seed: int,
+    quick: bool = False,
 ) -> AuditContext:
     """Resolve target, task, classes and features, and check every split fits them."""
+    estimator = loaded.estimator if loaded else None
     target_name = _target_name(splits, target or spec.data.target)
     for split in splits.values():
         if target_name in split.frame.columns:
@@ -341,4 +346,6 @@ def build_context(
         extra_metrics=extra_metrics,
         seed=seed,
         notes=notes,
+        loaded_model=loaded,
+        quick=quick,
     )

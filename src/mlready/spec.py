@@ -143,6 +143,38 @@ class ModelSpec(_Strict):
     )
 
 
+class LimitsSpec(_Strict):
+    """Goals and hard limits for performance, speed and cost (checklist question 6).
+
+    A limit left empty is reported as "no limit set"."""
+
+    p95_latency_ms: float | None = Field(None, gt=0, description="Single-row p95 latency, ms.")
+    p99_latency_ms: float | None = Field(None, gt=0, description="Single-row p99 latency, ms.")
+    min_throughput_rps: float | None = Field(
+        None, gt=0, description="Batch throughput, rows per second, at the largest batch size."
+    )
+    max_memory_mb: float | None = Field(
+        None, gt=0, description="Extra memory of predicting the test sample in one batch, MB."
+    )
+    max_model_size_mb: float | None = Field(None, gt=0, description="Model file size, MB.")
+    max_cost_per_1k: float | None = Field(
+        None, gt=0, description="Cost of 1,000 predictions, in the currency of cost.per_hour."
+    )
+    min_primary_metric: float | None = Field(
+        None, description="Performance goal: the primary metric on test (for errors: a maximum)."
+    )
+
+
+class CostSpec(_Strict):
+    """What serving costs, to turn throughput into a price per prediction."""
+
+    per_hour: float | None = Field(None, gt=0, description="Price of the serving machine per hour.")
+    mode: Literal["batch", "online"] = Field(
+        "batch",
+        description="batch: priced at batch throughput; online: at single-row latency.",
+    )
+
+
 class CheckConfig(BaseModel):
     """A ``checks.<id>`` section: switches common to every check plus its own options."""
 
@@ -169,6 +201,10 @@ class ChecklistSpec(_Strict):
     data: DataSpec = Field(default_factory=DataSpec, description="Data columns and splits.")
     metrics: MetricsSpec = Field(default_factory=MetricsSpec, description="Metrics.")
     model: ModelSpec = Field(default_factory=ModelSpec, description="Model file trust.")
+    limits: LimitsSpec = Field(
+        default_factory=LimitsSpec, description="Goals and hard limits (question 6)."
+    )
+    cost: CostSpec = Field(default_factory=CostSpec, description="Serving cost.")
     checks: dict[str, CheckConfig] = Field(
         default_factory=dict, description="Per-check settings, by check id."
     )

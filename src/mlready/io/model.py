@@ -4,7 +4,8 @@ A pickle is a program: unpickling can call any importable callable with argument
 whoever wrote the file. Pickle and joblib files are therefore read twice. The scan walks the
 stream with every global replaced by an inert stub and lists the globals outside the allow-list;
 only when that list is empty does the real load run, and its ``find_class`` enforces the same
-allow-list again. ``.skops`` files go through skops' own untrusted-type audit.
+allow-list again. ``.skops`` files go through skops' own untrusted-type audit. ``.onnx`` files
+are protobuf data, not code: they are handed to onnxruntime (an optional extra) as they are.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from mlready.io.files import file_sha256
 
 __all__ = ["LoadedModel", "file_sha256", "load_model", "scan_model_file"]
 
-_FORMATS = {".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops"}
+_FORMATS = {
+    ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops", ".onnx": "onnx",
+}  # fmt: skip
 _HINT = (
     "If you trust this file, pass --trust-model or pin its sha256 in checklist.yaml "
     "(model.sha256: {digest}); to allow a library, add its module to model.allow."
@@ -424,6 +427,22 @@ def _load_safely(data: bytes, path: Path, fmt: str, extra_allowed: Sequence[str]
     return _load_checked_pickle(data, path, extra_allowed)
 
 
+def _load_onnx(data: bytes, path: Path) -> Any:
+    # The graph is data, so there is no allow-list to apply; only custom-op libraries could run
+    # native code, and none is registered.
+    try:
+        import onnxruntime  # noqa: F401 - the optional "onnx" extra
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"{path} is an ONNX model, but onnxruntime is not installed ({exc})",
+            hint='pip install "mlready[onnx]"',
+        ) from exc
+    from mlready.io.onnx import OnnxModel
+
+    with _reported(f"{path} is not a loadable ONNX model"):
+        return OnnxModel.from_bytes(data)
+
+
 def _load_trusted(data: bytes, path: Path, fmt: str) -> Any:
     if fmt == "skops":
         return _load_skops(data, path)
@@ -457,6 +476,8 @@ def scan_model_file(path: Path, extra_allowed: Sequence[str] = ()) -> list[str]:
     path = Path(path)
     fmt = _model_format(path)
     data = _read_model_bytes(path)
+    if fmt == "onnx":
+        return []  # an ONNX graph references no Python globals
     if fmt == "skops":
         return _refused_skops_types(data, path, extra_allowed)
     return sorted(_scan_bytes(data, path, extra_allowed))
@@ -469,15 +490,19 @@ def load_model(
     pinned_sha256: str | None = None,
     extra_allowed: Sequence[str] = (),
 ) -> LoadedModel:
-    """Load a .pkl/.pickle/.joblib/.skops model, refusing files that reference unvetted code.
+    """Load a .pkl/.pickle/.joblib/.skops/.onnx model, refusing files that reference unvetted code.
 
     ``trust`` or a ``pinned_sha256`` equal to the file's digest skips the allow-list; a pin that
-    does not match falls back to the checked load and is reported if that load fails.
+    does not match falls back to the checked load and is reported if that load fails. ONNX files
+    load through onnxruntime whatever ``trust`` says, as an untrusted
+    :class:`~mlready.io.onnx.OnnxModel`.
     """
     path = Path(path)
     fmt = _model_format(path)
     data = _read_model_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
+    if fmt == "onnx":
+        return LoadedModel(_load_onnx(data, path), path, fmt, digest, trusted=False)
     if trust or (pinned_sha256 is not None and pinned_sha256.strip().lower() == digest):
         return LoadedModel(_load_trusted(data, path, fmt), path, fmt, digest, trusted=True)
     try:

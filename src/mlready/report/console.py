@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
+from mlready.numbers import fmt
 from mlready.results import AuditReport, Status
+
+if TYPE_CHECKING:
+    from mlready.compare import Comparison
 
 STYLES = {
     Status.PASS: "green",
@@ -40,3 +46,18 @@ def print_summary(report: AuditReport, console: Console) -> None:
         )
     style = STYLES[report.status] if report.status != Status.SKIP else "dim"
     console.print(f"[{style}]Verdict: {report.verdict}[/{style}]")
+
+
+def print_comparison(report: Comparison, console: Console) -> None:
+    """One row per candidate model: the trade-off table."""
+    table = Table(title="mlready compare", title_justify="left")
+    for column in (report.primary_metric, "p95 ms", "rows/s", "peak MB", "size MB", "cost/1k",
+                   "Pareto", "limits"):  # fmt: skip
+        table.add_column(column, justify="right")
+    table.add_column("model", justify="left")
+    for c in report.candidates:
+        limits = "all met" if not c.breaches else f"[red]{len(c.breaches)} broken[/red]"
+        table.add_row(fmt(c.metric), fmt(c.p95_latency_ms), fmt(c.throughput_rps),
+                      fmt(c.peak_memory_mb), fmt(c.model_size_mb), fmt(c.cost_per_1k),
+                      "yes" if c.pareto else "", limits, c.path)  # fmt: skip
+    console.print(table)

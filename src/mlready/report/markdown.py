@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mlready.report.templating import environment
 from mlready.results import AuditReport
+
+if TYPE_CHECKING:
+    from mlready.compare import Comparison
 
 
 def render_markdown(report: AuditReport) -> str:
     """The whole report as markdown text."""
     return environment().get_template("report.md.j2").render(report=report)
+
+
+def render_comparison(report: Comparison) -> str:
+    """A model comparison (``mlready compare``) as markdown text."""
+    return environment().get_template("compare.md.j2").render(report=report)

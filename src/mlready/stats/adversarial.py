@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.columns import as_text, column_kind
@@ -81,17 +82,20 @@ def adversarial_validation(
     model_seed = _seed(rng)
     scores = np.empty(y.size)
     drops = np.zeros(len(features))
-    for train, test in splitter.split(X, y):
-        # early_stopping="auto" (on above 10,000 rows) ends fits that learn nothing after a
-        # few trees: identical splits, the common case, cost least.
-        model = HistGradientBoostingClassifier(
-            max_iter=100,
-            early_stopping="auto",
-            categorical_features=is_categorical,
-            random_state=model_seed,
-        ).fit(X[train], y[train])
-        scores[test] = model.predict_proba(X[test])[:, 1]
-        drops += _permutation_drops(model, X[test], y[test], rng)
+    # One OpenMP thread: about 1.5x slower on an idle machine, but OpenMP's spin-waiting
+    # threads slow down 100x when another process holds a core (shared CI runners).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for train, test in splitter.split(X, y):
+            # early_stopping="auto" (on above 10,000 rows) ends fits that learn nothing after
+            # a few trees: identical splits, the common case, cost least.
+            model = HistGradientBoostingClassifier(
+                max_iter=100,
+                early_stopping="auto",
+                categorical_features=is_categorical,
+                random_state=model_seed,
+            ).fit(X[train], y[train])
+            scores[test] = model.predict_proba(X[test])[:, 1]
+            drops += _permutation_drops(model, X[test], y[test], rng)
 
     auc, (low, high) = _auc_interval(y, scores, n_resamples, confidence, rng)
     # A feature whose shuffling costs no AUC does not separate the splits: left out, so a

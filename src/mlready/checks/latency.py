@@ -1,0 +1,187 @@
+"""``latency``: speed, memory, size and cost of the model, against the hard limits."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.perf import Measurement, PerfSettings, measure
+from mlready.results import Evidence, Outcome, Status, Table
+from mlready.spec import LimitsSpec
+from mlready.stats.metrics import point_estimate
+
+
+class LatencyParams(CheckParams):
+    calls: int = Field(300, ge=20, description="Single-row predictions timed per repeat.")
+    repeats: int = Field(3, ge=1, le=20, description="Times every measurement is repeated.")
+    batch_sizes: list[int] = Field(
+        default_factory=lambda: [1, 32, 1024],
+        description="Batch sizes for throughput (the whole sample is always added).",
+    )
+    sample_rows: int = Field(10_000, ge=10, description="Test rows sampled for the timings.")
+    threads: int = Field(1, ge=1, description="BLAS/OpenMP threads while measuring.")
+    method: str = Field("predict", description="Model method timed: predict or predict_proba.")
+    measure_memory: bool = Field(True, description="Measure peak memory in a child process.")
+    quick: bool = Field(False, description="Fewer calls and repeats, for CI (--quick).")
+
+
+def settings(params: LatencyParams, quick: bool, limits: LimitsSpec) -> PerfSettings:
+    """The measuring plan. ``quick`` (CI) times fewer calls, and measures memory in a child
+    process only when a memory limit needs judging."""
+    if quick or params.quick:
+        return PerfSettings(
+            calls=50,
+            warmup=5,
+            repeats=2,
+            batch_sizes=(1,),
+            threads=params.threads,
+            seconds_per_phase=0.1,
+            measure_memory=params.measure_memory and limits.max_memory_mb is not None,
+            method=params.method,
+        )
+    return PerfSettings(calls=params.calls, repeats=params.repeats,
+                        batch_sizes=tuple(params.batch_sizes), threads=params.threads,
+                        measure_memory=params.measure_memory, method=params.method)  # fmt: skip
+
+
+def limit_evidence(m: Measurement, limits: LimitsSpec, cost: float | None) -> list[Evidence]:
+    """Every measured number, with its limit where the checklist sets one."""
+    largest = max(m.throughput_rps)
+    evidence = [
+        Evidence(name="model_size_mb", value=m.file_size_mb, unit="MB",
+                 threshold=limits.max_model_size_mb, op="<=" if limits.max_model_size_mb else None),
+        Evidence(name="p50_latency_ms", value=m.latency_ms["p50"], unit="ms"),
+        Evidence(name="p95_latency_ms", value=m.latency_ms["p95"], unit="ms",
+                 threshold=limits.p95_latency_ms, op="<=" if limits.p95_latency_ms else None,
+                 ci_low=min(m.p95_by_repeat), ci_high=max(m.p95_by_repeat)),
+        Evidence(name="p99_latency_ms", value=m.latency_ms["p99"], unit="ms",
+                 threshold=limits.p99_latency_ms, op="<=" if limits.p99_latency_ms else None),
+        Evidence(name="max_latency_ms", value=m.latency_ms["max"], unit="ms"),
+        *[Evidence(name=f"throughput_rps_batch_{b}", value=rate, unit="rows/s",
+                   ci_low=m.throughput_spread[b][0], ci_high=m.throughput_spread[b][1])
+          for b, rate in m.throughput_rps.items()],
+        Evidence(name="throughput_rps", value=m.throughput_rps[largest], unit="rows/s",
+                 threshold=limits.min_throughput_rps,
+                 op=">=" if limits.min_throughput_rps else None),
+    ]  # fmt: skip
+    if m.memory is not None:
+        evidence += [
+            Evidence(name="peak_memory_mb", value=m.memory.predict_peak_mb, unit="MB",
+                     threshold=limits.max_memory_mb, op="<=" if limits.max_memory_mb else None),
+            Evidence(name="in_memory_mb", value=m.memory.in_memory_mb, unit="MB"),
+            Evidence(name="load_s", value=m.memory.load_s, unit="s"),
+            Evidence(name="predict_cpu_s", value=m.memory.predict_cpu_s, unit="s"),
+        ]  # fmt: skip
+    if cost is not None:
+        evidence.append(Evidence(name="cost_per_1k", value=cost, threshold=limits.max_cost_per_1k,
+                                 op="<=" if limits.max_cost_per_1k else None))  # fmt: skip
+    return evidence
+
+
+def cost_per_1k(m: Measurement, per_hour: float | None, mode: str) -> float | None:
+    """Price of 1,000 predictions: at batch throughput, or one row at a time (median latency)."""
+    if per_hour is None:
+        return None
+    if mode == "batch":
+        seconds = 1000 / m.throughput_rps[max(m.throughput_rps)]
+    else:
+        seconds = m.latency_ms["p50"]  # 1,000 calls x p50 milliseconds
+    return per_hour / 3600 * seconds
+
+
+def breaches_of(evidence: list[Evidence]) -> list[str]:
+    """Judged numbers on the wrong side of their limit, as 'name value (limit x)'."""
+    out = []
+    for e in evidence:
+        if e.op is None or e.threshold is None or e.value is None:
+            continue
+        ok = e.value <= e.threshold if e.op == "<=" else e.value >= e.threshold
+        if not ok:
+            out.append(
+                f"{e.name} {fmt(e.value)}{' ' + e.unit if e.unit else ''} "
+                f"(limit {e.op} {fmt(e.threshold)})"
+            )
+    return out
+
+
+def _goal(context: AuditContext) -> Finding:
+    goal = context.spec.limits.min_primary_metric
+    if goal is None or not context.has_labels("test"):
+        return Finding()
+    metric = context.primary
+    value = point_estimate(metric, context.y("test"), context.prediction("test"))
+    op = ">=" if metric.greater_is_better else "<="
+    evidence = Evidence(name=f"test_{metric.name}", value=value, threshold=goal, op=op)
+    met = value >= goal if metric.greater_is_better else value <= goal
+    if met:
+        return Finding(evidence=[evidence])
+    return Finding.of(Status.FAIL, f"{metric.name} {fmt(value)} misses the goal "
+                      f"min_primary_metric {fmt(goal)}", [evidence])  # fmt: skip
+
+
+def _conditions_table(m: Measurement) -> Table:
+    return Table(title="Measuring conditions", columns=["item", "value"],
+                 rows=[[k, ", ".join(v) if isinstance(v, list) else str(v)]
+                       for k, v in m.conditions.items()])  # fmt: skip
+
+
+class LatencyCheck:
+    """Have goals and hard limits for performance, speed and cost been set, and are they met?
+
+    What it checks:
+        On rows sampled from test: the model file's size; single-row latency
+        (p50, p95, p99, max over repeated calls after warm-up); throughput at
+        several batch sizes (1, 32, 1024 and the whole sample); peak memory and
+        CPU time of one batch prediction, load time and in-memory size,
+        measured in a fresh child process from its resident set size (so
+        native allocations count); cost per 1,000 predictions from
+        cost.per_hour. Each measurement is repeated; the spread is reported.
+        BLAS/OpenMP threads are pinned (``threads``) and the machine, cores and
+        library versions are recorded. Each of the checklist's ``limits`` that
+        is exceeded fails, with the measured value next to it; limits left
+        unset leave the question only partly answered (warn).
+
+    Why it matters:
+        A model that is accurate but too slow, too big or too expensive to serve
+        is not ready; honest, repeatable numbers let a team trade accuracy
+        against speed and cost.
+
+    Example:
+        limits:
+          p95_latency_ms: 50
+          min_throughput_rps: 1000
+          max_memory_mb: 512
+          max_cost_per_1k: 0.01
+        cost:
+          per_hour: 0.40
+    """
+
+    id = "latency"
+    title = "Speed, memory and cost within limits"
+    question = 6
+    Params = LatencyParams
+
+    def run(self, context: AuditContext, params: LatencyParams) -> Outcome:
+        model = context.loaded_model
+        if model is None:
+            raise SkipCheck("predictions-only mode: there is no model to time")
+        frame = context.X("test") if context.has_labels("test") else context.splits["test"].frame
+        if len(frame) > params.sample_rows:
+            rows = context.rng("latency").choice(len(frame), params.sample_rows, replace=False)
+            frame = frame.iloc[sorted(rows)]
+        m = measure(model.estimator, model.path, model.sha256, frame[context.features],
+                    settings(params, context.quick, context.spec.limits))  # fmt: skip
+        limits, cost = context.spec.limits, context.spec.cost
+        evidence = limit_evidence(m, limits, cost_per_1k(m, cost.per_hour, cost.mode))
+        parts = [Finding(evidence=evidence, tables=[_conditions_table(m)]), _goal(context)]
+        breaches = breaches_of(evidence)
+        if breaches:
+            parts.append(Finding.of(Status.FAIL, "over the limit: " + "; ".join(breaches)))
+        unset = [name for name, value in limits.model_dump().items() if value is None]
+        if unset:
+            parts.append(Finding.of(Status.WARN, f"no limit set for {', '.join(unset)}: set them "
+                                    "under limits in checklist.yaml"))  # fmt: skip
+        return combine(parts, f"within every limit: p95 {fmt(m.latency_ms['p95'])} ms, "
+                       f"{fmt(m.throughput_rps[max(m.throughput_rps)])} rows/s")  # fmt: skip
