@@ -22,7 +22,7 @@ class CoercingClassifier(ClassifierMixin, BaseEstimator):
             for c in X.columns
             if not pd.api.types.is_numeric_dtype(X[c])
         }
-        self.model_ = LogisticRegression().fit(self._encode(X), y)
+        self.model_ = LogisticRegression(max_iter=5000).fit(self._encode(X), y)
         self.classes_ = self.model_.classes_
         return self
 

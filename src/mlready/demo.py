@@ -23,6 +23,16 @@ data:
 metrics:
   primary: roc_auc
   extra: [accuracy, f1]
+limits:                  # what the serving team agreed to (question 6)
+  p95_latency_ms: 50
+  p99_latency_ms: 100
+  min_throughput_rps: 1000
+  max_memory_mb: 256
+  max_model_size_mb: 10
+  max_cost_per_1k: 0.01
+  min_primary_metric: 0.95
+cost:
+  per_hour: 0.40         # price of the serving machine
 checks:
   baseline:
     naive: {severity: fail}

@@ -7,7 +7,8 @@ from typing import Any
 
 
 def fmt(value: Any, signed: bool = False) -> str:
-    """Four decimals for everyday magnitudes, scientific notation at the extremes.
+    """Four decimals for everyday magnitudes, fewer for large ones (thousands separated),
+    scientific notation at the extremes.
 
     Text and other non-floats are passed through; None shows as a dash.
     """
@@ -19,8 +20,10 @@ def fmt(value: Any, signed: bool = False) -> str:
         return "n/a"
     sign = "+" if signed else ""
     magnitude = abs(value)
-    if isinstance(value, int) or magnitude == 0 or 1e-4 <= magnitude < 1e6:
-        text = f"{value:{sign}.4f}" if isinstance(value, float) else f"{value:{sign}d}"
-    else:
-        text = f"{value:{sign}.3e}"
-    return text
+    if isinstance(value, int):
+        return f"{value:{sign}d}"
+    if magnitude >= 1e9 or (0 < magnitude < 1e-4):
+        return f"{value:{sign}.3e}"
+    if magnitude >= 1000:
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.1f}" if magnitude >= 100 else f"{value:{sign}.4f}"

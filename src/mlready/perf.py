@@ -39,7 +39,7 @@ class PerfSettings:
     repeats: int = 3
     batch_sizes: tuple[int, ...] = (1, 32, 1024)  # plus the whole sample
     threads: int = 1
-    seconds_per_phase: float = 2.0  # time budget of one repeat of one measurement
+    seconds_per_phase: float = 1.0  # time budget of one repeat of one measurement
     memory_rows: int = 100_000
     measure_memory: bool = True
     method: str = "predict"
@@ -115,7 +115,7 @@ def _throughput(predict: Any, batch: pd.DataFrame, s: PerfSettings) -> list[floa
     rates = []
     for _ in range(s.repeats):
         calls, started = 0, time.perf_counter()
-        while calls < 3 or time.perf_counter() - started < min(0.25, s.seconds_per_phase):
+        while calls < 3 or time.perf_counter() - started < min(0.1, s.seconds_per_phase):
             predict(batch)
             calls += 1
         rates.append(calls * len(batch) / (time.perf_counter() - started))
