@@ -68,6 +68,8 @@ def test_logistic_regression_vs_a_large_forest(cli, tmp_path, cancer, cancer_spl
     lr, rf = report["candidates"]
     assert lr["model_size_mb"] < rf["model_size_mb"] and lr["p95_latency_ms"] < rf["p95_latency_ms"]
     assert lr["pareto"] is True
+    assert {lr["rank"], rf["rank"]} == {1, 2}
+    assert (lr["rank"] == 1) is (lr["metric"] >= rf["metric"])
     assert rf["pareto"] is (rf["metric"] > lr["metric"])  # it is worse on every other axis
     assert lr["breaches"] == [] and rf["breaches"][0].startswith("model_size_mb")
     assert lr["metric_ci"][0] <= lr["metric"] <= lr["metric_ci"][1]

@@ -47,6 +47,7 @@ class Candidate(BaseModel):
     model_size_mb: float
     cost_per_1k: float | None
     breaches: list[str]
+    rank: int = 0  # by the primary metric, 1 = best
     pareto: bool = False
     max_abs_difference: dict[str, float] | None = None  # an export vs the first native model
 
@@ -142,11 +143,14 @@ def compare_models(
         ]  # fmt: skip
     primary = contexts[0].primary
     flags = pareto_flags(candidates, primary.greater_is_better)
+    order = sorted(range(len(candidates)), key=lambda i: candidates[i].metric,
+                   reverse=primary.greater_is_better)  # fmt: skip
+    ranks = {i: position + 1 for position, i in enumerate(order)}
     return Comparison(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         primary_metric=primary.name, greater_is_better=primary.greater_is_better,
         seed=run_seed, conditions=conditions(LatencyParams().threads),
-        candidates=[c.model_copy(update={"pareto": f}) for c, f in zip(candidates, flags,
-                                                                       strict=True)],
+        candidates=[c.model_copy(update={"pareto": f, "rank": ranks[i]})
+                    for i, (c, f) in enumerate(zip(candidates, flags, strict=True))],
     )  # fmt: skip
