@@ -311,4 +311,4 @@ def test_an_all_empty_feature_column_is_noted_not_fatal(cli, tmp_path, good_clas
     assert result.exit_code == 1, result.output  # the audit runs, and judges the splits
     assert "test: columns with no values at all: mean_texture" in result.json["notes"]
     split = next(c for c in result.json["checks"] if c["id"] == "split_distribution")
-    assert "missing-value rates differ between train and test: mean_texture" in split["message"]
+    assert "missing-value rates changed between train and test: mean_texture" in split["message"]

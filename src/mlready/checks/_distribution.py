@@ -8,7 +8,7 @@ from pydantic import Field
 
 from mlready.check import CheckParams
 from mlready.numbers import fmt
-from mlready.results import Evidence, Table
+from mlready.results import Evidence, Status, Table
 from mlready.stats.drift import ColumnDrift, DriftSettings
 
 EffectName = Literal["wasserstein", "ks", "psi", "js"]
@@ -85,3 +85,11 @@ def drift_evidence(results: list[ColumnDrift], prefix: str) -> list[Evidence]:
                  op="<", unit=r.effect)
         for r in results
     ]  # fmt: skip
+
+
+def missing_rate_verdicts(results: list[ColumnDrift], where: str) -> list[tuple[Status, str]]:
+    """A warning naming the columns whose missing-value rate changed, if any."""
+    changed = [r.column for r in results if r.missing_drifted]
+    if not changed:
+        return []
+    return [(Status.WARN, f"missing-value rates changed {where}: {', '.join(changed[:5])}")]

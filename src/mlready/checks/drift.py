@@ -11,7 +11,12 @@ from pydantic import Field
 from scipy import stats
 
 from mlready.check import Finding, SkipCheck, combine
-from mlready.checks._distribution import DistributionParams, drift_evidence, drift_table
+from mlready.checks._distribution import (
+    DistributionParams,
+    drift_evidence,
+    drift_table,
+    missing_rate_verdicts,
+)
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table
@@ -90,11 +95,7 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
                 f"({how} {fmt(share)}): {', '.join(drifted[:5])}",
             )
         )
-    missing = [r.column for r in results if r.missing_drifted]
-    if missing:
-        part.verdicts.append(
-            (Status.WARN, f"missing-value rates changed in production: {', '.join(missing[:5])}")
-        )
+    part.verdicts += missing_rate_verdicts(results, "in production")
     return part
 
 

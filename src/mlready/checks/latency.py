@@ -59,6 +59,7 @@ def limit_evidence(m: Measurement, limits: LimitsSpec, cost: float | None) -> li
         Evidence(name="p99_latency_ms", value=m.latency_ms["p99"], unit="ms",
                  threshold=limits.p99_latency_ms, op="<=" if limits.p99_latency_ms else None),
         Evidence(name="max_latency_ms", value=m.latency_ms["max"], unit="ms"),
+        Evidence(name="latency_calls", value=m.latency_calls, unit="calls"),
         *[Evidence(name=f"throughput_rps_batch_{b}", value=rate, unit="rows/s",
                    ci_low=m.throughput_spread[b][0], ci_high=m.throughput_spread[b][1])
           for b, rate in m.throughput_rps.items()],

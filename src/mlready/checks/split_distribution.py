@@ -5,7 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from mlready.check import Finding, SkipCheck, combine
-from mlready.checks._distribution import DistributionParams, drift_evidence, drift_table
+from mlready.checks._distribution import (
+    DistributionParams,
+    drift_evidence,
+    drift_table,
+    missing_rate_verdicts,
+)
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Status, Table
@@ -48,14 +53,7 @@ def _features(
                 f"train and {other}: {', '.join(drifted[:5])}; {ADVICE}",
             )
         )
-    missing = [r.column for r in results if r.missing_drifted]
-    if missing:
-        part.verdicts.append(
-            (
-                Status.WARN,
-                f"missing-value rates differ between train and {other}: {', '.join(missing[:5])}",
-            )
-        )
+    part.verdicts += missing_rate_verdicts(results, f"between train and {other}")
     return part
 
 
