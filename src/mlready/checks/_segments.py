@@ -108,8 +108,14 @@ def _judge(
     ]
 
 
+def _badness(segment: _Segment) -> float:
+    """The shortfall, with an undefined metric ranked below every defined one."""
+    return segment.shortfall if math.isfinite(segment.shortfall) else -math.inf
+
+
 def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[object]]:
-    ordered = sorted(segments, key=lambda s: -s.shortfall if math.isfinite(s.shortfall) else 0)
+    # Worst first; segments where the metric is undefined (one class only) last.
+    ordered = sorted(segments, key=_badness, reverse=True)
     return [
         [
             *([s.column] if with_column else []),
@@ -169,7 +175,7 @@ def _windows_of(
     )
     if not segments:
         return Finding(tables=[table])
-    worst_segment = max(segments, key=lambda s: s.shortfall)
+    worst_segment = max(segments, key=_badness)
     evidence = [
         _worst_evidence(
             f"worst_window_{split}", worst_segment, bar, metric, worst_segment.stat.label
@@ -290,7 +296,7 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
     )
     if not segments:
         return Finding(tables=[table])
-    worst_segment = max(segments, key=lambda s: s.shortfall)
+    worst_segment = max(segments, key=_badness)
     label = f"{worst_segment.column}={worst_segment.stat.label}"
     evidence = [_worst_evidence("worst_slice", worst_segment, bar, metric, label)]
     failing = [s for s in segments if s.failing]
