@@ -78,13 +78,15 @@ def drift_table(results: list[ColumnDrift], title: str) -> Table:
     return Table(title=title, columns=columns, rows=rows)
 
 
+def effect_evidence(result: ColumnDrift, name: str) -> Evidence:
+    """One column's effect size against the threshold it is judged by."""
+    return Evidence(name=name, value=result.effect_value, threshold=result.threshold, op="<",
+                    unit=result.effect)  # fmt: skip
+
+
 def drift_evidence(results: list[ColumnDrift], prefix: str) -> list[Evidence]:
-    """The effect of every column against its threshold, with its name."""
-    return [
-        Evidence(name=f"{prefix}{r.column}", value=r.effect_value, threshold=r.threshold,
-                 op="<", unit=r.effect)
-        for r in results
-    ]  # fmt: skip
+    """The effect of every column against its threshold, named ``prefix + column``."""
+    return [effect_evidence(r, f"{prefix}{r.column}") for r in results]
 
 
 def missing_rate_verdicts(results: list[ColumnDrift], where: str) -> list[tuple[Status, str]]:

@@ -15,6 +15,7 @@ from mlready.checks._distribution import (
     DistributionParams,
     drift_evidence,
     drift_table,
+    effect_evidence,
     missing_rate_verdicts,
 )
 from mlready.context import AuditContext
@@ -121,15 +122,7 @@ def _one_column(
 ) -> Finding:
     ref = Reference.of(reference.to_frame(name), [name], [name] if categorical else [])
     result = compare(ref, current.to_frame(name), params.settings())[0]
-    evidence = [
-        Evidence(
-            name=f"{what}_drift_effect",
-            value=result.effect_value,
-            threshold=result.threshold,
-            op="<",
-            unit=result.effect,
-        )
-    ]
+    evidence = [effect_evidence(result, f"{what}_drift_effect")]
     table = drift_table([result], f"{what.capitalize()}, {params.reference} vs production")
     if not result.drifted:
         return Finding(evidence=evidence, tables=[table])

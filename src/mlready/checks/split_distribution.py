@@ -9,6 +9,7 @@ from mlready.checks._distribution import (
     DistributionParams,
     drift_evidence,
     drift_table,
+    effect_evidence,
     missing_rate_verdicts,
 )
 from mlready.context import AuditContext
@@ -64,15 +65,7 @@ def _labels(context: AuditContext, other: str, params: SplitDistributionParams) 
     reference = Reference.of(train, [name], categorical)
     result = compare(reference, context.labelled(other)[[name]], params.settings())[0]
     table = drift_table([result], f"Target ({name}), train vs {other}")
-    evidence = [
-        Evidence(
-            name=f"{other}_label_effect",
-            value=result.effect_value,
-            threshold=result.threshold,
-            op="<",
-            unit=result.effect,
-        )
-    ]
+    evidence = [effect_evidence(result, f"{other}_label_effect")]
     if result.drifted:
         return Finding.of(
             Status.FAIL,
