@@ -35,8 +35,12 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args()
 
-    X, y = make_classification(n_samples=args.rows + args.test_rows, n_features=args.cols,
-                               n_informative=args.cols // 3, random_state=0)
+    X, y = make_classification(
+        n_samples=args.rows + args.test_rows,
+        n_features=args.cols,
+        n_informative=args.cols // 3,
+        random_state=0,
+    )
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(args.cols)]).assign(target=y)
     train, test = frame.iloc[: args.rows], frame.iloc[args.rows :]
     model = HistGradientBoostingClassifier(max_iter=50, random_state=0)
@@ -63,25 +67,33 @@ def main() -> None:
     prediction = Prediction(label=(score > 0.5).astype(np.int64), score=score)
     y_test = test["target"].to_numpy()
     started = time.perf_counter()
-    paired_bootstrap(METRICS["roc_auc"], y_test, [prediction] * 5, args.resamples,
-                     np.random.default_rng(0))
+    paired_bootstrap(
+        METRICS["roc_auc"], y_test, [prediction] * 5, args.resamples, np.random.default_rng(0)
+    )
     paired = time.perf_counter() - started
     started = time.perf_counter()
     names = ("roc_auc", "accuracy", "f1", "log_loss")
-    bootstrap_metrics([METRICS[n] for n in names], y_test, prediction, args.resamples,
-                      np.random.default_rng(0))
+    bootstrap_metrics(
+        [METRICS[n] for n in names], y_test, prediction, args.resamples, np.random.default_rng(0)
+    )
     several = time.perf_counter() - started
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
     print(f"data: {args.rows} train + {args.test_rows} test rows x {args.cols} columns")
     print(f"whole audit ({args.resamples} resamples): {total:.2f} s, status {report.status}")
     for check in report.checks:
         print(f"  {check.id}: {check.duration_s:.2f} s ({check.status})")
-    print(f"paired bootstrap, roc_auc, 5 predictions x {args.resamples} resamples of the test "
-          f"rows: {paired:.2f} s")
-    print(f"bootstrap of roc_auc, accuracy, f1, log_loss x {args.resamples} resamples of the "
-          f"test rows: {several:.2f} s")
+    print(
+        f"paired bootstrap, roc_auc, 5 predictions x {args.resamples} resamples of the test "
+        f"rows: {paired:.2f} s"
+    )
+    print(
+        f"bootstrap of roc_auc, accuracy, f1, log_loss x {args.resamples} resamples of the "
+        f"test rows: {several:.2f} s"
+    )
     print(f"peak RSS of the process: {peak_mb:.0f} MB")
 
 

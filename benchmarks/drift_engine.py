@@ -48,10 +48,19 @@ def run_one(rows: int, cols: int) -> dict[str, float]:
     results = compare(Reference.of(reference, list(reference.columns), categorical), current)
     engine = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    data_mb = (reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum()) / 2**20
+    data_mb = (
+        reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum()
+    ) / 2**20
     drifted = sorted(r.column for r in results if r.drifted)
-    return {"rows": rows, "cols": cols, "engine_s": engine, "floor_s": floor, "peak_mb": peak,
-            "data_mb": data_mb, "drifted": drifted}
+    return {
+        "rows": rows,
+        "cols": cols,
+        "engine_s": engine,
+        "floor_s": floor,
+        "peak_mb": peak,
+        "data_mb": data_mb,
+        "drifted": drifted,
+    }
 
 
 def main() -> None:
@@ -65,12 +74,17 @@ def main() -> None:
         return
     print("rows      cols  engine   floor (sort+count)  peak RSS   data in memory  drifted")
     for rows in (int(r) for r in args.rows.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--child", "--rows", str(rows),
-                              "--cols", str(args.cols)], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", "--rows", str(rows), "--cols", str(args.cols)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(out.stdout)
-        print(f"{r['rows']:<9} {r['cols']:<5} {r['engine_s']:6.2f} s {r['floor_s']:8.2f} s "
-              f"{r['peak_mb']:10.0f} MB {r['data_mb']:10.0f} MB   {', '.join(r['drifted'])}")
+        print(
+            f"{r['rows']:<9} {r['cols']:<5} {r['engine_s']:6.2f} s {r['floor_s']:8.2f} s "
+            f"{r['peak_mb']:10.0f} MB {r['data_mb']:10.0f} MB   {', '.join(r['drifted'])}"
+        )
 
 
 if __name__ == "__main__":

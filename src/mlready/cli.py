@@ -12,22 +12,30 @@ import traceback
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from mlready import __version__, api
+from mlready import __version__
+from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
 from mlready.io.files import write_atomic
+from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
 from mlready.report.markdown import render_markdown
-from mlready.results import AuditReport, ExitCode
-from mlready.runner import PlannedCheck
+from mlready.results import AuditReport, ExitCode, Status
 from mlready.starter import starter_checklist, yaml_value
+
+if TYPE_CHECKING:
+    from mlready.runner import PlannedCheck
+
+# The audit machinery (scikit-learn, scipy) is imported by the commands that need it, so
+# 'validate' and 'contract' start fast and small.
 
 app = typer.Typer(
     help="Audit a trained ML model against the production-readiness checklist.",
@@ -57,7 +65,7 @@ def _exit_codes(debug: bool) -> Iterator[None]:
             err.print(f"  hint: {exc.hint}", highlight=False)
         raise typer.Exit(ExitCode.CANNOT_RUN) from None
     except KeyboardInterrupt:
-        err.print("interrupted: no report was written")
+        err.print("interrupted: no report or output file was written")
         raise typer.Exit(130) from None
     except Exception as exc:
         if debug:
@@ -115,6 +123,8 @@ def _progress(quiet: bool) -> Iterator[Callable[[PlannedCheck], None] | None]:
 
 
 def _run_audit(quiet: bool, **options: Any) -> AuditReport:
+    from mlready import api
+
     with _progress(quiet) as on_start:
         return api.audit(on_start=on_start, **options)
 
@@ -196,7 +206,7 @@ def audit(
             out.print(f"Verdict: {result.verdict}", highlight=False)
         else:
             print_summary(result, out)
-    raise typer.Exit(api.exit_code(result))
+    raise typer.Exit(_audit_exit_code(result))
 
 
 @app.command()
@@ -245,6 +255,114 @@ def compare(
     raise typer.Exit(
         ExitCode.OK if any(not c.breaches for c in result.candidates) else ExitCode.CHECKS_FAILED
     )
+
+
+contract_app = typer.Typer(
+    help="Data contracts: what every incoming batch of data must look like.",
+    no_args_is_help=True,
+)
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("infer")
+def contract_infer(
+    train: Annotated[Path, typer.Argument(help="Training data file (.csv, .parquet, ...).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Contract file to write.")] = Path(
+        "contract.yaml"
+    ),
+    target: Annotated[
+        str | None, typer.Option(help="Target column: not required in batches.")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option(help="Timestamp column: drives the freshness rule.")
+    ] = None,
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="Id column(s): values must be unique.")
+    ] = None,
+    margin: Annotated[
+        float,
+        typer.Option(min=0, help="Widen each numeric range by this share of its span per side."),
+    ] = DEFAULT_MARGIN,
+    max_levels: Annotated[
+        int, typer.Option(min=1, help="Text columns with at most this many values get levels.")
+    ] = 50,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing contract.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Infer a human-editable data contract (contract.yaml) from training data."""
+    with _exit_codes(debug):
+        if output.exists() and not force:
+            raise MlreadyError(
+                f"{output} already exists", hint="pass --force to overwrite it, or -o another file"
+            )
+        contract = infer_contract_file(train, target, time, tuple(ids or ()), margin, max_levels)
+        write_atomic(output, dump_contract(contract, output.name))
+        out.print(
+            f"wrote {output} ({len(contract.columns)} columns); review it, then run "
+            f"'mlready validate BATCH --contract {output}'",
+            highlight=False,
+        )
+
+
+@app.command()
+def validate(
+    batches: Annotated[
+        list[Path], typer.Argument(help="Batch files (.csv, .parquet, .feather, .jsonl).")
+    ],
+    contract: Annotated[Path, typer.Option("--contract", help="Data contract file.")] = Path(
+        "contract.yaml"
+    ),
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(help="Write failing rows here, with _source, _row and _reasons columns."),
+    ] = None,
+    clean: Annotated[Path | None, typer.Option(help="Write the passing rows here.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="JSON report to write.")] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Time freshness is judged at (ISO 8601; default: now, UTC)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Hold data batches to a contract: quarantine failing rows, exit 1 if the contract breaks.
+
+    Files are streamed in chunks, so batches larger than memory are fine; the
+    quarantine and clean files appear only when the whole run succeeds.
+    """
+    from mlready.contract import load_contract
+    from mlready.quality.validate import validate_files
+    from mlready.report.console import print_validation
+    from mlready.report.markdown import render_validation
+
+    with _exit_codes(debug):
+        rules = load_contract(contract)
+        result = validate_files(
+            batches, rules, str(contract), quarantine, clean, now=_timestamp(now, "--now")
+        )
+        if report is not None:
+            write_atomic(report, render_validation(result))
+        if json_path is not None:
+            write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
+        if quiet:
+            out.print(f"Verdict: {result.status.value}", highlight=False)
+        else:
+            print_validation(result, out)
+    failed = result.status in (Status.FAIL, Status.ERROR)
+    raise typer.Exit(ExitCode.CHECKS_FAILED if failed else ExitCode.OK)
+
+
+def _timestamp(text: str | None, option: str) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError:
+        raise MlreadyError(
+            f"{option} {text!r} is not a timestamp", hint="use ISO 8601, e.g. 2026-11-26T08:00Z"
+        ) from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 @app.command()
@@ -314,14 +432,21 @@ def demo(
     with _exit_codes(debug):
         model, checklist = build_example(folder)
         out.print(
-            f"built the example in {folder}/ (model.pkl, checklist.yaml, splits/)", highlight=False
+            f"built the example in {folder}/ (model.pkl, checklist.yaml, contract.yaml, splits/)",
+            highlight=False,
         )
         result = _run_audit(
             False, model_path=model, data_dir=None, checklist=checklist, debug=debug
         )
         _write_outputs(result, folder / "report.md", folder / "report.json", quiet=False)
         print_summary(result, out)
-    raise typer.Exit(api.exit_code(result))
+    raise typer.Exit(_audit_exit_code(result))
+
+
+def _audit_exit_code(report: AuditReport) -> int:
+    from mlready import api
+
+    return api.exit_code(report)
 
 
 def main() -> None:

@@ -15,6 +15,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mlready.contract import dump_contract
+from mlready.io.files import write_atomic
+from mlready.quality.infer import infer_contract
+
 CHECKLIST = """\
 # Checklist of the bundled example (see 'mlready init' for every key).
 data:
@@ -37,13 +41,16 @@ checks:
   baseline:
     naive: {severity: fail}
     simple: {severity: warn}
+  data_quality:
+    contract: contract.yaml  # written by 'mlready contract infer splits/train.csv'
 """
 
 
 def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     """Write splits, a pickled pipeline and a checklist to ``folder``.
 
-    Returns the model path and the checklist path. The data is the Wisconsin
+    Returns the model path and the checklist path (a data contract inferred from
+    train is written next to it). The data is the Wisconsin
     breast cancer set (569 tumours, 30 numeric features, binary diagnosis),
     split into train, validation, test and an unlabelled production batch in
     which one feature has drifted.
@@ -79,6 +86,10 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     model_path = folder / "model.pkl"
     with model_path.open("wb") as handle:
         pickle.dump(model, handle, protocol=5)
+    contract = infer_contract(train, "splits/train.csv", target="diagnosis")
+    # Two rows in a hundred may be quarantined before a batch fails the contract.
+    contract.batch.max_invalid_fraction = 0.02
+    write_atomic(folder / "contract.yaml", dump_contract(contract, "contract.yaml"))
     checklist = folder / "checklist.yaml"
     checklist.write_text(CHECKLIST, encoding="utf-8")
     return model_path, checklist

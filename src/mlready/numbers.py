@@ -27,3 +27,12 @@ def fmt(value: Any, signed: bool = False) -> str:
     if magnitude >= 1000:
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.1f}" if magnitude >= 100 else f"{value:{sign}.4f}"
+
+
+def percent(share: float) -> str:
+    """A share (0-1) as a percentage with two decimals; tiny non-zero shares stay visible."""
+    if share == 0:
+        return "0%"
+    if 0 < share < 1e-4:
+        return "<0.01%"
+    return f"{100 * share:.2f}%"

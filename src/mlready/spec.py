@@ -9,8 +9,10 @@ file, so the same checklist works from any working directory.
 from __future__ import annotations
 
 import difflib
+import types
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -18,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from mlready.errors import SpecError
 from mlready.results import Severity
 from mlready.stats.metrics import METRICS
+
+M = TypeVar("M", bound=BaseModel)
 
 SPLIT_NAMES = ("train", "test", "validation", "production")
 
@@ -251,11 +255,24 @@ def _allowed_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[s
     """The field names valid at ``path`` inside ``model``, for suggestions."""
     current: Any = model
     for part in path:
+        if typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]  # ``part`` is a key of the mapping
+            continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
             return []
-        current = field.annotation
-    return list(getattr(current, "model_fields", {}))
+        current = _model_of(field.annotation)
+    return list(getattr(_model_of(current), "model_fields", {}))
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model inside ``X | None``, else the annotation itself."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
 
 
 def format_validation_error(
@@ -276,16 +293,20 @@ def format_validation_error(
     return "\n".join(lines)
 
 
-def load_spec(path: Path) -> ChecklistSpec:
-    """Read and validate a checklist file; raise :class:`SpecError` naming line and key."""
+def read_yaml_model(
+    path: Path, model: type[M], kind: str, missing_hint: str
+) -> tuple[M, dict[tuple[str, ...], int]]:
+    """Read a YAML file into ``model``; raise :class:`SpecError` naming file, line and key.
+
+    Returns the model and the line of every key, for later messages. ``kind`` names the
+    file in messages ("checklist", "contract").
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(
-            f"checklist file {path} does not exist", hint="run 'mlready init' to write one"
-        ) from None
+        raise SpecError(f"{kind} file {path} does not exist", hint=missing_hint) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read checklist file {path}: {exc}") from None
+        raise SpecError(f"cannot read {kind} file {path}: {exc}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
@@ -297,9 +318,7 @@ def load_spec(path: Path) -> ChecklistSpec:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise SpecError(
-            f"{path}: the checklist must be a mapping of keys, got {type(raw).__name__}"
-        )
+        raise SpecError(f"{path}: the {kind} must be a mapping of keys, got {type(raw).__name__}")
     lines = _key_lines(node) if node is not None else {}
 
     def where(*key: str) -> str:
@@ -307,9 +326,16 @@ def load_spec(path: Path) -> ChecklistSpec:
         return f"{path}:{line}" if line else str(path)
 
     try:
-        spec = ChecklistSpec.model_validate(raw)
+        return model.model_validate(raw), lines
     except ValidationError as exc:
-        raise SpecError(format_validation_error(exc, where, ChecklistSpec)) from None
+        raise SpecError(format_validation_error(exc, where, model)) from None
+
+
+def load_spec(path: Path) -> ChecklistSpec:
+    """Read and validate a checklist file; raise :class:`SpecError` naming line and key."""
+    spec, lines = read_yaml_model(
+        path, ChecklistSpec, "checklist", missing_hint="run 'mlready init' to write one"
+    )
     spec._source = path.resolve()
     spec._lines = lines
     return spec

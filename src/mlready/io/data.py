@@ -42,14 +42,24 @@ class Split:
     batch: pd.Series | None = None  # per row, the batch file it came from (folder splits)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read one data file by its suffix; raise :class:`DataError` naming the file."""
+def read_table(
+    path: Path, delimiter: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """Read one data file by its suffix; raise :class:`DataError` naming the file.
+
+    ``delimiter`` and ``encoding`` apply to CSV files (default: comma, UTF-8).
+    """
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise DataError(
             f"{path}: unsupported file type {path.suffix!r}",
             hint=f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
         )
+    if path.suffix.lower() == ".csv" and (delimiter or encoding):
+
+        def reader(path: Path) -> pd.DataFrame:
+            return pd.read_csv(path, sep=delimiter or ",", encoding=encoding)
+
     try:
         frame = reader(path)
     except pd.errors.EmptyDataError:

@@ -12,6 +12,7 @@ from mlready.results import AuditReport, Status
 
 if TYPE_CHECKING:
     from mlready.compare import Comparison
+    from mlready.quality.results import ValidationReport
 
 STYLES = {
     Status.PASS: "green",
@@ -61,3 +62,32 @@ def print_comparison(report: Comparison, console: Console) -> None:
                       fmt(c.peak_memory_mb), fmt(c.model_size_mb), fmt(c.cost_per_1k),
                       "yes" if c.pareto else "", limits, c.path)  # fmt: skip
     console.print(table)
+
+
+def print_validation(report: ValidationReport, console: Console) -> None:
+    """One row per batch, then every rule that warns or fails, then the verdict."""
+    batches = Table(title="mlready validate", title_justify="left")
+    for column in ("batch", "status", "rows", "clean", "quarantined"):
+        batches.add_column(column, justify="left" if column in ("batch", "status") else "right")
+    for batch in report.batches:
+        style = STYLES[batch.status]
+        counts = (batch.rows, batch.clean_rows, batch.quarantined_rows)
+        status = f"[{style}]{batch.status.value}[/{style}]"
+        batches.add_row(batch.source, status, *(f"{n:,}" for n in counts))
+    console.print(batches)
+    problems = [(b.source, r) for b in report.batches for r in b.problems]
+    if problems:
+        rules = Table(title="rules not met", title_justify="left")
+        for column in ("batch", "status", "rule", "column", "what"):
+            rules.add_column(column, overflow="fold")
+        for source, rule in problems:
+            style = STYLES[rule.status]
+            rules.add_row(source, f"[{style}]{rule.status.value}[/{style}]", rule.rule,
+                          rule.column or "", rule.message)  # fmt: skip
+        console.print(rules)
+    style = STYLES[report.status]
+    verdict = "meets the contract" if report.status != Status.FAIL else "breaks the contract"
+    console.print(
+        f"[{style}]Verdict: {verdict}: {report.clean_rows:,} clean, "
+        f"{report.quarantined_rows:,} quarantined of {report.rows:,} rows[/{style}]"
+    )

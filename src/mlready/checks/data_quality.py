@@ -1,0 +1,169 @@
+"""``data_quality``: do test, validation and production data meet the data contract?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import Field
+
+from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.context import AuditContext
+from mlready.contract import DataContract, load_contract
+from mlready.numbers import percent
+from mlready.quality.infer import DEFAULT_MARGIN, infer_contract
+from mlready.quality.results import BatchResult
+from mlready.quality.validate import validate_frame
+from mlready.results import Evidence, Outcome, Status, Table
+
+SplitName = Literal["test", "validation", "production"]
+_DEFAULT_SPLITS: tuple[SplitName, ...] = ("test", "validation", "production")
+
+
+class DataQualityParams(CheckParams):
+    contract: str | None = Field(
+        None,
+        description="Data contract file, relative to the checklist (write one with 'mlready "
+        "contract infer'). Unset: a draft is inferred from train and its findings only warn.",
+    )
+    splits: list[SplitName] = Field(
+        default_factory=lambda: list(_DEFAULT_SPLITS),
+        description="Splits held to the contract (those present).",
+    )
+    margin: float = Field(
+        DEFAULT_MARGIN, ge=0, description="Range margin of an inferred contract (share of span)."
+    )
+
+
+class DataQualityCheck:
+    """What it checks
+        Holds test, validation and production data to a data contract:
+        column types, missing values, ranges, allowed levels, unique ids and
+        patterns (row rules); required columns, missing-value shares, batch
+        size, duplicates and freshness (batch rules). A production folder is
+        checked batch file by batch file. The contract is the file named in
+        checks.data_quality.contract; without one, a draft inferred from
+        train is used and its findings only warn.
+
+    Why it matters
+        Checklist question 8: incoming data quality must be monitored, and
+        failing data re-routed for diagnosis. Errors in data (a value out of
+        range, a new category, a column gone) are not drift: they are fixed,
+        not learned. The same contract runs in the pipeline, before the
+        model scores:
+            mlready validate BATCH --contract contract.yaml \\
+                --quarantine bad.csv --clean good.csv
+
+    Example
+        checks:
+          data_quality:
+            contract: contract.yaml
+    """
+
+    id = "data_quality"
+    title = "Incoming data quality: a data contract"
+    question = 8
+    Params = DataQualityParams
+
+    def run(self, context: AuditContext, params: DataQualityParams) -> Outcome:
+        splits = [s for s in params.splits if s in context.splits]
+        if not splits:
+            raise SkipCheck(f"none of the splits {', '.join(params.splits)} is present")
+        contract, origin = _contract(context, params)
+        findings = [_split(context, name, contract, origin is None) for name in splits]
+        if origin is None:
+            findings.append(
+                Finding.of(
+                    Status.WARN,
+                    "no data contract in the checklist, so nothing guards incoming data: "
+                    "a draft inferred from train was used; write one with 'mlready contract "
+                    "infer', set checks.data_quality.contract, and run 'mlready validate' "
+                    "on every batch before scoring",
+                )
+            )
+        rows = sum(e.value or 0 for f in findings for e in f.evidence if e.name.endswith("_rows"))
+        source = origin or "a draft inferred from train"
+        return combine(
+            findings,
+            f"every rule of the data contract ({source}) is met: {', '.join(splits)}, "
+            f"{rows:,} rows",
+        )
+
+
+def _contract(context: AuditContext, params: DataQualityParams) -> tuple[DataContract, str | None]:
+    """The checklist's contract and its path, or a draft inferred from train and None."""
+    if params.contract is not None:
+        path = context.spec.base_dir / params.contract
+        return load_contract(path), str(params.contract)
+    data = context.spec.data
+    train = context.splits["train"].frame
+    not_incoming = [c for c in (data.prediction, data.score) if c is not None and c in train]
+    ids = (data.id,) if data.id is not None and data.id in train else ()
+    time = data.time if data.time in train else None
+    draft = infer_contract(
+        train.drop(columns=not_incoming), "train", context.target, time, ids, params.margin
+    )
+    return draft, None
+
+
+def _batches(context: AuditContext, name: str) -> list[tuple[str, pd.DataFrame]]:
+    """A split's batch files (a production folder), or the split as one batch."""
+    split = context.splits[name]
+    if split.batch is None:
+        return [(Path(split.path).name, split.frame)]
+    return [
+        (f"{name}/{batch}", split.frame[(split.batch == batch).to_numpy()])
+        for batch in split.batch.unique()
+    ]
+
+
+def _split(context: AuditContext, name: str, contract: DataContract, draft: bool) -> Finding:
+    if name != "production" and contract.batch.freshness is not None:
+        # Test and validation are snapshots from the past: only production has an age.
+        batch = contract.batch.model_copy(update={"freshness": None})
+        contract = contract.model_copy(update={"batch": batch})
+    results = [validate_frame(frame, contract, source) for source, frame in _batches(context, name)]
+    rows = sum(r.rows for r in results)
+    quarantined = sum(r.quarantined_rows for r in results)
+    finding = Finding(
+        evidence=[
+            Evidence(name=f"{name}_rows", value=rows),
+            Evidence(
+                name=f"{name}_invalid_share",
+                value=quarantined / rows if rows else 0.0,
+                threshold=contract.batch.max_invalid_fraction,
+                op="<=",
+            ),
+        ],
+        tables=[_table(name, results)],
+    )
+    for result in results:
+        if result.status in (Status.FAIL, Status.WARN):
+            status = Status.WARN if draft else result.status
+            broken = "; ".join(r.message for r in result.problems[:4])
+            finding.verdicts.append((status, f"{name} ({result.source}): {broken}"))
+    if quarantined:
+        finding.notes.append(
+            f"{name}: {quarantined:,} of {rows:,} rows ({percent(quarantined / rows)}) break a "
+            "row rule; 'mlready validate --quarantine FILE' writes them out with the reasons"
+        )
+    return finding
+
+
+def _table(name: str, results: list[BatchResult]) -> Table:
+    rows = []
+    for result in results:
+        for rule in result.problems:
+            example = rule.examples[0] if rule.examples else None
+            shown = f"row {example.row}: {example.value}" if example else ""
+            count = rule.count if rule.kind == "row" else rule.observed
+            rows.append([result.source, rule.status.value, rule.rule, rule.column or "", count,
+                         rule.limit, shown])  # fmt: skip
+    if not rows:
+        rows = [[r.source, r.status.value, "all rules met", "", r.rows, None, ""] for r in results]
+    return Table(
+        title=f"Data contract, {name}",
+        columns=["batch", "status", "rule", "column", "rows / observed", "limit", "example"],
+        rows=rows,
+    )

@@ -1,0 +1,223 @@
+"""Inferring a starting data contract from training data.
+
+The inferred contract is a draft for people to edit: types from the data,
+ranges widened by a margin, levels for low-cardinality text, ``unique`` for id
+columns, a pattern where every value has the same obvious shape. Everything is
+computed column-wise with pandas/pyarrow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.tseries.api import guess_datetime_format
+
+from mlready.contract import (
+    BatchContract,
+    ColumnContract,
+    ColumnType,
+    CsvFormat,
+    DataContract,
+    Freshness,
+    Level,
+)
+from mlready.errors import DataError
+from mlready.io.data import read_table
+from mlready.io.stream import CsvDialect, sniff_csv
+from mlready.spec import suggest
+
+# Well-known shapes, tried in order before a shape is derived from the values.
+_KNOWN_PATTERNS = {
+    "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+}
+_MIN_ROWS_FOR_SHAPES = 20  # fewer values say too little about a column's shape or uniqueness
+# Ranges are plausibility bounds that catch errors (unit changes, sign flips, sentinel
+# values), not a distribution test (that is drift's job): half the span on each side.
+DEFAULT_MARGIN = 0.5
+
+
+def infer_contract(
+    frame: pd.DataFrame,
+    source: str,
+    target: str | None = None,
+    time: str | None = None,
+    ids: tuple[str, ...] = (),
+    margin: float = DEFAULT_MARGIN,
+    max_levels: int = 50,
+) -> DataContract:
+    """A draft contract for batches that look like ``frame``.
+
+    ``margin`` widens each numeric range by that share of its span on both sides;
+    text columns with at most ``max_levels`` distinct values (and values that repeat)
+    get a list of levels. The target is not required (production batches come without
+    labels) and ``time`` drives the freshness rule.
+    """
+    columns = {
+        str(name): _infer_column(frame[name], margin, max_levels, is_id=name in ids)
+        for name in frame.columns
+    }
+    if target is not None and target in columns:
+        columns[target] = columns[target].model_copy(
+            update={"required": False, "nullable": True, "max_null_fraction": None}
+        )
+    freshness = None
+    if time is not None and time in columns:
+        if columns[time].type != "datetime":
+            columns[time] = ColumnContract(type="datetime", nullable=columns[time].nullable)
+        freshness = Freshness(column=time)
+    duplicates = int(frame.duplicated().sum()) / max(len(frame), 1)
+    batch = BatchContract(
+        max_duplicate_fraction=_round_up(max(0.01, 2 * duplicates)), freshness=freshness
+    )
+    return DataContract(source=source, columns=columns, batch=batch)
+
+
+def _infer_column(series: pd.Series, margin: float, max_levels: int, is_id: bool) -> ColumnContract:
+    present = series.dropna()
+    null_share = 1 - len(present) / max(len(series), 1)
+    nulls: dict = (
+        {"nullable": False}
+        if null_share == 0
+        else {"max_null_fraction": _round_up(min(1.0, 1.5 * null_share + 0.01))}
+    )
+    kind, datetime_format = _infer_type(present)
+    distinct = present.nunique()
+    unique = (is_id or len(present) >= _MIN_ROWS_FOR_SHAPES) and distinct == len(present)
+    rules: dict = {"type": kind, **nulls}
+    if kind in ("integer", "number") and len(present):
+        if kind == "integer" and distinct <= 2 and not is_id:
+            rules["levels"] = sorted(int(v) for v in present.unique())
+        else:
+            rules.update(_range(present.to_numpy(dtype=float), margin, kind == "integer"))
+        rules["unique"] = unique and kind == "integer"
+    elif kind == "string":
+        levels = distinct <= max_levels and distinct <= len(present) / 2
+        if levels:
+            rules["levels"] = sorted(_level(v) for v in present.unique())
+        else:
+            rules["unique"] = unique
+            rules["pattern"] = _pattern(present)
+    elif kind == "datetime" and datetime_format is not None:
+        rules["format"] = datetime_format
+    return ColumnContract(**rules)
+
+
+def _infer_type(present: pd.Series) -> tuple[ColumnType, str | None]:
+    dtype = present.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean", None
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer", None
+    if pd.api.types.is_float_dtype(dtype):
+        values = present.to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        whole = len(finite) > 0 and bool(np.all(finite == np.round(finite)))
+        return ("integer" if whole else "number"), None
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime", None
+    if len(present) == 0:
+        return "string", None
+    text = present.astype("string")
+    datetime_format = guess_datetime_format(str(text.iloc[0]))
+    if datetime_format is not None:
+        parsed = pd.to_datetime(text, format=datetime_format, utc=True, errors="coerce")
+        if parsed.notna().all():
+            iso = datetime_format.startswith("%Y-%m-%d")
+            return "datetime", None if iso else datetime_format
+    return "string", None
+
+
+def _range(values: np.ndarray, margin: float, whole: bool) -> dict[str, float]:
+    """min/max widened by ``margin`` of the span, kept at 0 for non-negative data and
+    rounded outward to a readable number."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return {}
+    low, high = float(finite.min()), float(finite.max())
+    span = high - low or abs(high) or 1.0
+    lower, upper = low - margin * span, high + margin * span
+    if low >= 0:
+        lower = max(lower, 0.0)
+    step = 1.0 if whole else 10.0 ** (math.floor(math.log10(span)) - 3)
+    lower, upper = math.floor(lower / step) * step, math.ceil(upper / step) * step
+    if whole:
+        return {"min": int(lower), "max": int(upper)}
+    return {"min": float(f"{lower:.12g}"), "max": float(f"{upper:.12g}")}
+
+
+def _round_up(share: float) -> float:
+    return min(1.0, math.ceil(share * 1000) / 1000)
+
+
+def _level(value: object) -> Level:
+    return value if isinstance(value, str | int | float | bool) else str(value)
+
+
+def _pattern(present: pd.Series) -> str | None:
+    """A regular expression every value matches, when the values share an obvious shape:
+    a well-known one (uuid, email) or the same sequence of letter/digit runs and
+    punctuation (e.g. ``[A-Z]{2}-[0-9]{4}``); None for free text."""
+    if len(present) < _MIN_ROWS_FOR_SHAPES:
+        return None
+    text = pa.array(present.astype("string"), pa.string())
+    for pattern in _KNOWN_PATTERNS.values():
+        if pc.all(pc.match_substring_regex(text, f"^(?:{pattern})$")).as_py():
+            return pattern
+    shapes = pc.replace_substring_regex(text, "[A-Z]", "A")
+    shapes = pc.replace_substring_regex(shapes, "[a-z]", "a")
+    shapes = pc.replace_substring_regex(shapes, "[0-9]", "9")
+    distinct = pc.unique(shapes)
+    if len(distinct) != 1:
+        return None
+    return _shape_regex(distinct[0].as_py())
+
+
+def _shape_regex(shape: str) -> str | None:
+    """``AA-9999`` -> ``[A-Z]{2}-[0-9]{4}``; None when the shape is not a code (spaces,
+    or no letters/digits at all)."""
+    if " " in shape or not any(ch in "Aa9" for ch in shape):
+        return None
+    classes = {"A": "[A-Z]", "a": "[a-z]", "9": "[0-9]"}
+    parts: list[str] = []
+    run_char, run_len = "", 0
+    for ch in [*shape, ""]:
+        if ch == run_char:
+            run_len += 1
+            continue
+        if run_char:
+            if run_char in classes:
+                parts.append(classes[run_char] + (f"{{{run_len}}}" if run_len > 1 else ""))
+            else:
+                parts.append(re.escape(run_char) * run_len)
+        run_char, run_len = ch, 1
+    return "".join(parts)
+
+
+def infer_contract_file(
+    path: Path,
+    target: str | None = None,
+    time: str | None = None,
+    ids: tuple[str, ...] = (),
+    margin: float = DEFAULT_MARGIN,
+    max_levels: int = 50,
+) -> DataContract:
+    """Read a training file (CSV delimiter and encoding detected) and infer its contract."""
+    dialect = sniff_csv(path, None, None) if path.suffix.lower() == ".csv" else None
+    frame = read_table(path, dialect.delimiter, dialect.encoding) if dialect else read_table(path)
+    for role, name in (("--target", target), ("--time", time), *(("--id", i) for i in ids)):
+        if name is not None and name not in frame.columns:
+            raise DataError(
+                f"{path}: no column {name!r} ({role}){suggest(name, list(frame.columns))}",
+                hint=f"columns: {', '.join(map(str, frame.columns[:20]))}",
+            )
+    contract = infer_contract(frame, path.name, target, time, ids, margin, max_levels)
+    if dialect is not None and dialect != CsvDialect(",", "utf-8"):
+        contract.csv = CsvFormat(delimiter=dialect.delimiter, encoding=dialect.encoding)
+    return contract

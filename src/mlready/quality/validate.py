@@ -1,0 +1,405 @@
+"""Holding batches to a data contract: row rules per chunk, batch rules at the end.
+
+:class:`BatchValidator` sees a batch chunk by chunk (so memory does not grow with
+the file, except 8 bytes per distinct value of ``unique`` columns and per row
+when duplicates are counted) and returns, for each row, the reasons it fails.
+:func:`validate_files` streams batch files through it, writing the failing rows
+to a quarantine file and the others to a clean file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from mlready import __version__
+from mlready.contract import DataContract
+from mlready.errors import MlreadyError
+from mlready.io.sink import open_sink, unify_schemas
+from mlready.io.stream import BatchFile, Chunk, MalformedRecord
+from mlready.numbers import percent
+from mlready.quality.results import BatchResult, Example, RuleResult, ValidationReport
+from mlready.quality.rules import (
+    ROW_RULES,
+    Coerced,
+    SeenHashes,
+    coerce,
+    combine_hashes,
+    value_hashes,
+    value_rules,
+)
+from mlready.results import Status, worst
+
+EXAMPLES_PER_RULE = 5
+# Columns the quarantine file adds to the batch's own.
+QUARANTINE_COLUMNS = pa.schema(
+    [
+        ("_source", pa.string()),
+        ("_row", pa.int64()),
+        ("_reasons", pa.string()),
+        ("_raw", pa.string()),
+    ]
+)
+
+
+@dataclass
+class _Tally:
+    count: int = 0
+    examples: list[Example] = field(default_factory=list)
+
+    def add(self, mask: np.ndarray, rows: np.ndarray, values: pd.Series) -> None:
+        hits = np.flatnonzero(mask)
+        self.count += len(hits)
+        for i in hits[: EXAMPLES_PER_RULE - len(self.examples)]:
+            self.examples.append(Example(row=int(rows[i]), value=_text(values.iloc[i])))
+
+
+def _cell_hashes(column: Coerced, original: pd.Series) -> np.ndarray:
+    """Hashes of a column's values as read ('1.0' and '1' are the same number); a value
+    that could not be read hashes as its text."""
+    hashes = value_hashes(column.values)
+    if column.bad_type.any():
+        hashes[column.bad_type] = value_hashes(original[column.bad_type])
+    return hashes
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is pd.NA or value != value else str(value)
+
+
+class BatchValidator:
+    """One batch's rule outcomes, accumulated chunk by chunk."""
+
+    def __init__(self, contract: DataContract, source: str, columns: list[str]) -> None:
+        self.contract = contract
+        self.source = source
+        self.present = [c for c in contract.columns if c in columns]
+        self.missing = [c for c, r in contract.columns.items() if r.required and c not in columns]
+        self.extra = [c for c in columns if c not in contract.columns]
+        self.rows = 0
+        self.quarantined = 0
+        self._tallies: dict[tuple[str, str | None], _Tally] = {}
+        self._nulls = dict.fromkeys(self.present, 0)
+        self._unique = {c: SeenHashes() for c in self.present if contract.columns[c].unique}
+        counting = contract.batch.max_duplicate_fraction is not None
+        self._seen_rows = SeenHashes() if counting else None
+        self._duplicates = 0
+        self._newest: pd.Timestamp | None = None
+
+    def _tally(self, rule: str, column: str | None) -> _Tally:
+        return self._tallies.setdefault((rule, column), _Tally())
+
+    def check(self, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """Evaluate the row rules on ``frame``; return each row's reasons ('' when clean),
+        as ``rule:column`` joined by '; '."""
+        reasons = np.full(len(frame), "", dtype=object)
+        cell_hashes = []
+        for name in frame.columns:
+            original = frame[name]
+            if name not in self.contract.columns:
+                if self._seen_rows is not None:
+                    cell_hashes.append(value_hashes(original))
+                continue
+            column = coerce(original, self.contract.columns[name])
+            for rule, mask in self._column_rules(name, column).items():
+                if mask.any():
+                    self._tally(rule, name).add(mask, rows, original)
+                    reasons[mask] += f"{rule}:{name}; "
+            if self._seen_rows is not None:
+                cell_hashes.append(_cell_hashes(column, original))
+        if self._seen_rows is not None:
+            repeated = self._seen_rows.repeated(combine_hashes(cell_hashes))
+            self._duplicates += int(repeated.sum())
+        failing = reasons != ""
+        reasons[failing] = [r[:-2] for r in reasons[failing]]
+        self.rows += len(frame)
+        self.quarantined += int(failing.sum())
+        return reasons
+
+    def _column_rules(self, name: str, column: Coerced) -> dict[str, np.ndarray]:
+        rule = self.contract.columns[name]
+        self._nulls[name] += int(column.null.sum())
+        masks = {"type": column.bad_type}
+        if not rule.nullable:
+            masks["null"] = column.null
+        masks.update(value_rules(column, rule))
+        valid = column.valid
+        if rule.unique:
+            repeated = np.zeros(len(valid), bool)
+            repeated[valid] = self._unique[name].repeated(value_hashes(column.values[valid]))
+            masks["unique"] = repeated
+        freshness = self.contract.batch.freshness
+        if freshness is not None and freshness.column == name and valid.any():
+            newest = column.values[valid].max()
+            self._newest = newest if self._newest is None else max(self._newest, newest)
+        return masks
+
+    def malformed(self, records: list[MalformedRecord]) -> None:
+        """Count lines the parser could not split (they always go to quarantine)."""
+        if records:
+            tally = self._tally("malformed", None)
+            tally.count += len(records)
+            for record in records[: EXAMPLES_PER_RULE - len(tally.examples)]:
+                tally.examples.append(
+                    Example(row=record.row, value=f"{record.reason}: {record.text}")
+                )
+            self.rows += len(records)
+            self.quarantined += len(records)
+
+    def finish(self, now: pd.Timestamp) -> BatchResult:
+        """The batch's verdict, once every chunk has been checked."""
+        rules = [*self._column_rules_results(), *self._batch_rules(now)]
+        return BatchResult(
+            source=self.source,
+            status=worst([r.status for r in rules]),
+            rows=self.rows,
+            clean_rows=self.rows - self.quarantined,
+            quarantined_rows=self.quarantined,
+            rules=rules,
+        )
+
+    def _column_rules_results(self) -> list[RuleResult]:
+        limit = self.contract.batch.max_invalid_fraction
+        share = self.quarantined / self.rows if self.rows else 0.0
+        status = Status.FAIL if share > limit else Status.WARN
+        results = [
+            RuleResult(
+                rule=rule,
+                column=column,
+                kind="row",
+                status=status,
+                count=tally.count,
+                message=f"{tally.count:,} row(s) with {ROW_RULES[rule]}"
+                + (f" in {column}" if column else ""),
+                examples=tally.examples,
+            )
+            for (rule, column), tally in self._tallies.items()
+        ]
+        if self.quarantined:
+            results.append(
+                _judged(
+                    "invalid_rows",
+                    None,
+                    share,
+                    limit,
+                    share <= limit,
+                    f"{self.quarantined:,} of {self.rows:,} rows ({percent(share)}) quarantined; "
+                    f"at most {percent(limit)} may be",
+                )
+            )
+        return results
+
+    def _batch_rules(self, now: pd.Timestamp) -> list[RuleResult]:
+        batch = self.contract.batch
+        results = [
+            _judged("missing_column", c, None, None, False, f"required column {c!r} is missing")
+            for c in self.missing
+        ]
+        if self.extra and batch.extra_columns != "allow":
+            listed = ", ".join(map(repr, self.extra[:10]))
+            if len(self.extra) > 10:
+                listed += f" and {len(self.extra) - 10} more"
+            status = Status.FAIL if batch.extra_columns == "fail" else Status.WARN
+            results.append(
+                RuleResult(
+                    rule="extra_column",
+                    kind="batch",
+                    status=status,
+                    observed=listed,
+                    message=f"columns the contract does not list: {listed}",
+                )
+            )
+        rows_ok = (batch.min_rows is None or self.rows >= batch.min_rows) and (
+            batch.max_rows is None or self.rows <= batch.max_rows
+        )
+        bounds = (
+            f"{batch.min_rows if batch.min_rows is not None else 0} to {batch.max_rows or 'any'}"
+        )
+        results.append(
+            _judged(
+                "rows", None, self.rows, bounds, rows_ok, f"{self.rows:,} rows (allowed {bounds})"
+            )
+        )
+        for name in self.present:
+            limit = self.contract.columns[name].max_null_fraction
+            if limit is not None and self.rows:
+                share = self._nulls[name] / self.rows
+                results.append(
+                    _judged(
+                        "null_fraction",
+                        name,
+                        share,
+                        limit,
+                        share <= limit,
+                        f"{percent(share)} of {name} missing (at most {percent(limit)})",
+                    )
+                )
+        if batch.max_duplicate_fraction is not None and self.rows:
+            share = self._duplicates / self.rows
+            limit = batch.max_duplicate_fraction
+            results.append(
+                _judged(
+                    "duplicates",
+                    None,
+                    share,
+                    limit,
+                    share <= limit,
+                    f"{self._duplicates:,} rows repeat an earlier row ({percent(share)}, "
+                    f"at most {percent(limit)})",
+                )
+            )
+        if batch.freshness is not None and batch.freshness.column in self.present:
+            results.append(self._freshness(now))
+        return results
+
+    def _freshness(self, now: pd.Timestamp) -> RuleResult:
+        freshness = self.contract.batch.freshness
+        assert freshness is not None
+        if self._newest is None:
+            return _judged(
+                "freshness",
+                freshness.column,
+                None,
+                freshness.max_age,
+                False,
+                "no readable timestamp in the batch",
+            )
+        age = now - self._newest
+        text = f"newest {freshness.column} is {self._newest.isoformat()}, {_age(age)} old"
+        if freshness.max_age is None:
+            return RuleResult(
+                rule="freshness",
+                column=freshness.column,
+                kind="batch",
+                status=Status.PASS,
+                observed=_age(age),
+                message=f"{text} (not judged: set batch.freshness.max_age)",
+            )
+        ok = age <= pd.Timedelta(freshness.max_age)
+        return _judged(
+            "freshness",
+            freshness.column,
+            _age(age),
+            freshness.max_age,
+            ok,
+            f"{text} (at most {freshness.max_age})",
+        )
+
+
+def _age(delta: pd.Timedelta) -> str:
+    if delta < pd.Timedelta(0):
+        return f"-{_age(-delta)} (in the future)"
+    return str(delta.floor("s"))
+
+
+def _judged(
+    rule: str,
+    column: str | None,
+    observed: float | str | None,
+    limit: float | str | None,
+    ok: bool,
+    message: str,
+) -> RuleResult:
+    return RuleResult(
+        rule=rule,
+        column=column,
+        kind="batch",
+        status=Status.PASS if ok else Status.FAIL,
+        observed=observed,
+        limit=limit,
+        message=message,
+    )
+
+
+def validate_frame(
+    frame: pd.DataFrame, contract: DataContract, source: str, now: pd.Timestamp | None = None
+) -> BatchResult:
+    """Hold an in-memory batch to ``contract`` (row numbers are 1-based positions)."""
+    validator = BatchValidator(contract, source, [str(c) for c in frame.columns])
+    validator.check(frame.reset_index(drop=True), np.arange(1, len(frame) + 1))
+    return validator.finish(now or pd.Timestamp.now(tz="UTC"))
+
+
+def _quarantine_rows(
+    chunk: Chunk, failing: np.ndarray, reasons: np.ndarray, source: str
+) -> pa.Table:
+    """The failing rows plus where they came from and why; malformed lines with their text."""
+    rows = chunk.table.filter(pa.array(failing))
+    bad = chunk.malformed
+    extra = {
+        "_source": pa.array([source] * (rows.num_rows + len(bad)), pa.string()),
+        "_row": pa.array([*chunk.rows[failing].tolist(), *(m.row for m in bad)], pa.int64()),
+        "_reasons": pa.array(
+            [*reasons[failing].tolist(), *(f"malformed: {m.reason}" for m in bad)]
+        ),
+        "_raw": pa.array([None] * rows.num_rows + [m.text for m in bad], pa.string()),
+    }
+    if bad:
+        nulls = pa.table(
+            {
+                n: pa.nulls(len(bad), t)
+                for n, t in zip(rows.schema.names, rows.schema.types, strict=True)
+            }
+        )
+        rows = pa.concat_tables([rows, nulls])
+    for name, values in extra.items():
+        rows = rows.append_column(name, values)
+    return rows
+
+
+def validate_files(
+    paths: list[Path],
+    contract: DataContract,
+    contract_path: str,
+    quarantine: Path | None = None,
+    clean: Path | None = None,
+    now: pd.Timestamp | None = None,
+) -> ValidationReport:
+    """Validate batch files against ``contract``, streaming failing rows to ``quarantine``
+    and the others to ``clean``; both files appear only if the whole run succeeds."""
+    now = now or pd.Timestamp.now(tz="UTC")
+    for output in (quarantine, clean):
+        if output is not None and output.resolve() in {p.resolve() for p in paths}:
+            raise MlreadyError(f"{output} is also an input batch", hint="write it elsewhere")
+    files = [BatchFile(p, contract.csv.delimiter, contract.csv.encoding) for p in paths]
+    schema = unify_schemas([f.schema for f in files])
+    results = []
+    with contextlib.ExitStack() as outputs:
+        clean_sink = outputs.enter_context(open_sink(clean, schema)) if clean else None
+        quarantine_sink = (
+            outputs.enter_context(
+                open_sink(quarantine, unify_schemas([schema, QUARANTINE_COLUMNS]))
+            )
+            if quarantine
+            else None
+        )
+        for batch in files:
+            validator = BatchValidator(contract, str(batch.path), batch.columns)
+            for chunk in batch.chunks():
+                reasons = validator.check(chunk.table.to_pandas(), chunk.rows)
+                validator.malformed(chunk.malformed)
+                failing = reasons != ""
+                if clean_sink is not None:
+                    clean_sink.write(chunk.table.filter(pa.array(~failing)))
+                if quarantine_sink is not None and (failing.any() or chunk.malformed):
+                    quarantine_sink.write(
+                        _quarantine_rows(chunk, failing, reasons, str(batch.path))
+                    )
+            results.append(validator.finish(now))
+    return ValidationReport(
+        mlready_version=__version__,
+        contract=contract_path,
+        status=worst([r.status for r in results]),
+        batches=results,
+        rows=sum(r.rows for r in results),
+        clean_rows=sum(r.clean_rows for r in results),
+        quarantined_rows=sum(r.quarantined_rows for r in results),
+        quarantine=str(quarantine) if quarantine else None,
+        clean=str(clean) if clean else None,
+    )
