@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlready import __version__
-from mlready.context import build_context
+from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
 from mlready.io.data import load_splits
 from mlready.io.files import file_sha256
@@ -52,17 +52,15 @@ def _describe(estimator: Any) -> str:
 _COVERAGE: dict[Status, CoverageStatus] = {Status.PASS: "met", Status.WARN: "partly met"}
 
 
-def _coverage(results: list[CheckResult]) -> list[QuestionCoverage]:
+def _coverage(results: list[CheckResult], partial: bool) -> list[QuestionCoverage]:
+    """How each checklist question is answered; ``partial`` when only some checks ran."""
+    missing = "not part of this run" if partial else "no mlready check answers this question yet"
     coverage = []
     for q in QUESTIONS:
         answering = [r for r in results if r.question == q.number]
         judged = [r for r in answering if r.status != Status.SKIP]
         if not judged:
-            reason = (
-                "; ".join(f"{r.id}: {r.message}" for r in answering)
-                if answering
-                else "no mlready check answers this question yet"
-            )
+            reason = "; ".join(f"{r.id}: {r.message}" for r in answering) or missing
             status: CoverageStatus = "not assessed"
         else:
             state = worst([r.status for r in judged])
@@ -155,10 +153,19 @@ def audit(
     quick: bool = False,
     on_start: Callable[[PlannedCheck], None] | None = None,
     debug: bool = False,
+    only: tuple[str, ...] | None = None,
+    with_context: Callable[[AuditContext], None] | None = None,
 ) -> AuditReport:
-    """Run a full audit and return its report. Raises :class:`MlreadyError` when it cannot run."""
+    """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
+
+    ``only`` runs just those checks (``mlready monitor``); ``with_context`` is called with
+    the audit's context after the checks, for outputs that need the data and model (the
+    labelling queue).
+    """
     spec = resolve_spec(checklist)
     planned = plan(spec, load_checks())
+    if only is not None:
+        planned = [item for item in planned if item.check.id in only]
     if data_dir is None:
         if spec.data.dir is None:
             raise MlreadyError("no data folder given", hint="pass --data DIR or set data.dir")
@@ -168,6 +175,8 @@ def audit(
     run_seed = spec.seed if seed is None else seed
     context = build_context(spec, splits, loaded, target, run_seed, quick)
     results = run_checks(planned, context, on_start=on_start, debug=debug)
+    if with_context is not None:
+        with_context(context)
     return AuditReport(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -191,6 +200,6 @@ def audit(
             for s in splits.values()
         ],
         notes=context.notes,
-        questions=_coverage(results),
+        questions=_coverage(results, partial=only is not None),
         checks=results,
     )

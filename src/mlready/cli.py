@@ -22,7 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from mlready import __version__
 from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
-from mlready.io.files import write_atomic
+from mlready.io.files import write_atomic, write_table_atomic
 from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
@@ -130,6 +130,12 @@ def _run_audit(quiet: bool, **options: Any) -> AuditReport:
 
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+ChecklistOption = Annotated[Path | None, typer.Option("--checklist", "-c", help="Checklist file.")]
+TargetOption = Annotated[str | None, typer.Option(help="Target column.")]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="JSON report to write.")]
+SeedOption = Annotated[int | None, typer.Option(help="Random seed.")]
+TrustOption = Annotated[bool, typer.Option("--trust-model", help="Skip the allow-list scan.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")]
 
 
 @app.command()
@@ -165,7 +171,7 @@ def audit(
     report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = Path(
         "mlready-report.md"
     ),
-    json_path: Annotated[Path | None, typer.Option("--json", help="JSON report to write.")] = None,
+    json_path: JsonOption = None,
     fail_on: Annotated[
         FailOn, typer.Option(help="Lowest status that fails the run (exit 1).")
     ] = FailOn.fail,
@@ -184,7 +190,7 @@ def audit(
         bool,
         typer.Option("--quick", help="Measure less (fewer latency calls and repeats): for CI."),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Audit MODEL on the splits in --data; write the report; exit 1 if checks fail."""
@@ -215,18 +221,14 @@ def compare(
     data: Annotated[
         Path | None, typer.Option("--data", "-d", help="Folder with the splits.")
     ] = None,
-    checklist: Annotated[
-        Path | None, typer.Option("--checklist", "-c", help="Checklist file.")
-    ] = None,
-    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    checklist: ChecklistOption = None,
+    target: TargetOption = None,
     report: Annotated[Path | None, typer.Option(help="Markdown comparison to write.")] = Path(
         "mlready-compare.md"
     ),
-    json_path: Annotated[Path | None, typer.Option("--json", help="JSON to write.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    trust_model: Annotated[
-        bool, typer.Option("--trust-model", help="Skip the allow-list scan.")
-    ] = False,
+    json_path: JsonOption = None,
+    seed: SeedOption = None,
+    trust_model: TrustOption = False,
     quick: Annotated[bool, typer.Option("--quick", help="Time fewer calls.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -255,6 +257,76 @@ def compare(
     raise typer.Exit(
         ExitCode.OK if any(not c.breaches for c in result.candidates) else ExitCode.CHECKS_FAILED
     )
+
+
+MONITOR_CHECKS = ("ground_truth", "performance_monitoring", "drift")
+
+
+@app.command()
+def monitor(
+    model: Annotated[
+        Path | None, typer.Argument(help="Model file (optional in predictions-only mode).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Folder with train, test and production (a file, or a folder of batch files).",
+        ),
+    ] = None,
+    checklist: ChecklistOption = None,
+    target: TargetOption = None,
+    report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = Path(
+        "mlready-monitor.md"
+    ),
+    json_path: JsonOption = None,
+    label_queue: Annotated[
+        int,
+        typer.Option(
+            "--label-queue",
+            min=0,
+            help="Write this many unlabelled production rows "
+            "to send for labelling (half random, half the least certain).",
+        ),
+    ] = 0,
+    label_queue_file: Annotated[
+        Path, typer.Option(help="Where --label-queue writes (.csv, .parquet, .jsonl).")
+    ] = Path("label-queue.csv"),
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Lowest status that fails the run (exit 1).")
+    ] = FailOn.fail,
+    seed: SeedOption = None,
+    trust_model: TrustOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Monitor a model in production: ground truth, performance per window, drift.
+
+    Runs the ground_truth, performance_monitoring and drift checks of the
+    checklist; exits 1 when one fails.
+    """
+    from mlready.labelling import label_queue as pick_rows
+
+    def write_queue(context: Any) -> None:
+        if label_queue:
+            queue = pick_rows(context, label_queue)
+            write_table_atomic(label_queue_file, queue)
+            if not quiet:
+                out.print(f"wrote {label_queue_file} ({len(queue)} rows to label)", highlight=False)
+
+    with _exit_codes(debug):
+        result = _run_audit(
+            quiet, model_path=model, data_dir=data, checklist=checklist, target=target,
+            seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
+            only=MONITOR_CHECKS, with_context=write_queue,
+        )  # fmt: skip
+        _write_outputs(result, report, json_path, quiet)
+        if quiet:
+            out.print(f"Verdict: {result.verdict}", highlight=False)
+        else:
+            print_summary(result, out)
+    raise typer.Exit(_audit_exit_code(result))
 
 
 contract_app = typer.Typer(
@@ -318,12 +390,12 @@ def validate(
     ] = None,
     clean: Annotated[Path | None, typer.Option(help="Write the passing rows here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="JSON report to write.")] = None,
+    json_path: JsonOption = None,
     now: Annotated[
         str | None,
         typer.Option(help="Time freshness is judged at (ISO 8601; default: now, UTC)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Hold data batches to a contract: quarantine failing rows, exit 1 if the contract breaks.

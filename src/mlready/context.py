@@ -8,6 +8,7 @@ each model prediction on a split is computed once for all checks.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,14 +124,23 @@ def _normalise_labels(values: pd.Series) -> pd.Series:
     return values
 
 
+def _sklearn_says(question: Callable[[Any], bool], estimator: Any) -> bool:
+    """``is_classifier``/``is_regressor`` for any object: scikit-learn >= 1.6 raises for
+    duck-typed models outside its tag system, which are then simply not known to be."""
+    try:
+        return bool(question(estimator))
+    except AttributeError:
+        return False
+
+
 def infer_task(target: pd.Series, estimator: Any, declared: str | None) -> str:
     """classification or regression, from the checklist, the model, else the target."""
     if declared:
         return declared
     if estimator is not None:
-        if is_classifier(estimator) or hasattr(estimator, "classes_"):
+        if hasattr(estimator, "classes_") or _sklearn_says(is_classifier, estimator):
             return "classification"
-        if is_regressor(estimator):
+        if _sklearn_says(is_regressor, estimator):
             return "regression"
     values = target.dropna()
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -226,8 +236,10 @@ def _check_columns(
         if target in columns:
             values = split.frame[target]
             if values.isna().all():
-                raise DataError(f"{split.path}: target column {target!r} has no values")
-            if values.isna().any():
+                if split.name != "production":
+                    raise DataError(f"{split.path}: target column {target!r} has no values")
+                notes.append("production: no label has arrived yet (the target column is empty)")
+            elif values.isna().any():
                 notes.append(
                     f"{split.name}: {int(values.isna().sum())} rows without a target "
                     "were left out of the metrics"

@@ -11,13 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mlready.spec import read_yaml_model
+from mlready.spec import parse_duration, read_yaml_model
 
 ColumnType = Literal["integer", "number", "boolean", "string", "datetime"]
 Level = str | int | float | bool
@@ -91,12 +90,7 @@ class Freshness(_Strict):
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                delta = pd.Timedelta(value)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a duration (use e.g. '36h', '2d')") from None
-            if delta <= pd.Timedelta(0):
-                raise ValueError("max_age must be positive")
+            parse_duration(value)
         return value
 
 

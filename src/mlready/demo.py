@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
@@ -52,8 +53,8 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     Returns the model path and the checklist path (a data contract inferred from
     train is written next to it). The data is the Wisconsin
     breast cancer set (569 tumours, 30 numeric features, binary diagnosis),
-    split into train, validation, test and an unlabelled production batch in
-    which one feature has drifted.
+    split into train, validation, test and two weekly production batches in
+    which one feature has drifted; the second week's labels have not arrived.
     """
     data = load_breast_cancer(as_frame=True)
     frame = data.frame.rename(columns={"target": "diagnosis"})
@@ -67,13 +68,19 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     train, validation = train_test_split(
         rest, test_size=0.2, random_state=seed, stratify=rest["diagnosis"]
     )
-    # Production data arrives unlabelled, from a scanner whose texture readings run 30% high:
-    # the kind of change the drift check is there to catch.
-    production = production.drop(columns="diagnosis")
+    # Production arrives in weekly batches from a scanner whose texture readings run 30%
+    # high (the kind of change the drift check is there to catch). Labels (biopsy results)
+    # come back later: the first week's have arrived, the second week's not yet.
+    production = production.copy()
     production["mean_texture"] *= 1.3
+    first, second = np.array_split(np.arange(len(production)), 2)
     splits = folder / "splits"
-    splits.mkdir(parents=True, exist_ok=True)
-    named = {"train": train, "validation": validation, "test": test, "production": production}
+    batches = splits / "production"
+    batches.mkdir(parents=True, exist_ok=True)
+    production.iloc[first].to_csv(batches / "2026-11-02.csv", index=False)
+    waiting = production.iloc[second].assign(diagnosis=np.nan)
+    waiting.to_csv(batches / "2026-11-09.csv", index=False)
+    named = {"train": train, "validation": validation, "test": test}
     for name, split in named.items():
         split.to_csv(splits / f"{name}.csv", index=False)
     model = Pipeline(
@@ -87,8 +94,8 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     with model_path.open("wb") as handle:
         pickle.dump(model, handle, protocol=5)
     contract = infer_contract(train, "splits/train.csv", target="diagnosis")
-    # Two rows in a hundred may be quarantined before a batch fails the contract.
-    contract.batch.max_invalid_fraction = 0.02
+    # Up to 5% of a batch may be quarantined before the batch fails the contract.
+    contract.batch.max_invalid_fraction = 0.05
     write_atomic(folder / "contract.yaml", dump_contract(contract, "contract.yaml"))
     checklist = folder / "checklist.yaml"
     checklist.write_text(CHECKLIST, encoding="utf-8")

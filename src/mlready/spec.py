@@ -9,11 +9,13 @@ file, so the same checklist works from any working directory.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
@@ -91,6 +93,18 @@ class DataSpec(_Strict):
     sample_weight: str | None = Field(
         None, description="Column of the sample weights used in training (never a feature)."
     )
+    label_time: str | None = Field(
+        None,
+        description="Column holding when each label arrived; with data.time it gives the "
+        "label delay (ground_truth check).",
+    )
+    labels_from: list[str] | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="Two columns with labels from different annotators: their agreement "
+        "(Cohen's kappa) is the human accuracy the model is compared with.",
+    )
     slices: list[str | SliceSpec] | None = Field(
         None,
         description="Columns to report metrics by (e.g. [region, {column: age, edges: [30, 50]}])"
@@ -99,7 +113,8 @@ class DataSpec(_Strict):
 
     def reserved(self) -> set[str]:
         """Columns that are never model features."""
-        named = (self.prediction, self.score, self.id, self.time, self.sample_weight)
+        named = (self.prediction, self.score, self.id, self.time, self.sample_weight,
+                 self.label_time, *(self.labels_from or ()))  # fmt: skip
         return {c for c in named if c is not None} | set(self.drop)
 
 
@@ -232,6 +247,33 @@ class ChecklistSpec(_Strict):
             return "built-in checklist"
         line = self._lines.get(tuple(key))
         return f"{self._source}:{line}" if line else str(self._source)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
+_DURATION_UNITS: dict[str, Literal["W", "D", "h", "min", "s"]] = {
+    "w": "W",
+    "d": "D",
+    "h": "h",
+    "min": "min",
+    "m": "min",
+    "s": "s",
+}
+
+
+def parse_duration(text: str) -> pd.Timedelta:
+    """A duration such as '36h', '14d', '2w', '15min' (or anything pandas reads); raises
+    ValueError naming the expected form, and for zero or negative durations."""
+    match = _DURATION.match(text)
+    try:
+        if match:
+            delta = pd.Timedelta(float(match[1]), unit=_DURATION_UNITS[match[2].lower()])
+        else:
+            delta = pd.Timedelta(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration (use e.g. '36h', '14d', '2w')") from None
+    if delta <= pd.Timedelta(0):
+        raise ValueError(f"{text!r} is not a positive duration")
+    return delta
 
 
 def suggest(word: str, choices: list[str]) -> str:

@@ -18,10 +18,10 @@ from mlready.checks._distribution import (
     effect_evidence,
     missing_rate_verdicts,
 )
+from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table
-from mlready.stats import groups as grouping
 from mlready.stats.drift import ColumnDrift, Reference, compare
 
 
@@ -40,7 +40,7 @@ class DriftParams(DistributionParams):
     target_drift: Severity = Field(
         "fail", description="Status when the target drifts (labelled production only)."
     )
-    window: Literal["day", "week", "month", "quarter"] = Field(
+    window: Window = Field(
         "week", description="Window over production's data.time (batch files are windows too)."
     )
     min_window_rows: int = Field(50, ge=10, description="Smaller windows are left out.")
@@ -149,21 +149,6 @@ def _target_drift(context: AuditContext, params: DriftParams) -> Finding:
                        params, params.target_drift, "target")  # fmt: skip
 
 
-def _windows(context: AuditContext, params: DriftParams) -> tuple[str, grouping.Groups] | None:
-    """Production's batches (files of a folder) or its data.time windows, if any."""
-    production = context.splits["production"]
-    if production.batch is not None and production.batch.nunique() > 1:
-        batches = pd.Categorical(production.batch, categories=pd.unique(production.batch))
-        return "batch", grouping.Groups(
-            "batch", np.asarray(batches.codes, dtype=np.int64), [str(c) for c in batches.categories]
-        )
-    if context.spec.data.time is not None:
-        return params.window, grouping.by_window(
-            context.times("production", all_rows=True), params.window
-        )
-    return None
-
-
 def _pattern(effects: np.ndarray, drifted: np.ndarray) -> tuple[str, int]:
     """abrupt (a step fits the series better than a line), gradual (a steady trend),
     intermittent or persistent; with the window where an abrupt change lands."""
@@ -184,7 +169,7 @@ def _pattern(effects: np.ndarray, drifted: np.ndarray) -> tuple[str, int]:
 
 
 def _over_time(context: AuditContext, reference: Reference, params: DriftParams) -> Finding:
-    windows = _windows(context, params)
+    windows = production_windows(context, params.window)
     if windows is None:
         return Finding()
     unit, groups = windows

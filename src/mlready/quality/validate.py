@@ -35,6 +35,7 @@ from mlready.quality.rules import (
     value_rules,
 )
 from mlready.results import Status, worst
+from mlready.spec import parse_duration
 
 EXAMPLES_PER_RULE = 5
 # Columns the quarantine file adds to the batch's own.
@@ -281,7 +282,7 @@ class BatchValidator:
                 observed=_age(age),
                 message=f"{text} (not judged: set batch.freshness.max_age)",
             )
-        ok = age <= pd.Timedelta(freshness.max_age)
+        ok = age <= parse_duration(freshness.max_age)
         return _judged(
             "freshness",
             freshness.column,

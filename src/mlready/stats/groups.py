@@ -90,11 +90,6 @@ def by_window(times: pd.Series, window: str) -> Groups:
     )
 
 
-def _subset(prediction: Prediction, rows: NDArray[np.int64]) -> Prediction:
-    score = None if prediction.score is None else prediction.score[rows]
-    return Prediction(label=np.asarray(prediction.label)[rows], score=score)
-
-
 def group_points(
     metric: Metric, y: NDArray[np.generic], prediction: Prediction, groups: Groups
 ) -> NDArray[np.float64]:
@@ -120,7 +115,7 @@ def group_stats(
     results = []
     for group in selected:
         rows = np.flatnonzero(groups.codes == group)
-        y_group, p_group = y[rows], _subset(prediction, rows)
+        y_group, p_group = y[rows], prediction.take(rows)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = float(metric.compute(y_group, p_group, np.ones((1, rows.size)))[0])
             samples = np.concatenate(

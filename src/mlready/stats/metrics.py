@@ -33,6 +33,11 @@ class Prediction:
     label: NDArray[np.generic]
     score: Array | None = None
 
+    def take(self, rows: NDArray[np.int64]) -> Prediction:
+        """The predictions of the given rows."""
+        score = None if self.score is None else self.score[rows]
+        return Prediction(label=np.asarray(self.label)[rows], score=score)
+
 
 @dataclass(frozen=True)
 class Metric:

@@ -1,0 +1,212 @@
+"""``ground_truth``: does ground truth arrive in production, how soon, and how good is it?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+from sklearn.metrics import cohen_kappa_score
+
+from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._windows import Window, production_windows
+from mlready.context import AuditContext
+from mlready.errors import DataError
+from mlready.numbers import fmt, percent
+from mlready.results import Evidence, Outcome, Status, Table
+from mlready.spec import parse_duration
+
+
+class GroundTruthParams(CheckParams):
+    window: Window = Field(
+        "week", description="Window over production's data.time (batch files are windows too)."
+    )
+    max_label_delay: str | None = Field(
+        None, description="Warn when the 90th percentile of the label delay is longer, e.g. "
+        "'14d' (needs data.time and data.label_time).",
+    )  # fmt: skip
+    min_kappa: float = Field(
+        0.6, ge=-1, le=1, description="Warn when two annotators agree less than this (Cohen's "
+        "kappa; 0.6 is 'substantial' agreement).",
+    )  # fmt: skip
+
+    @field_validator("max_label_delay")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+def _labelled(context: AuditContext) -> np.ndarray:
+    frame = context.splits["production"].frame
+    if context.target not in frame.columns:
+        return np.zeros(len(frame), bool)
+    return frame[context.target].notna().to_numpy()
+
+
+def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
+    labelled = _labelled(context)
+    share = float(labelled.mean()) if labelled.size else 0.0
+    finding = Finding(
+        evidence=[
+            Evidence(name="production_label_share", value=share),
+            Evidence(name="production_labels", value=int(labelled.sum())),
+        ]
+    )
+    if not labelled.any():
+        finding.verdicts.append((Status.FAIL, (
+            f"no ground truth in production: none of {labelled.size:,} rows has a "
+            f"{context.target!r} label, so performance can only be estimated; collect labels "
+            "(a sample is enough: 'mlready monitor --label-queue N' picks the rows) and write "
+            "down how ground truth will be obtained"
+        )))  # fmt: skip
+        return finding
+    windows = production_windows(context, params.window)
+    if windows is None:
+        return finding
+    unit, groups = windows
+    rows = []
+    for code, label in enumerate(groups.labels):
+        members = groups.codes == code
+        if members.any():
+            rows.append([label, int(members.sum()), int(labelled[members].sum()),
+                         float(labelled[members].mean())])  # fmt: skip
+    finding.tables.append(
+        Table(
+            title=f"Ground truth by {unit}", columns=[unit, "rows", "labelled", "share"], rows=rows
+        )
+    )
+    waiting = [r[0] for r in _trailing_unlabelled(rows)]
+    if waiting:
+        finding.notes.append(
+            f"no labels yet for the latest {len(waiting)} {unit}(s) ({', '.join(waiting[-4:])}): "
+            "expected when labels arrive with a delay; their performance is estimated only"
+        )
+    return finding
+
+
+def _trailing_unlabelled(rows: list[list]) -> list[list]:
+    """The windows at the end with no label at all."""
+    trailing: list[list] = []
+    for row in reversed(rows):
+        if row[2]:
+            break
+        trailing.insert(0, row)
+    return trailing
+
+
+def _delay(context: AuditContext, params: GroundTruthParams) -> Finding:
+    data = context.spec.data
+    if data.label_time is None:
+        return Finding(notes=["label delay not measured: set data.label_time (when each label "
+                              "arrived) and data.time"])  # fmt: skip
+    if data.time is None:
+        return Finding(notes=["label delay not measured: data.time is not set"])
+    frame = context.splits["production"].frame
+    if data.label_time not in frame.columns:
+        raise DataError(f"the production split has no column {data.label_time!r} "
+                        "(data.label_time)")  # fmt: skip
+    arrived = pd.to_datetime(frame[data.label_time], utc=True, format="mixed", errors="coerce")
+    delay = (arrived - context.times("production", all_rows=True)).dropna()
+    if delay.empty:
+        return Finding(notes=["label delay not measured: no row has both timestamps"])
+    days = delay.dt.total_seconds().to_numpy() / 86_400
+    median, p90 = np.quantile(days, [0.5, 0.9])
+    limit = None if params.max_label_delay is None else parse_duration(params.max_label_delay)
+    finding = Finding(evidence=[
+        Evidence(name="label_delay_median_days", value=float(median), unit="days"),
+        Evidence(name="label_delay_p90_days", value=float(p90), unit="days",
+                 threshold=None if limit is None else limit.total_seconds() / 86_400, op="<="),
+    ])  # fmt: skip
+    if limit is not None and p90 > limit.total_seconds() / 86_400:
+        finding.verdicts.append((Status.WARN, (
+            f"labels arrive late: 90% within {fmt(float(p90))} days, more than "
+            f"{params.max_label_delay}; degradation is seen that much later"
+        )))  # fmt: skip
+    if (days < 0).any():
+        finding.verdicts.append((Status.WARN, (
+            f"{int((days < 0).sum())} label(s) arrived before their prediction was made "
+            f"({data.label_time} < {data.time}): check the timestamps or for leakage"
+        )))  # fmt: skip
+    return finding
+
+
+def _agreement(context: AuditContext, params: GroundTruthParams) -> Finding:
+    columns = context.spec.data.labels_from
+    if columns is None:
+        return Finding()
+    first, second = columns
+    pairs = []
+    for split in context.splits.values():
+        if first in split.frame.columns and second in split.frame.columns:
+            pairs.append(split.frame[[first, second]].dropna())
+    if not pairs:
+        raise DataError(f"no split has both annotator columns {first!r} and {second!r} "
+                        "(data.labels_from)")  # fmt: skip
+    both = pd.concat(pairs)
+    if len(both) < 2:
+        return Finding(notes=[f"annotator agreement not measured: {len(both)} row(s) labelled "
+                              "by both"])  # fmt: skip
+    a, b = both[first].astype(str).to_numpy(), both[second].astype(str).to_numpy()
+    kappa = float(cohen_kappa_score(a, b))
+    agreement = float((a == b).mean())
+    finding = Finding(evidence=[
+        Evidence(name="annotator_kappa", value=kappa, threshold=params.min_kappa, op=">="),
+        Evidence(name="annotator_agreement", value=agreement),
+        Evidence(name="rows_labelled_twice", value=len(both)),
+    ])  # fmt: skip
+    text = (f"annotators {first} and {second} agree on {percent(agreement)} of {len(both):,} "
+            f"rows (Cohen's kappa {fmt(kappa)})")  # fmt: skip
+    if kappa < params.min_kappa:
+        finding.verdicts.append((Status.WARN, (
+            f"{text}, below {params.min_kappa}: the labels are noisy, so metrics are capped by "
+            "human accuracy; clarify the labelling guide or adjudicate disagreements"
+        )))  # fmt: skip
+    else:
+        finding.notes.append(f"{text}: the human accuracy the model is compared with")
+    return finding
+
+
+class GroundTruthCheck:
+    """What it checks
+        Whether ground truth reaches production: the share of production rows
+        with a label, overall and per batch or window (the latest windows
+        typically wait for theirs); the label delay (data.label_time minus
+        data.time: median and 90th percentile, against max_label_delay); and,
+        with two annotator columns (data.labels_from), their agreement
+        (Cohen's kappa and percent agreement), the human accuracy the model
+        is measured against. Production without any label fails: performance
+        can then only be estimated.
+
+    Why it matters
+        Checklist question 4: without ground truth in production, performance
+        cannot be monitored, only estimated; knowing how much arrives and how
+        late says how soon a degradation can be seen.
+
+    Example
+        data:
+          time: scored_at
+          label_time: labelled_at
+          labels_from: [annotator_a, annotator_b]
+        checks:
+          ground_truth:
+            max_label_delay: 14d
+    """
+
+    id = "ground_truth"
+    title = "Ground truth can be obtained in production"
+    question = 4
+    Params = GroundTruthParams
+
+    def run(self, context: AuditContext, params: GroundTruthParams) -> Outcome:
+        if "production" not in context.splits:
+            raise SkipCheck("no production split: whether ground truth arrives in production "
+                            "cannot be measured")  # fmt: skip
+        coverage = _coverage(context, params)
+        parts = [coverage, _agreement(context, params)]
+        if context.target in context.splits["production"].frame.columns:
+            parts.insert(1, _delay(context, params))
+        share = coverage.evidence[0].value or 0.0
+        return combine(parts, (
+            f"ground truth arrives: {percent(float(share))} of production rows are labelled"
+        ))  # fmt: skip

@@ -1,0 +1,446 @@
+"""``performance_monitoring``: how is the model doing in production, window by window?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._estimate import Calibration, Estimator, make_estimator
+from mlready.checks._windows import Window, production_windows
+from mlready.context import AuditContext
+from mlready.numbers import fmt, percent
+from mlready.results import Evidence, Outcome, Status, Table
+from mlready.stats import groups as grouping
+from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
+from mlready.stats.drift import DriftSettings, Reference, compare
+from mlready.stats.estimation import top_probability
+from mlready.stats.metrics import Metric, Prediction, point_estimate, shortfall
+
+NOT_ENOUGH = "not enough ground truth"
+
+
+class MonitoringParams(CheckParams):
+    window: Window = Field(
+        "week", description="Window over production's data.time (batch files are windows too)."
+    )
+    min_labels: int = Field(
+        30, ge=5, description="Fewer labelled rows in a window: 'not enough ground truth'."
+    )
+    max_drop: float = Field(
+        0.05, ge=0,
+        description="Alert when the primary metric is worse than on test by more than this "
+        "(absolute for scores such as roc_auc, relative for errors such as rmse) and the "
+        "drop is beyond sampling error.",
+    )  # fmt: skip
+    min_metric: float | None = Field(
+        None, description="Alert when a window is surely below this (default: limits."
+        "min_primary_metric).",
+    )  # fmt: skip
+    escalate_after: int = Field(
+        2, ge=1, description="This many degraded windows in a row fail; fewer warn."
+    )
+    resamples: int = Field(1000, ge=100, description="Bootstrap resamples per window.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
+    low_confidence: float = Field(
+        0.6, gt=0, lt=1, description="A prediction whose top probability is below this is "
+        "low-confidence (its share per window is reported).",
+    )  # fmt: skip
+    estimate: bool = Field(
+        True, description="Estimate performance without labels (CBPE) for classifiers with "
+        "probabilities.",
+    )  # fmt: skip
+    max_calibration_error: float = Field(
+        0.05, gt=0, description="Recalibrate before estimating when the expected calibration "
+        "error on test is above this.",
+    )  # fmt: skip
+    calibration: Calibration = Field(
+        "auto",
+        description="Recalibration: auto (isotonic from 1,000 rows, else sigmoid), isotonic, "
+        "sigmoid or none.",
+    )  # fmt: skip
+
+
+@dataclass
+class WindowResult:
+    """What was measured in one production window."""
+
+    label: str
+    rows: int
+    labelled: int
+    value: float = float("nan")
+    ci: tuple[float, float] = (float("nan"), float("nan"))
+    drop: float = float("nan")
+    drop_ci: tuple[float, float] = (float("nan"), float("nan"))
+    extras: dict[str, float] = field(default_factory=dict)
+    estimated: dict[str, float] = field(default_factory=dict)
+    drifted: list[str] = field(default_factory=list)
+    outputs_shifted: list[str] = field(default_factory=list)
+    low_confidence: float = float("nan")
+    status: str = "ok"
+
+    @property
+    def degraded(self) -> bool:
+        return self.status in ("degraded", "below minimum")
+
+
+@dataclass(frozen=True)
+class _Benchmark:
+    """The primary metric on test: value and bootstrap samples."""
+
+    value: float
+    samples: np.ndarray
+
+
+def _point(metric: Metric, y: np.ndarray, prediction: Prediction) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):  # a one-class window has no AUC
+        return point_estimate(metric, y, prediction)
+
+
+def _window_groups(context: AuditContext, window: Window) -> tuple[str, grouping.Groups]:
+    found = production_windows(context, window)
+    if found is not None:
+        return found
+    rows = len(context.splits["production"].frame)
+    return "window", grouping.Groups("window", np.zeros(rows, dtype=np.int64), ["production"])
+
+
+def _outputs(context: AuditContext, prediction: Prediction) -> pd.DataFrame:
+    """The model's outputs as columns whose distribution can be compared (no labels)."""
+    if context.classes is None:
+        return pd.DataFrame({"prediction": np.asarray(prediction.label, dtype=float)})
+    names = np.asarray(context.classes.astype(str))[np.asarray(prediction.label)]
+    frame = pd.DataFrame({"predicted class": names})
+    confidence = top_probability(prediction.score)
+    if confidence is not None:
+        frame["confidence"] = confidence
+    return frame
+
+
+class _Monitor:
+    """Measures every window against the test benchmark."""
+
+    def __init__(
+        self,
+        context: AuditContext,
+        params: MonitoringParams,
+        n_windows: int,
+        estimator: Estimator | None,
+    ) -> None:
+        self.context = context
+        self.params = params
+        self.estimator = estimator
+        # An estimated window is compared with the estimate on test, so that the
+        # estimator's own bias cancels out.
+        self.estimated_benchmark = (
+            estimator.estimate(context.prediction("test")) if estimator is not None else {}
+        )
+        self.metrics: list[Metric] = [context.primary, *context.extra_metrics]
+        self.rng = context.rng("performance_monitoring")
+        # Many windows mean many tests: each window's drift test gets its share of alpha.
+        self.settings = replace(DriftSettings(), alpha=0.05 / max(n_windows, 1))
+        self.inputs = Reference.of(
+            context.splits["train"].frame, context.features, context.categorical
+        )
+        test_outputs = _outputs(context, context.prediction("test"))
+        self.outputs = Reference.of(
+            test_outputs, list(test_outputs.columns), ["predicted class"] if context.classes is
+            not None else [],
+        )  # fmt: skip
+        self.test_low_confidence = self._low_confidence(context.prediction("test"))
+        samples = bootstrap_metrics(
+            [context.primary], context.y("test"), context.prediction("test"), params.resamples,
+            self.rng,
+        )[context.primary.name]  # fmt: skip
+        value = _point(context.primary, context.y("test"), context.prediction("test"))
+        self.benchmark = _Benchmark(value, samples)
+        self.min_metric = (
+            params.min_metric
+            if params.min_metric is not None
+            else context.spec.limits.min_primary_metric
+        )
+
+    def _low_confidence(self, prediction: Prediction) -> float:
+        confidence = top_probability(prediction.score)
+        if confidence is None or confidence.size == 0:
+            return float("nan")
+        return float((confidence < self.params.low_confidence).mean())
+
+    def window(
+        self,
+        label: str,
+        frame: pd.DataFrame,
+        prediction: Prediction,
+        y: np.ndarray,
+        labelled_prediction: Prediction,
+    ) -> WindowResult:
+        """Everything about one window: realised and estimated metrics, drift, outputs."""
+        result = WindowResult(label=label, rows=len(frame), labelled=int(y.size))
+        result.drifted = [r.column for r in compare(self.inputs, frame, self.settings) if r.drifted]
+        outputs = compare(self.outputs, _outputs(self.context, prediction), self.settings)
+        result.outputs_shifted = [r.column for r in outputs if r.drifted]
+        result.low_confidence = self._low_confidence(prediction)
+        if self.estimator is not None:
+            result.estimated = self.estimator.estimate(prediction)
+        if y.size < self.params.min_labels:
+            result.status = NOT_ENOUGH
+            if self._estimated_drop(result) > self.params.max_drop:
+                result.status = "estimated drop"
+            return result
+        self._realised(result, y, labelled_prediction)
+        return result
+
+    def _estimated_drop(self, result: WindowResult) -> float:
+        name = self.context.primary.name
+        if name not in result.estimated or name not in self.estimated_benchmark:
+            return float("nan")
+        return float(shortfall(self.context.primary, self.estimated_benchmark[name],
+                               result.estimated[name]))  # fmt: skip
+
+    def _realised(self, result: WindowResult, y: np.ndarray, prediction: Prediction) -> None:
+        primary = self.context.primary
+        samples = bootstrap_metrics(self.metrics, y, prediction, self.params.resamples, self.rng)
+        result.value = _point(primary, y, prediction)
+        result.ci = percentile_interval(samples[primary.name], self.params.confidence)
+        result.extras = {m.name: _point(m, y, prediction) for m in self.metrics[1:]}
+        drops = shortfall(primary, self.benchmark.samples, samples[primary.name])
+        result.drop = float(shortfall(primary, self.benchmark.value, result.value))
+        result.drop_ci = percentile_interval(np.asarray(drops), self.params.confidence)
+        if result.drop > self.params.max_drop and result.drop_ci[0] > 0:
+            result.status = "degraded"
+        if self.min_metric is not None:
+            bound = result.ci[1] if primary.greater_is_better else result.ci[0]
+            if float(shortfall(primary, self.min_metric, bound)) > 0:
+                result.status = "below minimum"
+
+
+def _recommendation(window: WindowResult, metric: str) -> str | None:
+    """What to do, following the checklist guide: degraded with drifted inputs -> retrain;
+    degraded without drift -> look at labels and concept; drift alone -> watch."""
+    drifted = ", ".join(window.drifted[:4])
+    if window.degraded:
+        if window.drifted:
+            return f"retrain on recent data: the inputs drifted ({drifted})"
+        return (
+            "investigate the labels and a change of concept: the inputs did not drift, so "
+            "the relation between inputs and target may have"
+        )
+    if window.status == "estimated drop":
+        return (
+            "label a sample of this window to confirm the estimated drop ('mlready monitor "
+            "--label-queue N')" + (f"; the inputs drifted ({drifted})" if drifted else "")
+        )
+    if window.status == NOT_ENOUGH and (window.drifted or window.outputs_shifted):
+        moved = drifted or ", ".join(window.outputs_shifted)
+        return (
+            f"obtain labels for this window to measure it ('mlready monitor --label-queue N'): "
+            f"{'the inputs drifted' if drifted else 'the outputs shifted'} ({moved})"
+        )
+    if window.drifted:
+        return f"watch: the inputs drifted ({drifted}) without a measured drop in {metric}"
+    if window.outputs_shifted:
+        return f"watch: the model's outputs shifted ({', '.join(window.outputs_shifted)})"
+    return None
+
+
+def _longest_run(flags: list[bool]) -> int:
+    longest = current = 0
+    for flag in flags:
+        current = current + 1 if flag else 0
+        longest = max(longest, current)
+    return longest
+
+
+def _ci(low: float, high: float) -> str:
+    return f"{fmt(low)} to {fmt(high)}" if np.isfinite(low) and np.isfinite(high) else ""
+
+
+def _tables(unit: str, windows: list[WindowResult], monitor: _Monitor) -> list[Table]:
+    primary = monitor.context.primary.name
+    performance = Table(
+        title=f"{primary} by {unit} (test: {fmt(monitor.benchmark.value)})",
+        columns=[unit, "rows", "labelled", primary, "CI", "drop vs test", "drop CI",
+                 f"estimated {primary}", "drifted inputs", "status"],
+        rows=[[w.label, w.rows, w.labelled, w.value, _ci(*w.ci), w.drop, _ci(*w.drop_ci),
+               w.estimated.get(primary), ", ".join(w.drifted[:4]) or "-", w.status]
+              for w in windows],
+    )  # fmt: skip
+    tables = [performance]
+    extras = [m.name for m in monitor.metrics[1:]]
+    if extras:
+        tables.append(Table(
+            title=f"Extra metrics by {unit} (realised; estimated where no labels)",
+            columns=[unit, *extras, *(f"estimated {m}" for m in extras)],
+            rows=[[w.label, *(w.extras.get(m) for m in extras),
+                   *(w.estimated.get(m) for m in extras)] for w in windows],
+        ))  # fmt: skip
+    tables.append(Table(
+        title=f"Model outputs by {unit}, no labels needed (test low-confidence share: "
+              f"{fmt(monitor.test_low_confidence)})",
+        columns=[unit, "rows", f"share with confidence < {monitor.params.low_confidence}",
+                 "outputs shifted vs test"],
+        rows=[[w.label, w.rows, w.low_confidence, ", ".join(w.outputs_shifted) or "-"]
+              for w in windows],
+    ))  # fmt: skip
+    advice = [[w.label, w.status, text] for w in windows if (text := _recommendation(w, primary))]
+    if advice:
+        tables.append(Table(title="Recommendations", columns=[unit, "status", "what to do"],
+                            rows=advice))  # fmt: skip
+    return tables
+
+
+def _verdicts(unit: str, windows: list[WindowResult], params: MonitoringParams,
+              metric: str) -> list[tuple[Status, str]]:  # fmt: skip
+    degraded = [w for w in windows if w.degraded]
+    verdicts: list[tuple[Status, str]] = []
+    if degraded:
+        run = _longest_run([w.degraded for w in windows])
+        status = Status.FAIL if run >= params.escalate_after else Status.WARN
+        worst = max(degraded, key=lambda w: w.drop)
+        listed = ", ".join(w.label for w in degraded[:4])
+        verdicts.append((status, (
+            f"{metric} degraded in {len(degraded)} {unit}(s) ({listed}; {run} in a row): worst "
+            f"{worst.label} {fmt(worst.value)}, {fmt(worst.drop)} below test; "
+            f"{_recommendation(worst, metric)}"
+        )))  # fmt: skip
+    estimated = [w for w in windows if w.status == "estimated drop"]
+    if estimated:
+        verdicts.append((Status.WARN, (
+            f"estimated {metric} dropped in {len(estimated)} {unit}(s) without enough labels "
+            f"to confirm ({', '.join(w.label for w in estimated[:4])})"
+        )))  # fmt: skip
+    shifted = [w for w in windows if w.outputs_shifted and not w.degraded]
+    if shifted:
+        verdicts.append((Status.WARN, (
+            f"the model's outputs shifted from test in {len(shifted)} {unit}(s) "
+            f"({', '.join(w.label for w in shifted[:4])})"
+        )))  # fmt: skip
+    return verdicts
+
+
+class PerformanceMonitoringCheck:
+    """What it checks
+        Production window by window (its batch files, or calendar windows of
+        data.time): rows, the share with ground truth, the primary and extra
+        metrics with bootstrap intervals where labels exist, and the test
+        value as the benchmark. A window is degraded when its drop from test
+        exceeds max_drop and the drop's interval excludes zero, or when it is
+        surely below min_metric; escalate_after degraded windows in a row
+        fail, fewer warn. Windows with fewer than min_labels labels are "not
+        enough ground truth", never a noisy verdict. Without labels: the
+        share of low-confidence predictions and whether the predicted classes
+        (or values) shifted from test, and, for classifiers with
+        probabilities, performance estimated from calibrated confidence
+        (CBPE, after checking calibration on test), shown next to the
+        realised value where there is one. Each alert comes with what to do:
+        degraded with drifted inputs: retrain on recent data; degraded
+        without drift: investigate labels and concept change; drift alone:
+        watch.
+
+    Why it matters
+        Checklist question 10: a model's performance in production must be
+        watched against what was benchmarked before launch, and a drop
+        beyond noise acted on.
+
+    Example
+        checks:
+          performance_monitoring:
+            window: week
+            max_drop: 0.03
+            min_labels: 50
+    """
+
+    id = "performance_monitoring"
+    title = "Performance is monitored in production"
+    question = 10
+    Params = MonitoringParams
+
+    def run(self, context: AuditContext, params: MonitoringParams) -> Outcome:
+        if "production" not in context.splits:
+            raise SkipCheck("no production split to monitor (add production.csv or a "
+                            "production/ folder of batches)")  # fmt: skip
+        unit, groups = _window_groups(context, params.window)
+        estimator, notes = (
+            make_estimator(context, params.max_calibration_error, params.calibration)
+            if params.estimate
+            else (None, [])
+        )
+        monitor = _Monitor(context, params, len(groups.labels), estimator)
+        windows = self._windows(context, groups, monitor)
+        primary = context.primary.name
+        labelled = sum(w.labelled for w in windows)
+        rows = sum(w.rows for w in windows)
+        finding = Finding(
+            evidence=self._evidence(windows, monitor, labelled, rows),
+            tables=_tables(unit, windows, monitor),
+            notes=notes,
+            verdicts=_verdicts(unit, windows, params, primary),
+        )
+        if not any(w.labelled >= params.min_labels for w in windows):
+            finding.verdicts.append((Status.WARN, (
+                f"no {unit} has {params.min_labels} labelled rows, so performance in "
+                "production is not measured" + (" (only estimated)" if estimator else "")
+            )))  # fmt: skip
+        measured = [w for w in windows if np.isfinite(w.value)]
+        latest = f"; latest {measured[-1].label}: {fmt(measured[-1].value)}" if measured else ""
+        return combine([finding], (
+            f"no degradation in {len(windows)} {unit}(s) ({percent(labelled / max(rows, 1))} of "
+            f"{rows:,} rows labelled; {primary} {fmt(monitor.benchmark.value)} on test{latest})"
+        ))  # fmt: skip
+
+    def _windows(
+        self,
+        context: AuditContext,
+        groups: grouping.Groups,
+        monitor: _Monitor,
+    ) -> list[WindowResult]:
+        frame = context.splits["production"].frame
+        prediction = context.prediction("production", all_rows=True)
+        has_target = context.target in frame.columns
+        labelled = frame[context.target].notna().to_numpy() if has_target else np.zeros(
+            len(frame), bool)  # fmt: skip
+        y = context.y("production") if labelled.any() else np.empty(0)
+        labelled_prediction = context.prediction("production") if labelled.any() else None
+        labelled_codes = groups.codes[labelled]
+        results = []
+        for code, label in enumerate(groups.labels):
+            rows = np.flatnonzero(groups.codes == code)
+            if rows.size == 0:
+                continue
+            in_window = np.flatnonzero(labelled_codes == code)
+            window_prediction = labelled_prediction.take(in_window) if labelled_prediction else (
+                Prediction(label=np.empty(0)))  # fmt: skip
+            results.append(monitor.window(label, frame.iloc[rows], prediction.take(rows),
+                                          y[in_window], window_prediction))  # fmt: skip
+        return results
+
+    @staticmethod
+    def _evidence(
+        windows: list[WindowResult], monitor: _Monitor, labelled: int, rows: int
+    ) -> list[Evidence]:
+        primary = monitor.context.primary.name
+        evidence = [
+            Evidence(name=f"test_{primary}", value=monitor.benchmark.value,
+                     ci_low=percentile_interval(monitor.benchmark.samples,
+                                                monitor.params.confidence)[0],
+                     ci_high=percentile_interval(monitor.benchmark.samples,
+                                                 monitor.params.confidence)[1]),
+            Evidence(name="windows", value=len(windows)),
+            Evidence(name="degraded_windows", value=sum(w.degraded for w in windows)),
+            Evidence(name="labelled_share", value=labelled / max(rows, 1)),
+        ]  # fmt: skip
+        measured = [w for w in windows if np.isfinite(w.value)]
+        if measured:
+            last = measured[-1]
+            evidence.append(Evidence(
+                name=f"latest_{primary}", value=last.value, ci_low=last.ci[0], ci_high=last.ci[1],
+                reference=last.label,
+            ))  # fmt: skip
+        errors = [abs(w.estimated[primary] - w.value) for w in measured if primary in w.estimated]
+        if errors:
+            evidence.append(Evidence(name=f"estimation_error_{primary}", value=float(
+                np.mean(errors))))  # fmt: skip
+        return evidence

@@ -1,0 +1,341 @@
+"""``performance_monitoring``, ``ground_truth`` and ``mlready monitor`` on generated worlds
+where the truth is known: labels drawn from a logistic model, so a logistic regression is
+calibrated and its true accuracy on any batch can be computed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.linear_model import LogisticRegression
+
+from tests.conftest import save_pickle, write_splits
+
+BETA = np.array([1.5, -1.0, 0.8, 0.0, 0.5])
+FEATURES = [f"x{i}" for i in range(BETA.size)]
+
+
+def world(rows: int, seed: int, shift: float = 0.0, beta: np.ndarray = BETA) -> pd.DataFrame:
+    """Rows whose label is drawn from sigmoid(x . beta); ``shift`` moves x0."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, BETA.size))
+    X[:, 0] += shift
+    y = rng.random(rows) < 1 / (1 + np.exp(-(X @ beta)))
+    return pd.DataFrame(X, columns=FEATURES).assign(target=y.astype(int))
+
+
+def flip(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
+    """Corrupt a share of the labels (a labelling fault: the inputs do not change)."""
+    out = frame.copy()
+    rows = np.random.default_rng(seed).random(len(out)) < share
+    out.loc[rows, "target"] = 1 - out.loc[rows, "target"]
+    return out
+
+
+def hide_labels(frame: pd.DataFrame, keep: int = 0) -> pd.DataFrame:
+    out = frame.copy()
+    out["target"] = out["target"].astype(float)
+    out.loc[out.index[keep:], "target"] = np.nan
+    return out
+
+
+@pytest.fixture
+def deployment(tmp_path: Path):
+    """A calibrated logistic regression and a data folder to add production to."""
+    train, test, validation = world(3000, 0), world(2000, 1), world(1000, 2)
+    for frame in (train, test, validation):  # data.time must be in every split when set
+        frame["scored_at"] = pd.date_range("2026-01-01", periods=len(frame), freq="min")
+    model = LogisticRegression().fit(train[FEATURES], train["target"])
+    model_path = save_pickle(model, tmp_path / "model.pkl")
+    splits = write_splits(tmp_path / "splits", train, test, validation=validation)
+    return model, model_path, splits
+
+
+def write_batches(splits: Path, batches: dict[str, pd.DataFrame]) -> None:
+    folder = splits / "production"
+    folder.mkdir()
+    for name, frame in batches.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+
+
+def checklist(
+    tmp_path: Path,
+    data: dict | None = None,
+    primary: str | None = "accuracy",
+    model: dict | None = None,
+    **checks: dict,
+) -> Path:
+    path = tmp_path / "checklist.yaml"
+    spec: dict = {"metrics": {"primary": primary} if primary else {}, "checks": {
+        "latency": {"enabled": False}, "benchmark": {"enabled": False},
+        "metric_parity": {"enabled": False}, "split_distribution": {"enabled": False},
+        "baseline": {"enabled": False}, **checks}}  # fmt: skip
+    if data:
+        spec["data"] = data
+    if model:
+        spec["model"] = model
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def check_of(result, check_id: str) -> dict:
+    assert result.json is not None, result.output
+    return next(c for c in result.json["checks"] if c["id"] == check_id)
+
+
+def table(check: dict, starts: str) -> pd.DataFrame:
+    found = next(t for t in check["tables"] if t["title"].startswith(starts))
+    return pd.DataFrame(found["rows"], columns=found["columns"])
+
+
+def test_corrupted_labels_raise_an_alert_at_the_right_window(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    shares = [0.0, 0.0, 0.0, 0.3, 0.4]
+    write_batches(splits, {f"2026-11-0{i + 1}": flip(world(400, 10 + i), share, i)
+                           for i, share in enumerate(shares)})  # fmt: skip
+    result = cli.audit(model_path, splits, "--checklist", str(checklist(tmp_path)))
+    check = check_of(result, "performance_monitoring")
+    windows = table(check, "accuracy by batch")
+    assert list(windows["status"]) == ["ok", "ok", "ok", "degraded", "degraded"]
+    assert check["status"] == "fail"  # two degraded batches in a row
+    assert "accuracy degraded in 2 batch(s) (2026-11-04, 2026-11-05; 2 in a row)" in check[
+        "message"]  # fmt: skip
+    assert "investigate the labels and a change of concept" in check["message"]
+    assert check["metrics"]["degraded_windows"] == 2
+    drop = windows.iloc[3]
+    assert 0.1 < drop["drop vs test"] < 0.3 and float(drop["drop CI"].split()[0]) > 0
+    assert result.exit_code == 1
+
+
+def test_degradation_with_drifted_inputs_recommends_retraining(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    concept = np.array([-1.5, -1.0, 0.8, 0.0, 0.5])  # x0 now acts the other way round
+    write_batches(splits, {
+        "b1": world(400, 20), "b2": world(400, 21),
+        "b3": world(400, 22, shift=1.5, beta=concept),
+    })  # fmt: skip
+    result = cli.audit(
+        model_path,
+        splits,
+        "--checklist",
+        str(checklist(tmp_path, performance_monitoring={"escalate_after": 3})),
+    )
+    check = check_of(result, "performance_monitoring")
+    assert check["status"] == "warn"  # one degraded batch, escalate_after 3
+    windows = table(check, "accuracy by batch")
+    assert list(windows["status"]) == ["ok", "ok", "degraded"]
+    assert windows.iloc[2]["drifted inputs"] == "x0"
+    advice = table(check, "Recommendations")
+    assert advice.iloc[-1]["what to do"] == "retrain on recent data: the inputs drifted (x0)"
+
+
+def test_windows_with_few_labels_are_not_judged(cli, tmp_path, deployment):
+    """data.time windows: recent weeks have few or no labels yet."""
+    _, model_path, splits = deployment
+    weeks = []
+    for week, labelled in enumerate([400, 400, 12, 0]):
+        frame = hide_labels(flip(world(400, 30 + week), 0.5 if week == 2 else 0.0, week), labelled)
+        frame["scored_at"] = pd.Timestamp("2026-10-05") + pd.Timedelta(weeks=week)
+        weeks.append(frame)
+    pd.concat(weeks).to_csv(splits / "production.csv", index=False)
+    spec = checklist(tmp_path, {"time": "scored_at"})
+    result = cli.audit(model_path, splits, "--checklist", str(spec))
+    check = check_of(result, "performance_monitoring")
+    windows = table(check, "accuracy by week")
+    assert list(windows["labelled"]) == [400, 400, 12, 0]
+    assert list(windows["status"]) == ["ok", "ok", "not enough ground truth",
+                                       "not enough ground truth"]  # fmt: skip
+    assert windows.iloc[2]["accuracy"] is None or np.isnan(windows.iloc[2]["accuracy"])
+    assert check["status"] == "pass", check["message"]
+    truth = check_of(result, "ground_truth")
+    assert truth["metrics"]["production_label_share"] == pytest.approx(812 / 1600)
+    assert "no labels yet for the latest 1 week(s)" in " ".join(truth["notes"])
+
+
+def test_estimated_accuracy_tracks_the_true_accuracy_without_labels(cli, tmp_path, deployment):
+    model, model_path, splits = deployment
+    batches = {f"b{i}": world(1500, 40 + i, shift=shift) for i, shift in enumerate([0, 1, 2])}
+    truth = {name: model.score(b[FEATURES], b["target"]) for name, b in batches.items()}
+    write_batches(splits, {"b0": batches["b0"], **{n: hide_labels(b) for n, b in batches.items()
+                                                    if n != "b0"}})  # fmt: skip
+    result = cli.audit(model_path, splits, "--checklist", str(checklist(tmp_path)))
+    check = check_of(result, "performance_monitoring")
+    windows = table(check, "accuracy by batch").set_index("batch")
+    for name, accuracy in truth.items():
+        assert windows.loc[name, "estimated accuracy"] == pytest.approx(accuracy, abs=0.03)
+    # realised and estimated side by side where labels exist; the estimator's error is shown
+    assert windows.loc["b0", "accuracy"] == pytest.approx(truth["b0"])
+    assert check["metrics"]["estimation_error_accuracy"] < 0.03
+    assert "calibration error on test" in " ".join(check["notes"])
+    assert list(windows["status"]) == ["ok", "not enough ground truth", "not enough ground truth"]
+
+
+def test_a_miscalibrated_model_is_recalibrated_on_validation(cli, tmp_path, deployment):
+    model, _, splits = deployment
+    overconfident = _ScaledInputs(model, 4.0)  # same ranking, far too extreme probabilities
+    model_path = save_pickle(overconfident, tmp_path / "overconfident.pkl")
+    hidden = world(1500, 50)
+    write_batches(splits, {"b0": hide_labels(hidden)})
+    spec = checklist(tmp_path, model={"allow": ["tests"]})
+    result = cli.audit(model_path, splits, "--checklist", str(spec))
+    check = check_of(result, "performance_monitoring")
+    notes = " ".join(check["notes"])
+    assert "miscalibrated on test" in notes and "recalibrated with isotonic on validation" in notes
+    true_accuracy = (overconfident.predict(hidden[FEATURES]) == hidden["target"]).mean()
+    estimated = table(check, "accuracy by batch")["estimated accuracy"].item()
+    assert estimated == pytest.approx(true_accuracy, abs=0.03)
+
+
+class _ScaledInputs:
+    """Multiplies the inputs before a logistic regression: same ranking, extreme
+    probabilities."""
+
+    def __init__(self, model: LogisticRegression, factor: float) -> None:
+        self.model, self.factor = model, factor
+        self.classes_ = model.classes_
+        self.feature_names_in_ = np.array(FEATURES)
+
+    def predict(self, X):
+        return self.model.predict(X * self.factor)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X * self.factor)
+
+
+def test_regression_says_no_label_free_estimate_is_made(cli, diabetes_case, tmp_path):
+    model, splits = diabetes_case
+    test = pd.read_csv(splits / "test.csv")
+    test.drop(columns="target").to_csv(splits / "production.csv", index=False)
+    result = cli.audit(model, splits, "--checklist", str(checklist(tmp_path, primary=None)))
+    check = check_of(result, "performance_monitoring")
+    assert "no label-free estimate of a regression model's performance" in " ".join(
+        check["notes"])  # fmt: skip
+
+
+def test_ground_truth_measures_label_delay(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    production = world(300, 60)
+    production["scored_at"] = pd.date_range("2026-11-01", periods=300, freq="h")
+    production["labelled_at"] = production["scored_at"] + pd.Timedelta(days=3)
+    production.loc[production.index[:30], "labelled_at"] += pd.Timedelta(days=30)
+    production.to_csv(splits / "production.csv", index=False)
+    spec = checklist(tmp_path, {"time": "scored_at", "label_time": "labelled_at"},
+                     ground_truth={"max_label_delay": "14d"})  # fmt: skip
+    result = cli.audit(model_path, splits, "--checklist", str(spec))
+    check = check_of(result, "ground_truth")
+    assert check["metrics"]["label_delay_median_days"] == pytest.approx(3.0)
+    # 270 labels after 3 days, 30 after 33: the 90th percentile interpolates to 6 days
+    assert check["metrics"]["label_delay_p90_days"] == pytest.approx(6.0)
+    assert check["status"] == "pass"
+
+    spec = checklist(tmp_path, {"time": "scored_at", "label_time": "labelled_at"},
+                     ground_truth={"max_label_delay": "5d"})  # fmt: skip
+    late = check_of(cli.audit(model_path, splits, "--checklist", str(spec)), "ground_truth")
+    assert late["status"] == "warn" and "labels arrive late" in late["message"]
+
+
+def test_no_ground_truth_in_production_is_unmet(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    world(300, 70).drop(columns="target").to_csv(splits / "production.csv", index=False)
+    result = cli.audit(model_path, splits, "--checklist", str(checklist(tmp_path)))
+    check = check_of(result, "ground_truth")
+    assert check["status"] == "fail"
+    assert "no ground truth in production" in check["message"]
+    assert "--label-queue" in check["message"]
+    question = next(q for q in result.json["questions"] if q["number"] == 4)
+    assert question["status"] == "unmet"
+
+
+def test_annotator_agreement_is_cohens_kappa(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    test = pd.read_csv(splits / "test.csv")
+    rng = np.random.default_rng(0)
+    test["annotator_a"] = test["target"]
+    test["annotator_b"] = np.where(rng.random(len(test)) < 0.1, 1 - test["target"], test["target"])
+    test.to_csv(splits / "test.csv", index=False)
+    world(200, 80).to_csv(splits / "production.csv", index=False)
+    spec = checklist(tmp_path, {"labels_from": ["annotator_a", "annotator_b"]})
+    result = cli.audit(model_path, splits, "--checklist", str(spec))
+    check = check_of(result, "ground_truth")
+    a, b = test["annotator_a"].to_numpy(), test["annotator_b"].to_numpy()
+    observed = (a == b).mean()
+    expected = a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean())
+    assert check["metrics"]["annotator_agreement"] == pytest.approx(observed)
+    assert check["metrics"]["annotator_kappa"] == pytest.approx(
+        (observed - expected) / (1 - expected)
+    )
+    assert check["status"] == "pass"  # kappa about 0.8
+
+
+def test_monitor_runs_the_monitoring_checks_and_queues_rows_for_labelling(
+    cli, tmp_path, deployment
+):
+    _, model_path, splits = deployment
+    write_batches(splits, {"b1": world(300, 90), "b2": hide_labels(world(300, 91))})
+    queue_path = tmp_path / "queue.csv"
+    args = (
+        "monitor",
+        str(model_path),
+        "--data",
+        str(splits),
+        "--checklist",
+        str(checklist(tmp_path)),
+        "--json",
+        str(tmp_path / "m.json"),
+        "--report",
+        str(tmp_path / "m.md"),
+        "--label-queue",
+        "40",
+        "--label-queue-file",
+        str(queue_path),
+    )
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "m.json").read_text())
+    assert [c["id"] for c in report["checks"]] == ["ground_truth", "drift",
+                                                   "performance_monitoring"]  # fmt: skip
+    assert next(q for q in report["questions"] if q["number"] == 1)["reason"] == (
+        "not part of this run"
+    )
+    queue = pd.read_csv(queue_path)
+    assert len(queue) == 40 and queue["_batch"].eq("b2").all()
+    assert queue["target"].isna().all()
+    assert (queue["_reason"] == "random sample (unbiased estimate)").sum() == 20
+    unsure = queue[queue["_reason"] == "uncertain prediction (most informative)"]
+    assert unsure["_confidence"].max() < queue.loc[queue["_reason"].str.startswith("random"),
+                                                   "_confidence"].median()  # fmt: skip
+    first = queue_path.read_bytes()
+    assert cli(*args).exit_code == 0
+    assert queue_path.read_bytes() == first  # seeded: the same rows every time
+
+
+def test_an_estimated_drop_without_labels_warns_and_asks_for_labels(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    near_boundary = world(1500, 100)
+    near_boundary[FEATURES] *= 0.2  # every row close to the decision boundary
+    write_batches(splits, {"b0": world(400, 101), "b1": hide_labels(near_boundary)})
+    result = cli.audit(model_path, splits, "--checklist", str(checklist(tmp_path)))
+    check = check_of(result, "performance_monitoring")
+    windows = table(check, "accuracy by batch").set_index("batch")
+    assert windows.loc["b1", "status"] == "estimated drop"
+    assert windows.loc["b1", "estimated accuracy"] < 0.65
+    assert check["status"] == "warn"
+    assert "estimated accuracy dropped in 1 batch(s) without enough labels" in check["message"]
+    advice = table(check, "Recommendations").set_index("batch")
+    assert advice.loc["b1", "what to do"].startswith("label a sample of this window")
+
+
+def test_multiclass_accuracy_is_estimated_from_the_top_class_probability(cli, iris_case, tmp_path):
+    model, splits = iris_case
+    test = pd.read_csv(splits / "test.csv")
+    test.drop(columns="species").to_csv(splits / "production.csv", index=False)
+    spec = checklist(tmp_path, {"target": "species"})
+    result = cli.audit(model, splits, "--checklist", str(spec))
+    check = check_of(result, "performance_monitoring")
+    assert "from the top-class probability" in " ".join(check["notes"])
+    estimated = table(check, "accuracy by window")["estimated accuracy"].item()
+    assert 0.8 < estimated <= 1.0
