@@ -46,7 +46,9 @@ def test_markdown_report_lists_all_eleven_questions(cli, good_classifier, cancer
         assert q.text in markdown
     assert markdown.splitlines()[2].startswith("**Verdict:")
     assert "Model vs baselines on test" in markdown
-    assert "not assessed" in markdown  # questions no check answers yet are visible
+    assert "| 7 | How will the model be integrated" in markdown
+    assert "❌ unmet" in markdown  # unanswered questions are visible, with the guide's questions
+    assert "- Is there a human in the loop?" in markdown
 
 
 def test_model_trained_on_shuffled_labels_fails_and_exits_1(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlready import __version__
+from mlready.answers import TOPICS, evaluate_answers
 from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
 from mlready.io.data import load_splits
@@ -16,6 +17,7 @@ from mlready.io.model import LoadedModel, load_model
 from mlready.questions import QUESTIONS
 from mlready.registry import load_checks
 from mlready.results import (
+    AnswerResult,
     AuditReport,
     CheckResult,
     CoverageStatus,
@@ -28,6 +30,7 @@ from mlready.results import (
     worst,
 )
 from mlready.runner import PlannedCheck, plan, run_checks
+from mlready.scorecard import score_card
 from mlready.spec import ChecklistSpec, default_spec, load_spec
 
 DEFAULT_CHECKLIST = Path("checklist.yaml")
@@ -49,55 +52,108 @@ def _describe(estimator: Any) -> str:
     return type(estimator).__name__
 
 
-_COVERAGE: dict[Status, CoverageStatus] = {Status.PASS: "met", Status.WARN: "partly met"}
+_UNANSWERED = ("missing", "empty", "stale")
 
 
-def _coverage(results: list[CheckResult], partial: bool) -> list[QuestionCoverage]:
-    """How each checklist question is answered; ``partial`` when only some checks ran."""
-    missing = "not part of this run" if partial else "no mlready check answers this question yet"
+def _question_status(checks: list[CheckResult], answers: list[AnswerResult]) -> CoverageStatus:
+    judged = [r.status for r in checks if r.status != Status.SKIP]
+    if any(s in (Status.FAIL, Status.ERROR) for s in judged) or any(
+        a.state in _UNANSWERED for a in answers
+    ):
+        return "unmet"
+    if any(s in (Status.WARN, Status.WAIVED) for s in judged):
+        return "partly met"
+    if judged or any(a.state == "answered" for a in answers):
+        return "met"
+    return "not applicable" if answers else "unmet"
+
+
+def _missing(number: int, checks: list[CheckResult], answers: list[AnswerResult]) -> str:
+    """What would answer a question that is not met, in one line."""
+    parts = [f"{r.id} {r.status.value}" for r in checks
+             if r.status in (Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED)]  # fmt: skip
+    parts += [f"answers.{a.id} {a.state}" for a in answers if a.state in _UNANSWERED]
+    if parts:
+        return "; ".join(parts)
+    skipped = [f"{r.id} skipped ({r.message})" for r in checks]
+    topics = [t for t, topic in TOPICS.items() if topic.question == number]
+    answer = f"a written answer ({', '.join(f'answers.{t}' for t in topics)})" if topics else ""
+    ran = "; ".join(skipped) or "no check answers it"
+    return f"{ran}; {answer or 'configure the check that answers it'}"
+
+
+def _coverage(
+    results: list[CheckResult], answers: list[AnswerResult], partial: bool
+) -> list[QuestionCoverage]:
+    """How each checklist question is answered, by checks and written answers; ``partial``
+    when only some checks ran (``mlready monitor``)."""
     coverage = []
     for q in QUESTIONS:
-        answering = [r for r in results if r.question == q.number]
-        judged = [r for r in answering if r.status != Status.SKIP]
-        if not judged:
-            reason = "; ".join(f"{r.id}: {r.message}" for r in answering) or missing
+        checks = [r for r in results if r.question == q.number]
+        written = [a for a in answers if a.question == q.number]
+        reason = "; ".join(
+            [f"{r.id}: {r.status.value}" for r in checks]
+            + [f"answers.{a.id}: {a.state}" for a in written]
+        )
+        if partial and not checks:
             status: CoverageStatus = "not assessed"
+            reason = "not part of this run"
         else:
-            state = worst([r.status for r in judged])
-            status = _COVERAGE.get(state, "unmet")
-            reason = "; ".join(f"{r.id}: {r.status}" for r in answering)
+            status = _question_status(checks, written)
+        unmet = status in ("unmet", "partly met")
+        guidance = [g for t in TOPICS.values() if t.question == q.number for g in t.guidance]
         coverage.append(
             QuestionCoverage(
-                number=q.number,
-                key=q.key,
-                text=q.text,
-                status=status,
-                checks=[r.id for r in answering],
-                reason=reason,
+                number=q.number, key=q.key, text=q.text, status=status,
+                checks=[r.id for r in checks], answers=[a.id for a in written],
+                reason=reason or "nothing answers it",
+                missing=_missing(q.number, checks, written) if unmet else None,
+                guidance=guidance if status == "unmet" else [],
             )
-        )
+        )  # fmt: skip
     return coverage
 
 
-def blocking(results: list[CheckResult], fail_on: Severity) -> list[CheckResult]:
-    """The results that fail the build at the ``fail_on`` level (errors always do)."""
-    levels = {Status.FAIL, Status.ERROR} | ({Status.WARN} if fail_on == "warn" else set())
-    return [r for r in results if r.status in levels]
+def blocking(
+    results: list[CheckResult], answers: list[AnswerResult], fail_on: Severity
+) -> list[str]:
+    """What fails the build at the ``fail_on`` level: failed or crashed checks, required
+    answers whose severity is fail (and, with ``fail_on: warn``, warnings and waivers)."""
+    levels = {Status.FAIL, Status.ERROR}
+    if fail_on == "warn":
+        levels |= {Status.WARN, Status.WAIVED}
+    return [r.id for r in results if r.status in levels] + [
+        f"answers.{a.id}" for a in answers if a.status in levels
+    ]
 
 
 def exit_code(report: AuditReport) -> ExitCode:
     """0 when nothing at or above ``fail_on`` failed, else 1."""
-    return ExitCode.CHECKS_FAILED if blocking(report.checks, report.fail_on) else ExitCode.OK
+    failed = blocking(report.checks, report.answers, report.fail_on)
+    return ExitCode.CHECKS_FAILED if failed else ExitCode.OK
 
 
-def _verdict(results: list[CheckResult], fail_on: Severity) -> str:
-    failed = blocking(results, fail_on)
-    warned = [r for r in results if r.status == Status.WARN and r not in failed]
+def _overall(results: list[CheckResult], answers: list[AnswerResult]) -> Status:
+    statuses: list[Status] = [r.status for r in results] + [a.status for a in answers]
+    return worst([s for s in statuses if s != Status.SKIP])
+
+
+def _verdict(results: list[CheckResult], answers: list[AnswerResult], fail_on: Severity) -> str:
+    """One sentence: ready, ready with warnings, or not ready, and why."""
+    failed = blocking(results, answers, fail_on)
+    waived = [r.id for r in results if r.status == Status.WAIVED and r.id not in failed]
+    warned = [r.id for r in results if r.status == Status.WARN and r.id not in failed] + [
+        f"answers.{a.id} {a.state}" for a in answers
+        if a.status == Status.WARN and f"answers.{a.id}" not in failed
+    ]  # fmt: skip
     if failed:
-        return f"not ready: {len(failed)} check(s) failed ({', '.join(r.id for r in failed)})"
+        return f"not ready: {', '.join(failed)} failed"
+    extra = f" (waived: {', '.join(waived)})" if waived else ""
     if warned:
-        return f"ready with warnings: {', '.join(r.id for r in warned)}"
-    return "ready: every check that ran passed"
+        return f"ready with warnings: {', '.join(warned)}{extra}"
+    if waived:
+        return f"ready with waivers: {', '.join(waived)}"
+    return "ready: every check that ran passed and every required answer is given"
 
 
 def _load(model_path: Path | None, spec: ChecklistSpec, trust: bool) -> LoadedModel | None:
@@ -155,13 +211,15 @@ def audit(
     debug: bool = False,
     only: tuple[str, ...] | None = None,
     with_context: Callable[[AuditContext], None] | None = None,
+    today: dt.date | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
     ``only`` runs just those checks (``mlready monitor``); ``with_context`` is called with
     the audit's context after the checks, for outputs that need the data and model (the
-    labelling queue).
+    labelling queue). ``today`` dates waivers and written answers (default: today).
     """
+    today = today or dt.date.today()
     spec = resolve_spec(checklist)
     planned = plan(spec, load_checks())
     if only is not None:
@@ -173,15 +231,16 @@ def audit(
     splits = load_splits(data_dir, spec.data.splits)
     loaded = _load(model_path, spec, trust_model)
     run_seed = spec.seed if seed is None else seed
-    context = build_context(spec, splits, loaded, target, run_seed, quick)
+    context = build_context(spec, splits, loaded, target, run_seed, quick, today)
     results = run_checks(planned, context, on_start=on_start, debug=debug)
     if with_context is not None:
         with_context(context)
+    answers = [] if only is not None else evaluate_answers(spec, today)
     return AuditReport(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        status=worst([r.status for r in results if r.status != Status.SKIP]),
-        verdict=_verdict(results, fail_on),
+        status=_overall(results, answers),
+        verdict=_verdict(results, answers, fail_on),
         fail_on=fail_on,
         seed=run_seed,
         task=context.task,
@@ -200,6 +259,8 @@ def audit(
             for s in splits.values()
         ],
         notes=context.notes,
-        questions=_coverage(results, partial=only is not None),
+        questions=_coverage(results, answers, partial=only is not None),
         checks=results,
+        answers=answers,
+        scorecard=None if only is not None else score_card(results, answers),
     )

@@ -209,7 +209,7 @@ def audit(
         )
         _write_outputs(result, report, json_path, quiet)
         if quiet:
-            out.print(f"Verdict: {result.verdict}", highlight=False)
+            out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True)
         else:
             print_summary(result, out)
     raise typer.Exit(_audit_exit_code(result))
@@ -323,7 +323,7 @@ def monitor(
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet)
         if quiet:
-            out.print(f"Verdict: {result.verdict}", highlight=False)
+            out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True)
         else:
             print_summary(result, out)
     raise typer.Exit(_audit_exit_code(result))
@@ -418,7 +418,7 @@ def validate(
         if json_path is not None:
             write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
         if quiet:
-            out.print(f"Verdict: {result.status.value}", highlight=False)
+            out.print(f"Verdict: {result.status.value}", highlight=False, soft_wrap=True)
         else:
             print_validation(result, out)
     failed = result.status in (Status.FAIL, Status.ERROR)

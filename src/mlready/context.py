@@ -7,6 +7,7 @@ each model prediction on a split is computed once for all checks.
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class AuditContext:
     notes: list[str] = field(default_factory=list)
     loaded_model: LoadedModel | None = None  # None in predictions-only mode
     quick: bool = False  # a faster, rougher run (CI): checks may measure less
+    today: dt.date = field(default_factory=dt.date.today)  # dates waivers and answers
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -310,6 +312,7 @@ def build_context(
     target: str | None,
     seed: int,
     quick: bool = False,
+    today: dt.date | None = None,
 ) -> AuditContext:
     """Resolve target, task, classes and features, and check every split fits them."""
     estimator = loaded.estimator if loaded else None
@@ -360,4 +363,5 @@ def build_context(
         notes=notes,
         loaded_model=loaded,
         quick=quick,
+        today=today or dt.date.today(),
     )

@@ -9,6 +9,8 @@ consumers rely on (``status``, ``checks[]`` with ``id``, ``status``,
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
@@ -20,16 +22,20 @@ SCHEMA_VERSION = 1
 class Status(StrEnum):
     PASS = "pass"
     WARN = "warn"
+    WAIVED = "waived"  # a failure accepted in the checklist until its waiver expires
     FAIL = "fail"
     SKIP = "skip"
     ERROR = "error"
 
 
 # Order used to pick the worst of several statuses.
-_STATUS_RANK = {Status.SKIP: 0, Status.PASS: 1, Status.WARN: 2, Status.FAIL: 3, Status.ERROR: 4}
+_STATUS_RANK = {
+    Status.SKIP: 0, Status.PASS: 1, Status.WARN: 2, Status.WAIVED: 3, Status.FAIL: 4,
+    Status.ERROR: 5,
+}  # fmt: skip
 
 
-def worst(statuses: list[Status]) -> Status:
+def worst(statuses: Sequence[Status]) -> Status:
     """The most severe status of ``statuses`` (``pass`` for an empty list)."""
     return max(statuses, key=_STATUS_RANK.__getitem__, default=Status.PASS)
 
@@ -85,6 +91,15 @@ class Outcome(_Frozen):
     notes: list[str] = Field(default_factory=list)
 
 
+class WaiverRecord(_Frozen):
+    """The checklist's waiver of a check, and whether it held on the audit's date."""
+
+    reason: str
+    owner: str
+    expires: dt.date
+    expired: bool
+
+
 class CheckResult(_Frozen):
     """An outcome as recorded by the runner for one configured check."""
 
@@ -99,6 +114,7 @@ class CheckResult(_Frozen):
     notes: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     duration_s: float = 0.0
+    waiver: WaiverRecord | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -123,7 +139,27 @@ class ModelFingerprint(_Frozen):
     trusted: bool
 
 
-CoverageStatus = Literal["met", "partly met", "unmet", "not assessed"]
+# "not assessed" only when a run leaves out the checks of a question (mlready monitor).
+CoverageStatus = Literal["met", "partly met", "unmet", "not applicable", "not assessed"]
+AnswerState = Literal["answered", "not applicable", "missing", "empty", "stale"]
+
+
+class AnswerResult(_Frozen):
+    """A written answer (or its absence) as judged on the audit's date."""
+
+    id: str
+    question: int
+    title: str
+    required: bool
+    state: AnswerState
+    status: Status  # pass when answered, skip when not applicable, else warn/fail
+    message: str
+    owner: str | None = None
+    date: dt.date | None = None
+    age_days: int | None = None
+    evidence: str | None = None
+    answer: str | None = None
+    guidance: list[str] = Field(default_factory=list)
 
 
 class QuestionCoverage(_Frozen):
@@ -134,7 +170,29 @@ class QuestionCoverage(_Frozen):
     text: str
     status: CoverageStatus
     checks: list[str]
+    answers: list[str] = Field(default_factory=list)
     reason: str
+    missing: str | None = None  # what would answer it, when it is not met
+    guidance: list[str] = Field(default_factory=list)  # the guide's sub-questions, if unmet
+
+
+class ScoreItem(_Frozen):
+    """One of the 28 tests of the ML Test Score rubric and how this audit covers it."""
+
+    section: str
+    number: int
+    test: str
+    points: float  # 1 automated (a check ran), 0.5 manual (a written answer), 0 otherwise
+    how: str
+
+
+class ScoreCard(_Frozen):
+    """The ML Test Score (Breck et al., 2017): the final score is the lowest section's."""
+
+    sections: dict[str, float]
+    final: float
+    meaning: str
+    items: list[ScoreItem]
 
 
 class AuditReport(_Frozen):
@@ -156,3 +214,5 @@ class AuditReport(_Frozen):
     notes: list[str] = Field(default_factory=list)
     questions: list[QuestionCoverage]
     checks: list[CheckResult]
+    answers: list[AnswerResult] = Field(default_factory=list)
+    scorecard: ScoreCard | None = None

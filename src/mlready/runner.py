@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import traceback
 from collections.abc import Callable
@@ -13,8 +14,8 @@ from pydantic import ValidationError
 from mlready.check import Check, CheckParams, SkipCheck
 from mlready.context import AuditContext
 from mlready.errors import MlreadyError, SpecError
-from mlready.results import CheckResult, Outcome, Severity, Status
-from mlready.spec import ChecklistSpec, format_validation_error, suggest
+from mlready.results import CheckResult, Outcome, Severity, Status, WaiverRecord
+from mlready.spec import ChecklistSpec, Waiver, format_validation_error, suggest
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class PlannedCheck:
     params: CheckParams
     severity: Severity
     enabled: bool
+    waiver: Waiver | None = None
 
 
 def plan(spec: ChecklistSpec, registry: dict[str, Check]) -> list[PlannedCheck]:
@@ -52,6 +54,7 @@ def plan(spec: ChecklistSpec, registry: dict[str, Check]) -> list[PlannedCheck]:
                 params=params,
                 severity=config.severity if config else "fail",
                 enabled=config.enabled if config else True,
+                waiver=config.waive if config else None,
             )
         )
     return planned
@@ -62,6 +65,27 @@ def _apply_severity(outcome: Outcome, severity: Severity) -> Status:
     if severity == "warn" and outcome.status == Status.FAIL:
         return Status.WARN
     return outcome.status
+
+
+def _apply_waiver(
+    status: Status, message: str, waiver: Waiver | None, today: dt.date
+) -> tuple[Status, str, WaiverRecord | None]:
+    """A failure covered by an unexpired waiver becomes ``waived`` (shown, not failing the
+    build); after its expiry date it fails again, and says so."""
+    if waiver is None:
+        return status, message, None
+    expired = today > waiver.expires
+    record = WaiverRecord(reason=waiver.reason, owner=waiver.owner, expires=waiver.expires,
+                          expired=expired)  # fmt: skip
+    if status != Status.FAIL:
+        return status, message, record
+    if expired:
+        return status, f"waiver by {waiver.owner} expired on {waiver.expires}: {message}", record
+    return (
+        Status.WAIVED,
+        (f"waived until {waiver.expires} by {waiver.owner} ({waiver.reason}): {message}"),
+        record,
+    )
 
 
 def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) -> CheckResult:
@@ -80,13 +104,17 @@ def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) ->
         except Exception as exc:
             detail = traceback.format_exc() if debug else f"{type(exc).__name__}: {exc}"
             outcome = Outcome(status=Status.ERROR, message=f"the check crashed: {detail}")
+    status, message, waiver = _apply_waiver(
+        _apply_severity(outcome, item.severity), outcome.message, item.waiver, context.today
+    )
     return CheckResult(
         id=check.id,
         title=check.title,
         question=check.question,
-        status=_apply_severity(outcome, item.severity),
+        status=status,
         severity=item.severity,
-        message=outcome.message,
+        message=message,
+        waiver=waiver,
         evidence=outcome.evidence,
         tables=outcome.tables,
         notes=outcome.notes,

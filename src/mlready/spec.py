@@ -8,6 +8,7 @@ file, so the same checklist works from any working directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import types
@@ -17,7 +18,15 @@ from typing import Any, Literal, TypeVar
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mlready.errors import SpecError
 from mlready.results import Severity
@@ -92,6 +101,11 @@ class DataSpec(_Strict):
     )
     sample_weight: str | None = Field(
         None, description="Column of the sample weights used in training (never a feature)."
+    )
+    sensitive: list[str | SliceSpec] | None = Field(
+        None,
+        description="Sensitive attributes for the fairness check (e.g. [sex, {column: age, "
+        "edges: [30, 50]}]); numeric columns are binned.",
     )
     label_time: str | None = Field(
         None,
@@ -194,6 +208,21 @@ class CostSpec(_Strict):
     )
 
 
+class Waiver(_Strict):
+    """An accepted failure: shown as waived, not failing the build until it expires."""
+
+    reason: str = Field(min_length=1, description="Why the failure is accepted for now.")
+    owner: str = Field(min_length=1, description="Who accepted it.")
+    expires: dt.date = Field(description="Last day the waiver holds (YYYY-MM-DD).")
+
+    @field_validator("reason", "owner")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
 class CheckConfig(BaseModel):
     """A ``checks.<id>`` section: switches common to every check plus its own options."""
 
@@ -203,10 +232,56 @@ class CheckConfig(BaseModel):
     severity: Severity = Field(
         "fail", description="fail: a failure fails the build; warn: it only warns."
     )
+    waive: Waiver | None = Field(
+        None, description="Accept a failure until a date: {reason, owner, expires}."
+    )
 
     def options(self) -> dict[str, Any]:
-        """The check-specific options (everything but ``enabled``/``severity``)."""
+        """The check-specific options (everything but ``enabled``/``severity``/``waive``)."""
         return dict(self.model_extra or {})
+
+
+class WrittenAnswer(_Strict):
+    """A person's answer to a part of the checklist no data can answer."""
+
+    answer: str | None = Field(None, description="The answer, in a few sentences.")
+    owner: str = Field(min_length=1, description="Who answers for it (name or e-mail).")
+    evidence: str | None = Field(None, description="Link or path to the evidence.")
+    date: dt.date = Field(description="When it was answered (YYYY-MM-DD).")
+    not_applicable: bool = Field(False, description="true: the topic does not apply (say why).")
+    reason: str | None = Field(None, description="Why it does not apply.")
+    max_age_days: int | None = Field(
+        None, ge=1, description="Stale after this many days (default: answer_rules)."
+    )
+
+    @model_validator(mode="after")
+    def _reasoned(self) -> WrittenAnswer:
+        if self.not_applicable and not (self.reason and self.reason.strip()):
+            raise ValueError("'not applicable' needs a reason: say why in reason")
+        return self
+
+
+class AnswerRules(_Strict):
+    """Which written answers an audit requires, and how old they may be."""
+
+    required: list[str] = Field(
+        default_factory=lambda: ["integration", "ethics_review"],
+        description="Topics that must be answered (see 'answers').",
+    )
+    max_age_days: int = Field(365, ge=1, description="An older answer is stale.")
+    severity: Severity = Field(
+        "warn", description="What a missing, empty or stale required answer does to the build."
+    )
+
+    @field_validator("required")
+    @classmethod
+    def _known(cls, topics: list[str]) -> list[str]:
+        from mlready.answers import TOPICS
+
+        for topic in topics:
+            if topic not in TOPICS:
+                raise ValueError(f"unknown topic {topic!r}{suggest(topic, list(TOPICS))}")
+        return topics
 
 
 class ChecklistSpec(_Strict):
@@ -224,9 +299,27 @@ class ChecklistSpec(_Strict):
         default_factory=LimitsSpec, description="Goals and hard limits (question 6)."
     )
     cost: CostSpec = Field(default_factory=CostSpec, description="Serving cost.")
+    answers: dict[str, WrittenAnswer] = Field(
+        default_factory=dict,
+        description="Written answers by topic: ground_truth_process, data_lineage, goals, "
+        "integration, drift_strategy, monitoring_plan, ethics_review.",
+    )
+    answer_rules: AnswerRules = Field(
+        default_factory=AnswerRules, description="Required answers and their maximum age."
+    )
     checks: dict[str, CheckConfig] = Field(
         default_factory=dict, description="Per-check settings, by check id."
     )
+
+    @field_validator("answers")
+    @classmethod
+    def _known_topics(cls, answers: dict[str, WrittenAnswer]) -> dict[str, WrittenAnswer]:
+        from mlready.answers import TOPICS
+
+        for topic in answers:
+            if topic not in TOPICS:
+                raise ValueError(f"unknown topic {topic!r}{suggest(topic, list(TOPICS))}")
+        return answers
 
     _source: Path | None = PrivateAttr(default=None)
     _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 STYLES = {
     Status.PASS: "green",
     Status.WARN: "yellow",
+    Status.WAIVED: "magenta",
     Status.FAIL: "red",
     Status.ERROR: "bold red",
     Status.SKIP: "dim",
@@ -39,12 +40,16 @@ def print_summary(report: AuditReport, console: Console) -> None:
             result.message,
         )
     console.print(table)
-    unanswered = [q.number for q in report.questions if q.status == "not assessed"]
-    if unanswered:
+    unmet = [q.number for q in report.questions if q.status == "unmet"]
+    if unmet:
         console.print(
-            f"[dim]Checklist questions not assessed yet: "
-            f"{', '.join(map(str, unanswered))} (see the report).[/dim]"
+            f"[dim]Checklist questions unmet: {', '.join(map(str, unmet))} "
+            "(the report says what is missing).[/dim]"
         )
+    if report.scorecard is not None:
+        card = report.scorecard
+        sections = ", ".join(f"{name} {fmt(points)}" for name, points in card.sections.items())
+        console.print(f"[dim]ML Test Score {fmt(card.final)} ({sections})[/dim]")
     style = STYLES[report.status] if report.status != Status.SKIP else "dim"
     console.print(f"[{style}]Verdict: {report.verdict}[/{style}]")
 

@@ -8,8 +8,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from mlready.numbers import fmt
 
-STATUS_ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "error": "💥", "skip": "⏭️"}
-COVERAGE_ICONS = {"met": "✅", "partly met": "⚠️", "unmet": "❌", "not assessed": "⬜"}
+STATUS_ICONS = {
+    "pass": "✅", "warn": "⚠️", "waived": "🛡️", "fail": "❌", "error": "💥", "skip": "⏭️"
+}  # fmt: skip
+COVERAGE_ICONS = {
+    "met": "✅", "partly met": "⚠️", "unmet": "❌", "not applicable": "⚪", "not assessed": "⬜"
+}  # fmt: skip
 
 
 def table_cell(value: Any) -> str:
