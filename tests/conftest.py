@@ -38,6 +38,18 @@ def save_pickle(model: object, path: Path) -> Path:
     return path
 
 
+def check_of(result, check_id: str) -> dict:
+    """The JSON result of one check in an audit run through the CLI."""
+    assert result.json is not None, result.output
+    return next(c for c in result.json["checks"] if c["id"] == check_id)
+
+
+def table(check: dict, title_start: str) -> pd.DataFrame:
+    """A check's table whose title starts with ``title_start``, as a DataFrame."""
+    found = next(t for t in check["tables"] if t["title"].startswith(title_start))
+    return pd.DataFrame(found["rows"], columns=found["columns"])
+
+
 class Audit:
     """Runs ``mlready`` through typer's CliRunner and keeps the outputs."""
 

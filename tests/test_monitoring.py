@@ -13,7 +13,7 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from tests.conftest import save_pickle, write_splits
+from tests.conftest import check_of, save_pickle, table, write_splits
 
 BETA = np.array([1.5, -1.0, 0.8, 0.0, 0.5])
 FEATURES = [f"x{i}" for i in range(BETA.size)]
@@ -80,16 +80,6 @@ def checklist(
         spec["model"] = model
     path.write_text(yaml.safe_dump(spec))
     return path
-
-
-def check_of(result, check_id: str) -> dict:
-    assert result.json is not None, result.output
-    return next(c for c in result.json["checks"] if c["id"] == check_id)
-
-
-def table(check: dict, starts: str) -> pd.DataFrame:
-    found = next(t for t in check["tables"] if t["title"].startswith(starts))
-    return pd.DataFrame(found["rows"], columns=found["columns"])
 
 
 def test_corrupted_labels_raise_an_alert_at_the_right_window(cli, tmp_path, deployment):
@@ -339,3 +329,18 @@ def test_multiclass_accuracy_is_estimated_from_the_top_class_probability(cli, ir
     assert "from the top-class probability" in " ".join(check["notes"])
     estimated = table(check, "accuracy by window")["estimated accuracy"].item()
     assert 0.8 < estimated <= 1.0
+
+
+def test_without_labels_ground_truth_rests_on_the_written_plan(cli, tmp_path, deployment):
+    _, model_path, splits = deployment
+    world(300, 110).drop(columns="target").to_csv(splits / "production.csv", index=False)
+    plan = {"answer": "A 2% random sample is labelled by two nurses each week.",
+            "owner": "Dana Lee", "date": str(pd.Timestamp.today().date())}  # fmt: skip
+    spec = checklist(tmp_path)
+    data = yaml.safe_load(spec.read_text())
+    data["answers"] = {"ground_truth_process": plan}
+    spec.write_text(yaml.safe_dump(data))
+    check = check_of(cli.audit(model_path, splits, "--checklist", str(spec)), "ground_truth")
+    assert check["status"] == "warn"
+    assert "the written answer says how it will be obtained: A 2% random sample" in check[
+        "message"]  # fmt: skip

@@ -7,6 +7,7 @@ audit could not run, 3 internal error (a bug).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import inspect
 import traceback
 from collections.abc import Callable, Iterator
@@ -209,7 +210,7 @@ def audit(
         )
         _write_outputs(result, report, json_path, quiet)
         if quiet:
-            out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True)
+            out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
             print_summary(result, out)
     raise typer.Exit(_audit_exit_code(result))
@@ -323,7 +324,7 @@ def monitor(
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet)
         if quiet:
-            out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True)
+            out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
             print_summary(result, out)
     raise typer.Exit(_audit_exit_code(result))
@@ -418,7 +419,9 @@ def validate(
         if json_path is not None:
             write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
         if quiet:
-            out.print(f"Verdict: {result.status.value}", highlight=False, soft_wrap=True)
+            out.print(
+                f"Verdict: {result.status.value}", highlight=False, soft_wrap=True, markup=False
+            )
         else:
             print_validation(result, out)
     failed = result.status in (Status.FAIL, Status.ERROR)
@@ -442,14 +445,27 @@ def init(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write it.")] = Path(
         "checklist.yaml"
     ),
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive", "-i", help="Ask for the main settings and the written answers."
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Write a commented starter checklist.yaml documenting every key and its default."""
+    """Write a checklist.yaml: a commented starter documenting every key and its default,
+    or, with --interactive, one built from your answers."""
     with _exit_codes(debug):
         if output.exists() and not force:
             raise MlreadyError(f"{output} already exists", hint="pass --force to overwrite it")
-        write_atomic(output, starter_checklist(load_checks()))
+        if interactive:
+            from mlready.interview import interview
+
+            text = interview(out, dt.date.today())
+        else:
+            text = starter_checklist(load_checks())
+        write_atomic(output, text)
         out.print(f"wrote {output}", highlight=False)
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 from pathlib import Path
 
@@ -44,6 +45,22 @@ checks:
     simple: {severity: warn}
   data_quality:
     contract: contract.yaml  # written by 'mlready contract infer splits/train.csv'
+answers:                 # what no data can answer, by a named person, dated
+  integration:
+    answer: >-
+      Batch scoring of each day's biopsy measurements. A pathologist reviews every
+      prediction before a result is reported (human in the loop); disagreements are
+      logged as feedback, and the manual reading is the fallback when the model is down.
+    owner: Demo Team
+    evidence: docs/checklist-guide.md
+    date: TODAY
+  ethics_review:
+    answer: >-
+      Reviewed against the six responsible-AI principles: no personal attributes are
+      used; a missed malignancy costs far more than a false alarm, so the threshold
+      favours recall, and patients are told a model assists the reading.
+    owner: Demo Team
+    date: TODAY
 """
 
 
@@ -98,5 +115,6 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     contract.batch.max_invalid_fraction = 0.05
     write_atomic(folder / "contract.yaml", dump_contract(contract, "contract.yaml"))
     checklist = folder / "checklist.yaml"
-    checklist.write_text(CHECKLIST, encoding="utf-8")
+    today = dt.date.today().isoformat()
+    checklist.write_text(CHECKLIST.replace("TODAY", today), encoding="utf-8")
     return model_path, checklist

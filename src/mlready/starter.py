@@ -61,14 +61,35 @@ def _check_section(check: Check) -> list[str]:
         "    enabled: true",
         "    # fail: a failure fails the build; warn: it only warns.",
         "    severity: fail",
+        "    # Accept a failure until a date (shown as waived, fails again after it):",
+        "    # waive: {reason: fix scheduled in ticket 123, owner: Dana Lee, expires: 2026-12-31}",
     ]
     return lines + _fields(check.Params(), depth=2)
+
+
+ANSWERS_EXAMPLE = """\
+# Written answers, one per topic, for what no data can answer (questions 4-11):
+# ground_truth_process, data_lineage, goals, integration, drift_strategy,
+# monitoring_plan, ethics_review. 'mlready init --interactive' asks for them.
+# answers:
+#   integration:
+#     answer: Nightly batch scoring feeds the CRM; an analyst reviews every decision.
+#     owner: Dana Lee <dana@example.com>
+#     evidence: https://wiki.example.com/model-42/integration
+#     date: 2026-11-26
+#   data_lineage:
+#     not_applicable: true
+#     reason: public benchmark data, collected and labelled by its publisher
+#     owner: Dana Lee
+#     date: 2026-11-26"""
 
 
 def starter_checklist(checks: dict[str, Check]) -> str:
     """The text of a starter checklist covering the spec and every installed check."""
     lines = HEADER.splitlines()
     lines += _fields(ChecklistSpec(), depth=0, skip=("checks",))
+    at = lines.index("answers: {}") + 1
+    lines[at:at] = ANSWERS_EXAMPLE.splitlines()
     lines += ["# Per-check settings, by check id ('mlready checks' lists them).", "checks:"]
     for check in checks.values():
         lines += _check_section(check)

@@ -216,9 +216,13 @@ def windows(context: AuditContext, metric: Metric, params: SegmentParams) -> lis
     ]
 
 
-def _explicit_groups(context: AuditContext, spec: str | SliceSpec) -> grouping.Groups:
+def column_groups(
+    context: AuditContext, spec: str | SliceSpec, split: str = "test"
+) -> grouping.Groups:
+    """Groups of the labelled rows of ``split`` by a column: its levels, or bins of a
+    numeric column (the given edges or quantiles, else quartiles beyond 20 values)."""
     slice_spec = SliceSpec(column=spec) if isinstance(spec, str) else spec
-    values = context.column("test", slice_spec.column)
+    values = context.column(split, slice_spec.column)
     if slice_spec.edges is not None or slice_spec.quantiles is not None:
         return grouping.by_bins(values, slice_spec.edges, slice_spec.quantiles)
     if slice_spec.column not in context.categorical and values.nunique() > 20:
@@ -243,7 +247,7 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
     y, prediction = context.y("test"), context.prediction("test")
     overall = point_estimate(metric, y, prediction)
     all_groups = (
-        [_explicit_groups(context, s) for s in explicit]
+        [column_groups(context, s) for s in explicit]
         if explicit
         else _search_groups(context, params)
     )

@@ -7,6 +7,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 from sklearn.metrics import cohen_kappa_score
 
+from mlready.answers import usable_answer
 from mlready.check import CheckParams, Finding, SkipCheck, combine
 from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
@@ -54,11 +55,18 @@ def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
         ]
     )
     if not labelled.any():
+        plan = usable_answer(context.spec, "ground_truth_process", context.today)
+        if plan is not None:
+            finding.verdicts.append((Status.WARN, (
+                f"no ground truth in production yet ({labelled.size:,} rows unlabelled); the "
+                f"written answer says how it will be obtained: {plan}"
+            )))  # fmt: skip
+            return finding
         finding.verdicts.append((Status.FAIL, (
             f"no ground truth in production: none of {labelled.size:,} rows has a "
             f"{context.target!r} label, so performance can only be estimated; collect labels "
-            "(a sample is enough: 'mlready monitor --label-queue N' picks the rows) and write "
-            "down how ground truth will be obtained"
+            "(a sample is enough: 'mlready monitor --label-queue N' picks the rows) or write "
+            "down how ground truth will be obtained (answers.ground_truth_process)"
         )))  # fmt: skip
         return finding
     windows = production_windows(context, params.window)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mlready.numbers import fmt
@@ -37,7 +38,7 @@ def print_summary(report: AuditReport, console: Console) -> None:
             str(result.question),
             result.id,
             f"[{style}]{result.status.value}[/{style}]",
-            result.message,
+            escape(result.message),
         )
     console.print(table)
     unmet = [q.number for q in report.questions if q.status == "unmet"]
@@ -51,7 +52,7 @@ def print_summary(report: AuditReport, console: Console) -> None:
         sections = ", ".join(f"{name} {fmt(points)}" for name, points in card.sections.items())
         console.print(f"[dim]ML Test Score {fmt(card.final)} ({sections})[/dim]")
     style = STYLES[report.status] if report.status != Status.SKIP else "dim"
-    console.print(f"[{style}]Verdict: {report.verdict}[/{style}]")
+    console.print(f"[{style}]Verdict: {escape(report.verdict)}[/{style}]")
 
 
 def print_comparison(report: Comparison, console: Console) -> None:
@@ -78,7 +79,7 @@ def print_validation(report: ValidationReport, console: Console) -> None:
         style = STYLES[batch.status]
         counts = (batch.rows, batch.clean_rows, batch.quarantined_rows)
         status = f"[{style}]{batch.status.value}[/{style}]"
-        batches.add_row(batch.source, status, *(f"{n:,}" for n in counts))
+        batches.add_row(escape(batch.source), status, *(f"{n:,}" for n in counts))
     console.print(batches)
     problems = [(b.source, r) for b in report.batches for r in b.problems]
     if problems:
@@ -87,8 +88,8 @@ def print_validation(report: ValidationReport, console: Console) -> None:
             rules.add_column(column, overflow="fold")
         for source, rule in problems:
             style = STYLES[rule.status]
-            rules.add_row(source, f"[{style}]{rule.status.value}[/{style}]", rule.rule,
-                          rule.column or "", rule.message)  # fmt: skip
+            rules.add_row(escape(source), f"[{style}]{rule.status.value}[/{style}]", rule.rule,
+                          escape(rule.column or ""), escape(rule.message))  # fmt: skip
         console.print(rules)
     style = STYLES[report.status]
     verdict = "meets the contract" if report.status != Status.FAIL else "breaks the contract"

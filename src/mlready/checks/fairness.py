@@ -1,0 +1,230 @@
+"""``fairness``: does the model treat the groups of a sensitive attribute alike?"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._segments import column_groups
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.results import Evidence, Outcome, Status, Table
+from mlready.stats import groups as grouping
+from mlready.stats.fairness import Gap, GroupRates, group_rates, parity
+from mlready.stats.metrics import Metric
+
+
+class FairnessParams(CheckParams):
+    split: Literal["test", "validation"] = Field("test", description="Labelled split judged.")
+    min_parity_ratio: float = Field(
+        0.8, gt=0, le=1, description="Fail when the lowest group's selection rate is less "
+        "than this share of the highest's (0.8: the four-fifths rule).",
+    )  # fmt: skip
+    max_parity_difference: float | None = Field(
+        None, gt=0, lt=1, description="Fail when selection rates differ by more than this."
+    )
+    max_equalized_odds_diff: float | None = Field(
+        0.1, gt=0, lt=1, description="Fail when true or false positive rates differ between "
+        "groups by more than this.",
+    )  # fmt: skip
+    min_group_size: int = Field(30, ge=1, description="Smaller groups are reported but not judged.")
+    intersections: bool = Field(
+        False, description="Also judge the groups of every pair of sensitive attributes."
+    )
+    resamples: int = Field(1000, ge=100, description="Bootstrap resamples for the intervals.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
+
+
+def _combined(first: grouping.Groups, second: grouping.Groups) -> grouping.Groups:
+    """The intersection of two groupings: one group per pair of levels that occurs."""
+    both = (first.codes >= 0) & (second.codes >= 0)
+    pair = np.where(both, first.codes * len(second.labels) + second.codes, -1)
+    present = np.unique(pair[pair >= 0])
+    codes = np.where(pair >= 0, np.searchsorted(present, pair), -1).astype(np.int64)
+    labels = [
+        f"{first.labels[p // len(second.labels)]} & {second.labels[p % len(second.labels)]}"
+        for p in present
+    ]
+    return grouping.Groups(f"{first.column} & {second.column}", codes, labels)
+
+
+def _ci(low: float, high: float) -> str:
+    return f"{fmt(low)} to {fmt(high)}" if np.isfinite(low) and np.isfinite(high) else ""
+
+
+def _gap_evidence(
+    name: str, gap: Gap, threshold: float | None, op: Literal[">=", "<="]
+) -> Evidence:
+    return Evidence(name=name, value=gap.value, ci_low=gap.ci[0], ci_high=gap.ci[1],
+                    threshold=threshold, op=op if threshold is not None else None)  # fmt: skip
+
+
+def _judge(
+    what: str, gap: Gap, threshold: float | None, higher_is_worse: bool
+) -> tuple[Status, str] | None:
+    """fail when the whole interval is past the threshold, warn when only the value is."""
+    if threshold is None or not np.isfinite(gap.value):
+        return None
+    past = gap.value > threshold if higher_is_worse else gap.value < threshold
+    if not past:
+        return None
+    surely = gap.ci[0] > threshold if higher_is_worse else gap.ci[1] < threshold
+    if surely:
+        return Status.FAIL, f"{what} ({fmt(gap.value)}, interval {_ci(*gap.ci)}; limit {threshold})"
+    return Status.WARN, (
+        f"{what} ({fmt(gap.value)}; limit {threshold}), but within sampling error "
+        f"(interval {_ci(*gap.ci)}): collect more data for the small groups"
+    )
+
+
+class FairnessCheck:
+    """What it checks
+        For each sensitive attribute in data.sensitive (numeric ones binned,
+        as for slices) and, with intersections, each pair: per group the
+        count, selection rate, true and false positive rates and accuracy
+        (each with a Wilson interval) and the primary metric (bootstrap
+        interval); across the groups with at least min_group_size rows, the
+        demographic parity difference and ratio of selection rates and the
+        equalized odds difference (Fairlearn's definitions), with bootstrap
+        intervals, and the worst group for the primary metric. A gap fails
+        when its whole interval is past the threshold and warns when only
+        its value is. Multiclass and regression models get per-group
+        metrics and the worst group (parity applies to binary decisions).
+
+    Why it matters
+        Checklist question 11: ethical concerns. A model that selects one
+        group far less often, or errs more for it, can harm people and break
+        law (the four-fifths rule of US employment law is the default bar).
+
+    Example
+        data:
+          sensitive: [sex, {column: age, edges: [30, 50]}]
+        checks:
+          fairness:
+            min_parity_ratio: 0.8
+            max_equalized_odds_diff: 0.1
+            intersections: true
+    """
+
+    id = "fairness"
+    title = "Groups are treated alike"
+    question = 11
+    Params = FairnessParams
+
+    def run(self, context: AuditContext, params: FairnessParams) -> Outcome:
+        sensitive = context.spec.data.sensitive
+        if not sensitive:
+            raise SkipCheck("no sensitive attributes: set data.sensitive (e.g. [sex, age]); "
+                            "until then question 11 rests on answers.ethics_review")  # fmt: skip
+        if not context.has_labels(params.split):
+            raise SkipCheck(f"the {params.split} split has no labels")
+        groupings = [column_groups(context, s, params.split) for s in sensitive]
+        if params.intersections:
+            groupings += [
+                _combined(a, b) for i, a in enumerate(groupings) for b in groupings[i + 1 :]
+            ]
+        findings = [self._attribute(context, params, g) for g in groupings]
+        names = ", ".join(g.column for g in groupings)
+        return combine(findings, f"no gap between groups beyond the limits ({names}, "
+                       f"{params.split} split)")  # fmt: skip
+
+    def _attribute(
+        self, context: AuditContext, params: FairnessParams, groups: grouping.Groups
+    ) -> Finding:
+        y, prediction = context.y(params.split), context.prediction(params.split)
+        sizes = groups.sizes()
+        judged = np.flatnonzero(sizes >= params.min_group_size)
+        small = [f"{groups.labels[g]} ({sizes[g]} rows)" for g in np.flatnonzero(
+            (sizes > 0) & (sizes < params.min_group_size))]  # fmt: skip
+        finding = Finding()
+        if small:
+            finding.notes.append(
+                f"{groups.column}: groups below min_group_size ({params.min_group_size}) are "
+                f"reported, not judged: {', '.join(small)}"
+            )
+        stats = grouping.group_stats(
+            context.primary, y, prediction, groups, list(np.flatnonzero(sizes > 0)),
+            params.resamples, context.rng(f"fairness:{groups.column}"), params.confidence,
+        )  # fmt: skip
+        by_label = {s.label: s for s in stats}
+        self._worst_group(finding, context.primary, groups, judged, by_label)
+        if context.task != "binary":
+            finding.tables.append(self._table(context, groups, sizes, judged, by_label, None))
+            finding.notes.append(f"{groups.column}: parity applies to binary decisions; "
+                                 "per-group metrics shown")  # fmt: skip
+            return finding
+        actual, predicted = y == 1, np.asarray(prediction.label) == 1
+        rates = group_rates(groups.codes, len(groups.labels), actual, predicted)
+        finding.tables.append(self._table(context, groups, sizes, judged, by_label, rates,
+                                          params.confidence))  # fmt: skip
+        if judged.size < 2:
+            finding.notes.append(f"{groups.column}: fewer than two groups of "
+                                 f"{params.min_group_size}+ rows, so no gap is judged")  # fmt: skip
+            return finding
+        rng = context.rng(f"fairness-gaps:{groups.column}")
+        result = parity(rates, judged, params.resamples, rng, params.confidence)
+        selection = rates.rate("selection")
+        low, high = groups.labels[result.lowest], groups.labels[result.highest]
+        finding.evidence += [
+            _gap_evidence(f"{groups.column}_parity_ratio", result.ratio, params.min_parity_ratio,
+                          ">="),
+            _gap_evidence(f"{groups.column}_parity_difference", result.difference,
+                          params.max_parity_difference, "<="),
+            _gap_evidence(f"{groups.column}_equalized_odds_difference", result.equalized_odds,
+                          params.max_equalized_odds_diff, "<="),
+        ]  # fmt: skip
+        who = (f"{groups.column}: group {low} is selected at {fmt(selection[result.lowest])}, "
+               f"group {high} at {fmt(selection[result.highest])}")  # fmt: skip
+        for verdict in (
+            _judge(f"{who}: parity ratio below the bar", result.ratio, params.min_parity_ratio,
+                   higher_is_worse=False),
+            _judge(f"{who}: parity difference above the bar", result.difference,
+                   params.max_parity_difference, higher_is_worse=True),
+            _judge(f"{groups.column}: true or false positive rates differ between groups "
+                   "(equalized odds difference)", result.equalized_odds,
+                   params.max_equalized_odds_diff, higher_is_worse=True),
+        ):  # fmt: skip
+            if verdict is not None:
+                finding.verdicts.append(verdict)
+        return finding
+
+    @staticmethod
+    def _worst_group(finding: Finding, metric: Metric, groups: grouping.Groups,
+                     judged: np.ndarray, by_label: dict) -> None:  # fmt: skip
+        candidates = [by_label[groups.labels[g]] for g in judged if groups.labels[g] in by_label]
+        candidates = [s for s in candidates if np.isfinite(s.value)]
+        if not candidates:
+            return
+        pick = min if metric.greater_is_better else max
+        worst = pick(candidates, key=lambda s: s.value)
+        finding.evidence.append(Evidence(
+            name=f"{groups.column}_worst_group_{metric.name}", value=worst.value,
+            ci_low=worst.ci_low, ci_high=worst.ci_high, reference=worst.label,
+        ))  # fmt: skip
+
+    @staticmethod
+    def _table(context: AuditContext, groups: grouping.Groups, sizes: np.ndarray,
+               judged: np.ndarray, by_label: dict, rates: GroupRates | None,
+               confidence: float = 0.95) -> Table:  # fmt: skip
+        primary = context.primary.name
+        columns = [groups.column, "rows", "judged"]
+        if rates is not None:
+            columns += ["selection rate", "CI", "TPR", "CI", "FPR", "CI", "accuracy", "CI"]
+        columns += [primary, "CI"]
+        rows = []
+        for g, label in enumerate(groups.labels):
+            if sizes[g] == 0:
+                continue
+            row: list[object] = [label, int(sizes[g]), "yes" if g in judged else "too small"]
+            if rates is not None:
+                for name in ("selection", "tpr", "fpr", "accuracy"):
+                    low, high = rates.interval(name, confidence)
+                    row += [float(rates.rate(name)[g]), _ci(low[g], high[g])]
+            stat = by_label.get(label)
+            row += [stat.value if stat else None, _ci(stat.ci_low, stat.ci_high) if stat else ""]
+            rows.append(row)
+        kind = "binary decisions" if rates is not None else context.task
+        return Table(title=f"Groups of {groups.column} ({kind})", columns=columns, rows=rows)
