@@ -65,6 +65,8 @@ class Audit:
         """``mlready audit``; ``--quick`` (fewer latency timings) unless a test needs more."""
         json_path = self.tmp_path / "report.json"
         md_path = self.tmp_path / "report.md"
+        for stale in (json_path, md_path):  # never read an earlier run's report
+            stale.unlink(missing_ok=True)
         args = (
             ["audit"]
             + ([str(model)] if model else [])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from mlready import __version__
 from mlready.answers import TOPICS, evaluate_answers
@@ -156,6 +159,43 @@ def _verdict(results: list[CheckResult], answers: list[AnswerResult], fail_on: S
     return "ready: every check that ran passed and every required answer is given"
 
 
+def load_report(path: Path) -> AuditReport:
+    """An earlier audit's JSON report (``--compare-to``); exit 2 when it is not one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MlreadyError(
+            f"report {path} does not exist", hint="pass the --json output of an earlier audit"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MlreadyError(f"cannot read report {path}: {exc}") from None
+    try:
+        data = json.loads(text)
+        for check in data.get("checks", []) if isinstance(data, dict) else []:
+            if isinstance(check, dict):
+                check.pop("metrics", None)  # computed from evidence when the report is read
+        return AuditReport.model_validate(data)
+    except json.JSONDecodeError as exc:
+        raise MlreadyError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise MlreadyError(
+            f"{path} is not an mlready JSON report ({where}: {first['msg']})",
+            hint="pass the --json output of an earlier mlready audit of the same version",
+        ) from None
+
+
+def _with_previous(result: CheckResult, previous: AuditReport) -> CheckResult:
+    """``result`` with each number's value in the earlier report (same check and name)."""
+    before = next((c for c in previous.checks if c.id == result.id), None)
+    if before is None:
+        return result
+    values = {e.name: e.value for e in before.evidence if isinstance(e.value, int | float)}
+    evidence = [e.model_copy(update={"previous": values.get(e.name)}) for e in result.evidence]
+    return result.model_copy(update={"evidence": evidence})
+
+
 def _load(model_path: Path | None, spec: ChecklistSpec, trust: bool) -> LoadedModel | None:
     if spec.data.prediction is not None:
         return None  # predictions-only: the model file is fingerprinted, never loaded
@@ -212,14 +252,17 @@ def audit(
     only: tuple[str, ...] | None = None,
     with_context: Callable[[AuditContext], None] | None = None,
     today: dt.date | None = None,
+    compare_to: Path | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
     ``only`` runs just those checks (``mlready monitor``); ``with_context`` is called with
     the audit's context after the checks, for outputs that need the data and model (the
     labelling queue). ``today`` dates waivers and written answers (default: today).
+    ``compare_to`` is an earlier JSON report whose numbers every result is compared with.
     """
     today = today or dt.date.today()
+    previous = load_report(compare_to) if compare_to is not None else None
     spec = resolve_spec(checklist)
     planned = plan(spec, load_checks())
     if only is not None:
@@ -232,7 +275,10 @@ def audit(
     loaded = _load(model_path, spec, trust_model)
     run_seed = spec.seed if seed is None else seed
     context = build_context(spec, splits, loaded, target, run_seed, quick, today)
+    context.previous = previous
     results = run_checks(planned, context, on_start=on_start, debug=debug)
+    if previous is not None:
+        results = [_with_previous(r, previous) for r in results]
     if with_context is not None:
         with_context(context)
     answers = [] if only is not None else evaluate_answers(spec, today)
@@ -263,4 +309,5 @@ def audit(
         checks=results,
         answers=answers,
         scorecard=None if only is not None else score_card(results, answers),
+        compared_to=str(compare_to) if compare_to is not None else None,
     )

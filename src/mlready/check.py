@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from mlready.results import Evidence, Outcome, Status, Table, worst
+from mlready.results import Evidence, Outcome, Plot, Status, Table, worst
 
 if TYPE_CHECKING:
     from mlready.context import AuditContext
@@ -63,6 +63,7 @@ class Finding:
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     verdicts: list[tuple[Status, str]] = field(default_factory=list)
+    plots: list[Plot] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -88,4 +89,5 @@ def combine(findings: list[Finding], summary: str) -> Outcome:
         evidence=[e for f in findings for e in f.evidence],
         tables=[t for f in findings for t in f.tables],
         notes=[n for f in findings for n in f.notes],
+        plots=[p for f in findings for p in f.plots],
     )

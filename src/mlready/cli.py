@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import inspect
 import traceback
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
-from mlready.report.markdown import render_markdown
+from mlready.report.markdown import render_markdown, write_assets
 from mlready.results import AuditReport, ExitCode, Status
 from mlready.starter import starter_checklist, yaml_value
 
@@ -98,15 +99,49 @@ def _main(
     """Audit a trained ML model against the production-readiness checklist."""
 
 
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option("--html", help="Self-contained HTML report with plots (needs mlready[plots])."),
+]
+AssetsOption = Annotated[
+    Path | None,
+    typer.Option(help="Write the plots as PNG and SVG here and link them from the markdown."),
+]
+JunitOption = Annotated[
+    Path | None, typer.Option("--junit", help="JUnit XML: one testcase per check.")
+]
+
+
 def _write_outputs(
-    report: AuditReport, markdown: Path | None, json_path: Path | None, quiet: bool
+    report: AuditReport,
+    markdown: Path | None,
+    json_path: Path | None,
+    quiet: bool,
+    html: Path | None = None,
+    junit: Path | None = None,
+    assets: Path | None = None,
 ) -> None:
+    """Write the requested report files; inside GitHub Actions also the job summary and
+    the annotations."""
+    from mlready.report.github import publish
+
     if markdown is not None:
-        write_atomic(markdown, render_markdown(report))
+        links = write_assets(report, assets, markdown) if assets is not None else None
+        write_atomic(markdown, render_markdown(report, links))
     if json_path is not None:
         write_atomic(json_path, render_json(report))
+    if html is not None:
+        from mlready.report.html import render_html
+
+        write_atomic(html, render_html(report))
+    if junit is not None:
+        from mlready.report.junit import render_junit
+
+        write_atomic(junit, render_junit(report))
+    for command in publish(report):
+        out.print(command, highlight=False, markup=False, soft_wrap=True)
     if not quiet:
-        for path in (markdown, json_path):
+        for path in (markdown, json_path, html, junit, assets):
             if path is not None:
                 out.print(f"wrote {path}", highlight=False)
 
@@ -191,6 +226,16 @@ def audit(
         bool,
         typer.Option("--quick", help="Measure less (fewer latency calls and repeats): for CI."),
     ] = False,
+    html: HtmlOption = None,
+    assets: AssetsOption = None,
+    junit: JunitOption = None,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON report of an earlier audit (e.g. the model in production): "
+            "adds deltas and the no_regression check."
+        ),
+    ] = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -207,8 +252,9 @@ def audit(
             fail_on=fail_on.value,
             quick=quick,
             debug=debug,
+            compare_to=compare_to,
         )
-        _write_outputs(result, report, json_path, quiet)
+        _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
@@ -526,7 +572,9 @@ def demo(
         result = _run_audit(
             False, model_path=model, data_dir=None, checklist=checklist, debug=debug
         )
-        _write_outputs(result, folder / "report.md", folder / "report.json", quiet=False)
+        # The HTML report needs the plots extra; the demo writes it when it can.
+        html = folder / "report.html" if importlib.util.find_spec("matplotlib") else None
+        _write_outputs(result, folder / "report.md", folder / "report.json", False, html)
         print_summary(result, out)
     raise typer.Exit(_audit_exit_code(result))
 

@@ -21,6 +21,7 @@ from mlready.errors import DataError, SpecError
 from mlready.io.data import Split
 from mlready.io.model import LoadedModel
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor, Predictor, encode
+from mlready.results import AuditReport, CheckResult
 from mlready.spec import ChecklistSpec
 from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, Task
 
@@ -47,6 +48,8 @@ class AuditContext:
     loaded_model: LoadedModel | None = None  # None in predictions-only mode
     quick: bool = False  # a faster, rougher run (CI): checks may measure less
     today: dt.date = field(default_factory=dt.date.today)  # dates waivers and answers
+    previous: AuditReport | None = None  # the --compare-to report
+    results: list[CheckResult] = field(default_factory=list)  # checks run so far, in order
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 

@@ -45,5 +45,11 @@ def load_checks() -> dict[str, Check]:
             "no checks are registered: mlready seems not to be installed",
             hint="install it with 'pip install .' (or 'pip install -e .') from the repository",
         )
-    # Order by checklist question, then id, so reports follow the checklist.
-    return dict(sorted(checks.items(), key=lambda kv: (kv[1].question, kv[0])))
+    # Order by checklist question, then id, so reports follow the checklist; a check that
+    # reads the others' results (runs_last) comes after them.
+    return dict(
+        sorted(
+            checks.items(),
+            key=lambda kv: (getattr(kv[1], "runs_last", False), kv[1].question, kv[0]),
+        )
+    )

@@ -71,6 +71,7 @@ class Evidence(_Frozen):
     ci_low: float | None = None
     ci_high: float | None = None
     reference: str | None = None
+    previous: float | None = None  # the same number in the --compare-to report
 
 
 class Table(_Frozen):
@@ -81,6 +82,34 @@ class Table(_Frozen):
     rows: list[list[Any]]
 
 
+class Series(_Frozen):
+    """One named series of a plot: y per x, with an optional interval per point."""
+
+    name: str
+    x: list[float | str]
+    y: list[float | None]
+    low: list[float | None] | None = None
+    high: list[float | None] | None = None
+
+
+class Plot(_Frozen):
+    """What a check wants drawn, as numbers: renderers turn it into SVG or PNG.
+
+    ``bars``: categories on x, a bar per series (intervals as error bars); ``lines``:
+    ordered categories (windows) on x, a line per series (intervals as a band);
+    ``distribution``: shares per bin (x holds the bin edges, one more than y) or per level,
+    one outline per series.
+    """
+
+    kind: Literal["bars", "lines", "distribution"]
+    title: str
+    x_label: str = ""
+    y_label: str = ""
+    series: list[Series]
+    reference: float | None = None  # a horizontal line: a benchmark or a threshold
+    reference_label: str | None = None
+
+
 class Outcome(_Frozen):
     """What a check's ``run`` returns: a verdict, one line why, and the numbers."""
 
@@ -89,6 +118,7 @@ class Outcome(_Frozen):
     evidence: list[Evidence] = Field(default_factory=list)
     tables: list[Table] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    plots: list[Plot] = Field(default_factory=list)
 
 
 class WaiverRecord(_Frozen):
@@ -115,6 +145,7 @@ class CheckResult(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     duration_s: float = 0.0
     waiver: WaiverRecord | None = None
+    plots: list[Plot] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -216,3 +247,4 @@ class AuditReport(_Frozen):
     checks: list[CheckResult]
     answers: list[AnswerResult] = Field(default_factory=list)
     scorecard: ScoreCard | None = None
+    compared_to: str | None = None  # the earlier report the numbers are compared with

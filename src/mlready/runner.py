@@ -118,6 +118,7 @@ def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) ->
         evidence=outcome.evidence,
         tables=outcome.tables,
         notes=outcome.notes,
+        plots=outcome.plots,
         params=item.params.model_dump(mode="json"),
         duration_s=round(time.perf_counter() - started, 3),
     )
@@ -130,9 +131,8 @@ def run_checks(
     debug: bool = False,
 ) -> list[CheckResult]:
     """Run every planned check in order; ``on_start`` lets the CLI show progress."""
-    results = []
     for item in planned:
         if on_start:
             on_start(item)
-        results.append(run_check(item, context, debug))
-    return results
+        context.results.append(run_check(item, context, debug))
+    return list(context.results)

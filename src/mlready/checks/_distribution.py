@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pandas as pd
 from pydantic import Field
 
 from mlready.check import CheckParams
+from mlready.checks._plots import distribution
 from mlready.numbers import fmt
-from mlready.results import Evidence, Status, Table
+from mlready.results import Evidence, Plot, Status, Table
 from mlready.stats.drift import ColumnDrift, DriftSettings
 
 EffectName = Literal["wasserstein", "ks", "psi", "js"]
@@ -95,3 +97,19 @@ def missing_rate_verdicts(results: list[ColumnDrift], where: str) -> list[tuple[
     if not changed:
         return []
     return [(Status.WARN, f"missing-value rates changed {where}: {', '.join(changed[:5])}")]
+
+
+def overlay_plots(
+    results: list[ColumnDrift],
+    samples: dict[str, pd.DataFrame],
+    categorical: list[str],
+    count: int = 3,
+) -> list[Plot]:
+    """Distribution overlays of the ``count`` columns that differ most (drifted first, as
+    ``compare`` ranks them) between the named samples."""
+    return [
+        distribution(r.column, {name: frame[r.column] for name, frame in samples.items()},
+                     r.column in categorical)
+        for r in results[:count]
+        if all(r.column in frame.columns for frame in samples.values())
+    ]  # fmt: skip

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from mlready.check import CheckParams, Finding
+from mlready.checks._plots import interval_bars, window_lines
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Status, Table
@@ -173,8 +174,14 @@ def _windows_of(
         columns=[params.window, "rows", metric.name, "CI", "shortfall", ""],
         rows=_segment_rows(segments, with_column=False),
     )
+    plot = window_lines(
+        f"{metric.name} by {params.window} on {split} ({params.confidence:.0%} CI)",
+        params.window, metric.name, [s.label for s in stats],
+        {metric.name: ([s.value for s in stats], [(s.ci_low, s.ci_high) for s in stats])},
+        reference=overall, reference_label=f"{split} overall",
+    )  # fmt: skip
     if not segments:
-        return Finding(tables=[table])
+        return Finding(tables=[table], plots=[plot])
     worst_segment = max(segments, key=_badness)
     evidence = [
         _worst_evidence(
@@ -193,17 +200,16 @@ def _windows_of(
             Evidence(name=f"window_trend_p_{split}", value=p_value),
         ]
     failing = [s for s in segments if s.failing]
+    finding = Finding(evidence=evidence, tables=[table], plots=[plot])
     if failing:
         labels = ", ".join(s.stat.label for s in failing[:3])
-        return Finding.of(
+        finding.verdicts.append((
             Status.FAIL,
             f"{metric.name} is worse than {fmt(bar)} in {len(failing)} "
             f"{params.window}(s) of {split} (worst {worst_segment.stat.label}: "
             f"{fmt(worst_segment.stat.value)}; {labels})",
-            evidence,
-            [table],
-        )
-    return Finding(evidence=evidence, tables=[table])
+        ))  # fmt: skip
+    return finding
 
 
 def windows(context: AuditContext, metric: Metric, params: SegmentParams) -> list[Finding]:
@@ -300,25 +306,33 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
     )
     if not segments:
         return Finding(tables=[table])
+    shown = segments[:12]
+    plot = interval_bars(
+        f"{metric.name} by slice on test (worst first, {params.confidence:.0%} CI)",
+        metric.name, [f"{s.column}={s.stat.label}" for s in shown],
+        [s.stat.value for s in shown], [(s.stat.ci_low, s.stat.ci_high) for s in shown],
+        reference=overall, reference_label="overall",
+    )  # fmt: skip
     worst_segment = max(segments, key=_badness)
     label = f"{worst_segment.column}={worst_segment.stat.label}"
     evidence = [_worst_evidence("worst_slice", worst_segment, bar, metric, label)]
     failing = [s for s in segments if s.failing]
     if not failing:
-        return Finding(evidence=evidence, tables=[table])
+        return Finding(evidence=evidence, tables=[table], plots=[plot])
     named = ", ".join(
         f"{s.column}={s.stat.label} ({fmt(s.stat.value)}, {s.stat.rows} rows)"
         for s in sorted(failing, key=lambda s: -s.shortfall)[:3]
     )
     message = f"{metric.name} is {fmt(overall)} overall but worse than {fmt(bar)} for {named}"
+    finding = Finding(evidence=evidence, tables=[table], plots=[plot])
     if explicit:
-        return Finding.of(Status.FAIL, message, evidence, [table])
+        finding.verdicts.append((Status.FAIL, message))
+        return finding
     # Slices found by searching are leads to look into, not verdicts: slicing on the
     # features the model splits on lowers within-slice scores by construction.
-    return Finding.of(
+    finding.verdicts.append((
         Status.WARN,
-        f"{message} (found automatically; name the columns that matter "
-        "in data.slices to judge them)",
-        evidence,
-        [table],
-    )
+        f"{message} (found automatically; name the columns that matter in data.slices to "
+        "judge them)",
+    ))  # fmt: skip
+    return finding

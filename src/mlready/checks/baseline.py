@@ -17,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from mlready.check import CheckParams, SkipCheck
+from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import DataError
 from mlready.io.model import load_model
@@ -407,9 +408,16 @@ class BaselineCheck:
             )
         else:
             headline = "; ".join(m for s, m in verdicts if s == overall)
+        names = ["model", *board.values]
+        plot = interval_bars(
+            f"Model vs baselines on test ({board.metric.name}, {params.confidence:.0%} CI)",
+            board.metric.name, names, [board.model, *board.values.values()],
+            [board.model_ci, *(board.intervals[n] for n in board.values)],
+        )  # fmt: skip
         return Outcome(
             status=overall,
             message=headline,
             evidence=evidence,
             tables=[board.table({c.name: c.tier for c in candidates}, params)],
+            plots=[plot],
         )

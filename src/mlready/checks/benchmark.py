@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import Field
 
 from mlready.check import CheckParams, Finding, combine
+from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table
@@ -208,6 +209,11 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
         )
     )
     rows = [[name, fmt(value), fmt(lows.get(name))] for name, value in ranked[:_SHOWN]]
+    part.plots.append(interval_bars(
+        f"Best single features on test ({unit}): a leak scores near the model",
+        unit, [name for name, _ in ranked[:_SHOWN]], [value for _, value in ranked[:_SHOWN]],
+        reference=limit, reference_label="leak limit",
+    ))  # fmt: skip
     part.tables.append(
         Table(
             title=f"Best single features on test ({unit})",

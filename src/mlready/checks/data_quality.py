@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.contract import DataContract, load_contract
 from mlready.numbers import percent
@@ -126,7 +127,16 @@ def _split(context: AuditContext, name: str, contract: DataContract, draft: bool
     results = [validate_frame(frame, contract, source) for source, frame in _batches(context, name)]
     rows = sum(r.rows for r in results)
     quarantined = sum(r.quarantined_rows for r in results)
+    counts: dict[str, float] = {}
+    for result in results:
+        for rule in result.rules:
+            if rule.kind == "row" and rule.count:
+                label = f"{rule.rule}:{rule.column}" if rule.column else rule.rule
+                counts[label] = counts.get(label, 0) + rule.count
+    plots = [interval_bars(f"Rows breaking each rule, {name}", "rows", list(counts),
+                           list(counts.values()))] if counts else []  # fmt: skip
     finding = Finding(
+        plots=plots,
         evidence=[
             Evidence(name=f"{name}_rows", value=rows),
             Evidence(

@@ -17,7 +17,9 @@ from mlready.checks._distribution import (
     drift_table,
     effect_evidence,
     missing_rate_verdicts,
+    overlay_plots,
 )
+from mlready.checks._plots import window_lines
 from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt
@@ -209,6 +211,13 @@ def _over_time(context: AuditContext, reference: Reference, params: DriftParams)
             title=f"Drift by {unit}", columns=[unit, "rows", "drifted features"], rows=window_rows
         )
     ]
+    peak = {c: max(np.nan_to_num(w[c].effect_value) for w in per_window) for c in
+            reference.columns}  # fmt: skip
+    moved = sorted(peak, key=lambda c: -peak[c])[:4]
+    plot = window_lines(
+        f"Drift effect per {unit} (the features that moved most)", unit, "effect size", labels,
+        {c: ([w[c].effect_value for w in per_window], None) for c in moved},
+    )  # fmt: skip
     if feature_rows:
         tables.append(Table(
             title=f"How drifted features changed, {unit} by {unit} (effect per {unit})",
@@ -216,7 +225,7 @@ def _over_time(context: AuditContext, reference: Reference, params: DriftParams)
             rows=feature_rows,
         ))  # fmt: skip
     return Finding(tables=tables, notes=[f"drift over {unit}s: " + "; ".join(verdicts)]
-                   if verdicts else [])  # fmt: skip
+                   if verdicts else [], plots=[plot])  # fmt: skip
 
 
 class DriftCheck:
@@ -265,7 +274,10 @@ class DriftCheck:
         reference = Reference.of(context.splits[params.reference].frame, context.features,
                                  context.categorical)  # fmt: skip
         results = compare(reference, context.splits["production"].frame, params.settings())
+        frames = {params.reference: context.splits[params.reference].frame,
+                  "production": context.splits["production"].frame}  # fmt: skip
         parts = [
+            Finding(plots=overlay_plots(results, frames, context.categorical)),
             _dataset(context, results, params),
             _prediction_drift(context, params),
             _target_drift(context, params),

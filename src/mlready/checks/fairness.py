@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._plots import interval_bars
 from mlready.checks._segments import column_groups
 from mlready.context import AuditContext
 from mlready.numbers import fmt
@@ -150,6 +151,11 @@ class FairnessCheck:
             params.resamples, context.rng(f"fairness:{groups.column}"), params.confidence,
         )  # fmt: skip
         by_label = {s.label: s for s in stats}
+        finding.plots.append(interval_bars(
+            f"{context.primary.name} by {groups.column} ({params.confidence:.0%} CI)",
+            context.primary.name, [s.label for s in stats], [s.value for s in stats],
+            [(s.ci_low, s.ci_high) for s in stats],
+        ))  # fmt: skip
         self._worst_group(finding, context.primary, groups, judged, by_label)
         if context.task != "binary":
             finding.tables.append(self._table(context, groups, sizes, judged, by_label, None))
@@ -158,6 +164,13 @@ class FairnessCheck:
             return finding
         actual, predicted = y == 1, np.asarray(prediction.label) == 1
         rates = group_rates(groups.codes, len(groups.labels), actual, predicted)
+        shown = np.flatnonzero(sizes > 0)
+        sel_low, sel_high = rates.interval("selection", params.confidence)
+        finding.plots.append(interval_bars(
+            f"Selection rate by {groups.column} ({params.confidence:.0%} CI)", "selection rate",
+            [groups.labels[g] for g in shown], [rates.rate("selection")[g] for g in shown],
+            [(sel_low[g], sel_high[g]) for g in shown],
+        ))  # fmt: skip
         finding.tables.append(self._table(context, groups, sizes, judged, by_label, rates,
                                           params.confidence))  # fmt: skip
         if judged.size < 2:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
@@ -9,6 +11,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from mlready.answers import usable_answer
 from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._plots import interval_bars
 from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
 from mlready.errors import DataError
@@ -73,7 +76,7 @@ def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
     if windows is None:
         return finding
     unit, groups = windows
-    rows = []
+    rows: list[list[Any]] = []
     for code, label in enumerate(groups.labels):
         members = groups.codes == code
         if members.any():
@@ -84,6 +87,9 @@ def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
             title=f"Ground truth by {unit}", columns=[unit, "rows", "labelled", "share"], rows=rows
         )
     )
+    finding.plots.append(interval_bars(f"Share of production rows with a label, by {unit}",
+                                       "labelled share", [str(r[0]) for r in rows],
+                                       [float(r[3]) for r in rows]))  # fmt: skip
     waiting = [r[0] for r in _trailing_unlabelled(rows)]
     if waiting:
         finding.notes.append(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.perf import Measurement, PerfSettings, measure
-from mlready.results import Evidence, Outcome, Status, Table
+from mlready.results import Evidence, Outcome, Plot, Status, Table
 from mlready.spec import LimitsSpec
 from mlready.stats.metrics import point_estimate
 
@@ -107,6 +108,24 @@ def breaches_of(evidence: list[Evidence]) -> list[str]:
     return out
 
 
+def _plots(m: Measurement, limits: LimitsSpec) -> list[Plot]:
+    """Single-row latency percentiles against the p95 limit; throughput by batch size."""
+    names = ("p50", "p95", "p99", "max")
+    limit = limits.p95_latency_ms
+    latency = interval_bars(
+        "Single-row latency (ms)", "ms", names, [m.latency_ms[n] for n in names],
+        reference=limit, reference_label="p95 limit" if limit else None,
+    )  # fmt: skip
+    sizes = sorted(m.throughput_rps)
+    throughput = interval_bars(
+        "Throughput by batch size (rows/s; min to max of repeats)", "rows/s",
+        [str(b) for b in sizes], [m.throughput_rps[b] for b in sizes],
+        [m.throughput_spread[b] for b in sizes], reference=limits.min_throughput_rps,
+        reference_label="minimum" if limits.min_throughput_rps else None,
+    )  # fmt: skip
+    return [latency, throughput]
+
+
 def _goal(context: AuditContext) -> Finding:
     goal = context.spec.limits.min_primary_metric
     if goal is None or not context.has_labels("test"):
@@ -176,7 +195,8 @@ class LatencyCheck:
                     settings(params, context.quick, context.spec.limits))  # fmt: skip
         limits, cost = context.spec.limits, context.spec.cost
         evidence = limit_evidence(m, limits, cost_per_1k(m, cost.per_hour, cost.mode))
-        parts = [Finding(evidence=evidence, tables=[_conditions_table(m)]), _goal(context)]
+        parts = [Finding(evidence=evidence, tables=[_conditions_table(m)], plots=_plots(m, limits)),
+                 _goal(context)]  # fmt: skip
         breaches = breaches_of(evidence)
         if breaches:
             parts.append(Finding.of(Status.FAIL, "over the limit: " + "; ".join(breaches)))

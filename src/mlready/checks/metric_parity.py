@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from pydantic import Field
 
 from mlready.check import Finding, SkipCheck, combine
+from mlready.checks._plots import interval_bars
 from mlready.checks._segments import GAP_NOTE, SegmentParams, slices, windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt
@@ -264,10 +265,18 @@ class MetricParityCheck:
             raise SkipCheck("the test split has no labelled rows")
         metrics, primary = _usable_metrics(context), context.primary
         measured = _measure_splits(context, metrics, params)
+        names = list(measured)
+        by_split = interval_bars(
+            f"{primary.name} by split ({params.confidence:.0%} CI)", primary.name, names,
+            [measured[n].points[primary.name] for n in names],
+            [percentile_interval(measured[n].samples[primary.name], params.confidence)
+             for n in names],
+        )  # fmt: skip
         parts = [
             Finding(
                 evidence=_split_evidence(measured, primary, params.confidence),
                 tables=[_split_table(measured, metrics, params.confidence)],
+                plots=[by_split],
             )
         ]
         parts += [

@@ -10,10 +10,11 @@ from pydantic import Field
 
 from mlready.check import CheckParams, Finding, SkipCheck, combine
 from mlready.checks._estimate import Calibration, Estimator, make_estimator
+from mlready.checks._plots import window_lines
 from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt, percent
-from mlready.results import Evidence, Outcome, Status, Table
+from mlready.results import Evidence, Outcome, Plot, Status, Table
 from mlready.stats import groups as grouping
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.drift import DriftSettings, Reference, compare
@@ -292,6 +293,19 @@ def _tables(unit: str, windows: list[WindowResult], monitor: _Monitor) -> list[T
     return tables
 
 
+def _plot(unit: str, windows: list[WindowResult], monitor: _Monitor) -> Plot:
+    """Realised metric per window with its interval, the estimate where made, and test."""
+    primary = monitor.context.primary.name
+    labels = [w.label for w in windows]
+    lines: dict[str, tuple[list[float | None], list[tuple[float, float]] | None]] = {
+        f"{primary} (realised)": ([w.value for w in windows], [w.ci for w in windows])
+    }
+    if any(primary in w.estimated for w in windows):
+        lines[f"{primary} (estimated)"] = ([w.estimated.get(primary) for w in windows], None)
+    return window_lines(f"{primary} in production by {unit}", unit, primary, labels, lines,
+                        reference=monitor.benchmark.value, reference_label="test")  # fmt: skip
+
+
 def _verdicts(unit: str, windows: list[WindowResult], params: MonitoringParams,
               metric: str) -> list[tuple[Status, str]]:  # fmt: skip
     degraded = [w for w in windows if w.degraded]
@@ -376,6 +390,7 @@ class PerformanceMonitoringCheck:
         finding = Finding(
             evidence=self._evidence(windows, monitor, labelled, rows),
             tables=_tables(unit, windows, monitor),
+            plots=[_plot(unit, windows, monitor)],
             notes=notes,
             verdicts=_verdicts(unit, windows, params, primary),
         )

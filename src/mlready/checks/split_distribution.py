@@ -11,6 +11,7 @@ from mlready.checks._distribution import (
     drift_table,
     effect_evidence,
     missing_rate_verdicts,
+    overlay_plots,
 )
 from mlready.context import AuditContext
 from mlready.numbers import fmt
@@ -40,9 +41,11 @@ def _features(
     context: AuditContext, reference: Reference, other: str, params: SplitDistributionParams
 ) -> Finding:
     results = compare(reference, context.splits[other].frame, params.settings())
+    frames = {"train": context.splits["train"].frame, other: context.splits[other].frame}
     part = Finding(
         evidence=drift_evidence(results, f"{other}_effect_"),
         tables=[drift_table(results, f"Features, train vs {other} (differing first)")],
+        plots=overlay_plots(results, frames, context.categorical, count=2),
     )
     drifted = [r.column for r in results if r.drifted]
     part.evidence.append(Evidence(name=f"{other}_features_differing", value=len(drifted)))

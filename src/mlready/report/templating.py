@@ -16,23 +16,29 @@ COVERAGE_ICONS = {
 }  # fmt: skip
 
 
+# Longer tables are cut in the markdown and HTML reports (the JSON keeps every row).
+MAX_TABLE_ROWS = 25
+
+
 def table_cell(value: Any) -> str:
     """Text safe inside a markdown table cell."""
     return fmt(value).replace("|", "\\|").replace("\n", " ")
 
 
-def environment() -> Environment:
-    """Jinja environment with the report filters (num, cell) and status icons."""
+def environment(html: bool = False) -> Environment:
+    """Jinja environment with the report filters (num, cell) and status icons; ``html``
+    escapes every value (markdown templates are not escaped)."""
     env = Environment(
         loader=PackageLoader("mlready", "report/templates"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # markdown, not HTML
+        autoescape=html,
     )
     env.filters["num"] = fmt
     env.filters["cell"] = table_cell
     env.globals["status_icon"] = STATUS_ICONS.__getitem__
     env.globals["coverage_icon"] = COVERAGE_ICONS.__getitem__
+    env.globals["max_rows"] = MAX_TABLE_ROWS
     return env

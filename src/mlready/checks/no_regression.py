@@ -1,0 +1,167 @@
+"""``no_regression``: is this model at least as good as the one in production?"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+from scipy import stats
+
+from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.checks._plots import interval_bars
+from mlready.context import AuditContext
+from mlready.numbers import fmt
+from mlready.results import AuditReport, Evidence, Outcome, Status
+from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
+from mlready.stats.metrics import point_estimate, shortfall
+
+# Where an earlier report holds its primary metric on test, in order of preference.
+_PRIMARY_SOURCES = (("no_regression", "test_{metric}"), ("baseline", "model"))
+
+
+class NoRegressionParams(CheckParams):
+    max_regression: float = Field(
+        0.0, ge=0, description="Largest accepted drop of the primary metric on test (absolute "
+        "for scores, relative for errors); the drop must also be beyond sampling error.",
+    )  # fmt: skip
+    max_latency_regression: float = Field(
+        0.2, ge=0, description="Largest accepted relative rise of p95 latency (timings are "
+        "noisy: 0.2 = 20%).",
+    )  # fmt: skip
+    max_cost_regression: float = Field(
+        0.1, ge=0, description="Largest accepted relative rise of the cost per 1,000 predictions."
+    )
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="One-sided test level of the drop.")
+    resamples: int = Field(1000, ge=100, description="Bootstrap resamples for the interval.")
+
+
+def _previous_primary(previous: AuditReport, metric: str) -> Evidence | None:
+    for check_id, name in _PRIMARY_SOURCES:
+        for check in previous.checks:
+            if check.id != check_id:
+                continue
+            for e in check.evidence:
+                if e.name == name.format(metric=metric) and e.value is not None:
+                    return e
+    return None
+
+
+def _previous_number(previous: AuditReport, check_id: str, name: str) -> float | None:
+    for check in previous.checks:
+        for e in check.evidence:
+            if check.id == check_id and e.name == name and e.value is not None:
+                return float(e.value)
+    return None
+
+
+def _se(e: Evidence) -> float:
+    """Standard error from a 95% interval (normal approximation)."""
+    if e.ci_low is None or e.ci_high is None:
+        return 0.0
+    return (e.ci_high - e.ci_low) / (2 * 1.959964)
+
+
+class NoRegressionCheck:
+    """What it checks
+        With --compare-to PREVIOUS.json (the JSON report of the model in
+        production today): the primary metric on test against the previous
+        report's, with a one-sided test on the difference of the two
+        estimates (normal approximation from both intervals; the previous
+        model's predictions are not available, so the test cannot be
+        paired); and p95 latency and cost per 1,000 predictions against the
+        previous latency check's. A drop beyond max_regression that is also
+        beyond sampling error fails; latency or cost beyond their relative
+        allowances fail.
+
+    Why it matters
+        Checklist question 1: the model in production is the baseline that
+        matters most; a new model should not be worse than it.
+
+    Example
+        mlready audit model.pkl --data splits/ --compare-to production-audit.json
+        checks:
+          no_regression:
+            max_regression: 0.01
+            max_latency_regression: 0.2
+    """
+
+    id = "no_regression"
+    title = "Not worse than the model it replaces"
+    question = 1
+    runs_last = True  # it reads the latency check's numbers
+    Params = NoRegressionParams
+
+    def run(self, context: AuditContext, params: NoRegressionParams) -> Outcome:
+        previous = context.previous
+        if previous is None:
+            raise SkipCheck("no earlier report to compare with: pass --compare-to PREVIOUS.json")
+        metric = context.primary
+        if previous.primary_metric != metric.name:
+            raise SkipCheck(f"the earlier report's primary metric is {previous.primary_metric}, "
+                            f"not {metric.name}: set metrics.primary alike")  # fmt: skip
+        findings = [self._metric(context, params, previous), self._speed(context, params,
+                                                                          previous)]  # fmt: skip
+        return combine(findings, f"not worse than {previous.model.path or 'the earlier model'}")
+
+    def _metric(
+        self, context: AuditContext, params: NoRegressionParams, previous: AuditReport
+    ) -> Finding:
+        metric = context.primary
+        y, prediction = context.y("test"), context.prediction("test")
+        value = point_estimate(metric, y, prediction)
+        samples = bootstrap_metrics([metric], y, prediction, params.resamples,
+                                    context.rng("no_regression"))[metric.name]  # fmt: skip
+        low, high = percentile_interval(samples, 0.95)
+        current = Evidence(name=f"test_{metric.name}", value=value, ci_low=low, ci_high=high)
+        before = _previous_primary(previous, metric.name)
+        finding = Finding(evidence=[current])
+        if before is None or before.value is None:
+            finding.notes.append("the earlier report holds no primary metric on test")
+            return finding
+        drop = float(shortfall(metric, before.value, value))
+        se = float(np.hypot(_se(current), _se(before)))
+        z = (float(before.value) - value) / se if se > 0 else float("inf")
+        if not metric.greater_is_better:
+            z = -z
+        p_value = float(stats.norm.sf(z)) if np.isfinite(z) else 0.0
+        finding.evidence.append(Evidence(name=f"{metric.name}_drop", value=drop,
+                                         threshold=params.max_regression, op="<="))  # fmt: skip
+        finding.plots.append(interval_bars(
+            f"{metric.name} on test: earlier model vs this one", metric.name, ["before", "now"],
+            [before.value, value], [(before.ci_low or before.value, before.ci_high or
+                                     before.value), (low, high)],
+        ))  # fmt: skip
+        text = (f"{metric.name} {fmt(value)} vs {fmt(before.value)} before (drop {fmt(drop)}, "
+                f"one-sided p {fmt(p_value)})")  # fmt: skip
+        if drop > params.max_regression and p_value < params.alpha:
+            finding.verdicts.append((Status.FAIL, f"worse than the earlier model: {text}"))
+        elif drop > params.max_regression:
+            finding.verdicts.append((Status.WARN, f"possibly worse, within sampling error: {text}"))
+        splits = {s.name: s.sha256 for s in previous.splits}
+        if splits.get("test") != context.splits["test"].sha256:
+            finding.notes.append("the earlier report was measured on another test set: the "
+                                 "comparison mixes model and data differences")  # fmt: skip
+        return finding
+
+    def _speed(
+        self, context: AuditContext, params: NoRegressionParams, previous: AuditReport
+    ) -> Finding:
+        finding = Finding()
+        latency = next((r for r in context.results if r.id == "latency"), None)
+        if latency is None:
+            return finding
+        now = {e.name: e.value for e in latency.evidence}
+        for name, allowance in (("p95_latency_ms", params.max_latency_regression),
+                                ("cost_per_1k", params.max_cost_regression)):  # fmt: skip
+            before = _previous_number(previous, "latency", name)
+            current = now.get(name)
+            if before is None or current is None or before <= 0:
+                continue
+            rise = float(current) / before - 1
+            finding.evidence.append(Evidence(name=f"{name}_rise", value=rise,
+                                             threshold=allowance, op="<="))  # fmt: skip
+            if rise > allowance:
+                finding.verdicts.append((Status.FAIL, (
+                    f"{name} rose {fmt(100 * rise)}% ({fmt(before)} -> {fmt(current)}), more "
+                    f"than {fmt(100 * allowance)}%"
+                )))  # fmt: skip
+        return finding

@@ -1,0 +1,46 @@
+"""GitHub Actions: a job summary and workflow annotations for the checks that failed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mlready.report.templating import environment
+from mlready.results import AuditReport, Status
+
+
+def render_summary(report: AuditReport) -> str:
+    """A short markdown summary: the verdict, the checks, and the checklist coverage."""
+    return environment().get_template("summary.md.j2").render(report=report)
+
+
+def _escape(text: str) -> str:
+    """Workflow-command data escaping (GitHub's rules for %, CR and LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def workflow_commands(report: AuditReport) -> list[str]:
+    """``::error`` / ``::warning`` workflow commands for failed and warning checks."""
+    commands = []
+    for check in report.checks:
+        if check.status in (Status.FAIL, Status.ERROR):
+            level = "error"
+        elif check.status in (Status.WARN, Status.WAIVED):
+            level = "warning"
+        else:
+            continue
+        title = _escape(f"mlready {check.id} (question {check.question})").replace(",", "%2C")
+        commands.append(f"::{level} title={title}::{_escape(check.message)}")
+    return commands
+
+
+def publish(report: AuditReport) -> list[str]:
+    """Inside GitHub Actions: append the summary to ``GITHUB_STEP_SUMMARY`` (when set) and
+    return the annotations to print (when ``GITHUB_ACTIONS`` is true)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(render_summary(report) + "\n")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        return workflow_commands(report)
+    return []

@@ -1,0 +1,68 @@
+"""JUnit XML: one testcase per check, one testsuite per checklist question.
+
+Failed checks carry a ``<failure>``, crashed ones an ``<error>``, skipped ones a
+``<skipped>``; warnings and waived failures pass, with the message in
+``<system-out>`` (with ``--fail-on warn`` warnings and waivers are failures too).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from mlready.numbers import fmt
+from mlready.questions import question
+from mlready.results import AuditReport, CheckResult, Status
+
+
+def _details(check: CheckResult) -> str:
+    lines = [check.message, ""]
+    for e in check.evidence:
+        bar = f" (must be {e.op} {fmt(e.threshold)})" if e.op else ""
+        lines.append(f"{e.name}: {fmt(e.value)}{bar}")
+    return "\n".join(lines).strip()
+
+
+def _testcase(check: CheckResult, fail_on: str) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        name=check.id,
+        classname=f"mlready.q{check.question:02d}.{check.id}",
+        time=f"{check.duration_s:.3f}",
+    )
+    failing = {Status.FAIL} | ({Status.WARN, Status.WAIVED} if fail_on == "warn" else set())
+    if check.status in failing:
+        ET.SubElement(
+            case, "failure", message=check.message, type=check.status.value
+        ).text = _details(check)
+    elif check.status == Status.ERROR:
+        ET.SubElement(case, "error", message=check.message, type="error").text = _details(check)
+    elif check.status == Status.SKIP:
+        ET.SubElement(case, "skipped", message=check.message)
+    if check.status in (Status.WARN, Status.WAIVED):
+        ET.SubElement(case, "system-out").text = f"{check.status.value}: {check.message}"
+    return case
+
+
+def render_junit(report: AuditReport) -> str:
+    """The report as JUnit XML text."""
+    suites = ET.Element("testsuites", name="mlready")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for number in sorted({c.question for c in report.checks}):
+        cases = [_testcase(c, report.fail_on) for c in report.checks if c.question == number]
+        counts = {
+            "tests": len(cases),
+            "failures": sum(c.find("failure") is not None for c in cases),
+            "errors": sum(c.find("error") is not None for c in cases),
+            "skipped": sum(c.find("skipped") is not None for c in cases),
+        }
+        seconds = sum(c.duration_s for c in report.checks if c.question == number)
+        attributes = {"name": f"Q{number}: {question(number).text}", "time": f"{seconds:.3f}",
+                      **{k: str(v) for k, v in counts.items()}}  # fmt: skip
+        suite = ET.SubElement(suites, "testsuite", attributes)
+        suite.extend(cases)
+        for key, value in counts.items():
+            totals[key] += value
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"

@@ -1,0 +1,220 @@
+"""Report formats: self-contained HTML with plots, markdown assets, JUnit, GitHub Actions,
+comparison with an earlier audit, and the shipped JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from mlready.demo import build_example
+from mlready.report.schema import generated_schema, shipped_schema
+from tests.conftest import check_of, save_pickle
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> dict[str, Path]:
+    """The bundled example, audited once with every output."""
+    from typer.testing import CliRunner
+
+    from mlready.cli import app
+
+    folder = tmp_path_factory.mktemp("example")
+    model, checklist = build_example(folder)
+    outputs = {name: folder / name for name in ("report.html", "report.md", "report.json",
+                                                "junit.xml", "assets")}  # fmt: skip
+    result = CliRunner().invoke(app, [
+        "audit", str(model), "--checklist", str(checklist), "--quick",
+        "--html", str(outputs["report.html"]), "--report", str(outputs["report.md"]),
+        "--json", str(outputs["report.json"]), "--junit", str(outputs["junit.xml"]),
+        "--assets", str(outputs["assets"]),
+    ], env={"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return {**outputs, "folder": folder, "model": model, "checklist": checklist}
+
+
+def test_the_html_report_is_self_contained_with_one_svg_per_plot(example):
+    html = example["report.html"].read_text()
+    report = json.loads(example["report.json"].read_text())
+    plots = sum(len(c["plots"]) for c in report["checks"])
+    assert plots >= 10  # every check that measures something draws it
+    assert html.count("<svg") == plots
+    links = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)["\']', html)
+    assert links and all(link.startswith("#") for link in links), [
+        link for link in links if not link.startswith("#")
+    ]
+    assert "<script" not in html and "@import" not in html
+    assert all(ref.startswith("#") for ref in re.findall(r"url\(([^)]*)\)", html))  # internal
+    assert report["verdict"] in html.split("</h1>", 1)[1][:500]  # the verdict comes first
+    assert 'id="check-drift"' in html and 'href="#q9"' in html
+
+
+def test_markdown_assets_are_written_and_linked(example):
+    markdown = example["report.md"].read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert links
+    for link in links:
+        png = example["report.md"].parent / link
+        assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.with_suffix(".svg").read_text().startswith("<svg")
+
+
+def test_the_junit_file_has_a_testcase_per_check_grouped_by_question(example):
+    root = ET.parse(example["junit.xml"]).getroot()
+    report = json.loads(example["report.json"].read_text())
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == len(report["checks"]) == int(root.get("tests"))
+    failed = [c for c in report["checks"] if c["status"] == "fail"]
+    assert len(root.findall("./testsuite/testcase/failure")) == len(failed) == int(
+        root.get("failures"))  # fmt: skip
+    skipped = [c for c in report["checks"] if c["status"] == "skip"]
+    assert len(root.findall("./testsuite/testcase/skipped")) == len(skipped)
+    suites = {s.get("name").split(":")[0] for s in root.findall("testsuite")}
+    assert suites == {f"Q{q}" for q in {c["question"] for c in report["checks"]}}
+
+
+def test_a_failing_audit_puts_failures_in_junit(cli, tmp_path, cancer_splits):
+    model = save_pickle(DummyClassifier().fit([[0]] * 4, [0, 1, 0, 1]), tmp_path / "dummy.pkl")
+    spec = tmp_path / "checklist.yaml"
+    spec.write_text(yaml.safe_dump({"data": {"features": ["mean_radius"]},
+                                    "checks": {"latency": {"enabled": False}}}))  # fmt: skip
+    junit = tmp_path / "junit.xml"
+    result = cli.audit(model, cancer_splits, "--checklist", str(spec), "--junit", str(junit))
+    assert result.exit_code == 1
+    root = ET.parse(junit).getroot()
+    failures = root.findall("./testsuite/testcase/failure")
+    failed = [c["id"] for c in result.json["checks"] if c["status"] == "fail"]
+    names = sorted(c.get("name") for c in root.findall("./testsuite/testcase")
+                   if c.find("failure") is not None)  # fmt: skip
+    assert names == sorted(failed) and len(failures) == len(failed) > 0
+    assert "baseline" in names
+
+
+def test_github_actions_summary_and_annotations(cli, tmp_path, cancer_splits, good_classifier,
+                                                monkeypatch):  # fmt: skip
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = cli.audit(good_classifier, cancer_splits)
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## mlready:")  # appended, not overwritten
+    assert "| 1 | `baseline` |" in text
+    warned = [c for c in result.json["checks"] if c["status"] == "warn"]
+    for check in warned:
+        assert f"::warning title=mlready {check['id']} (question {check['question']})::" in (
+            result.stdout)  # fmt: skip
+
+
+def test_compare_to_a_better_earlier_model_fails_no_regression(cli, tmp_path, cancer,
+                                                               cancer_splits):  # fmt: skip
+    X, y = cancer[0].drop(columns="target"), cancer[0]["target"]
+    strong = save_pickle(RandomForestClassifier(n_estimators=50, random_state=0).fit(X, y),
+                         tmp_path / "strong.pkl")  # fmt: skip
+    weak = save_pickle(DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y),
+                       tmp_path / "weak.pkl")  # fmt: skip
+    spec = tmp_path / "checklist.yaml"
+    spec.write_text(yaml.safe_dump({"checks": {"latency": {"enabled": False}}}))
+    before = cli.audit(strong, cancer_splits, "--checklist", str(spec))
+    previous = tmp_path / "production.json"
+    shutil.copy(tmp_path / "report.json", previous)
+    assert check_of(before, "no_regression")["status"] == "skip"
+
+    after = cli.audit(weak, cancer_splits, "--checklist", str(spec), "--compare-to",
+                      str(previous))  # fmt: skip
+    check = check_of(after, "no_regression")
+    assert check["status"] == "fail", check["message"]
+    assert check["message"].startswith("worse than the earlier model: roc_auc")
+    assert after.exit_code == 1
+    baseline = check_of(after, "baseline")
+    model = next(e for e in baseline["evidence"] if e["name"] == "model")
+    old = next(e for e in check_of(before, "baseline")["evidence"] if e["name"] == "model")
+    assert model["previous"] == pytest.approx(old["value"])
+    assert "| Compared with |" in after.markdown and "Before | Δ |" in after.markdown
+    assert after.json["compared_to"] == str(previous)
+
+    same = cli.audit(strong, cancer_splits, "--checklist", str(spec), "--compare-to",
+                     str(previous))  # fmt: skip
+    assert check_of(same, "no_regression")["status"] == "pass"
+
+
+def test_compare_to_something_that_is_not_a_report_is_a_clear_error(cli, tmp_path,
+                                                                    cancer_splits,
+                                                                    good_classifier):  # fmt: skip
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"status": "pass"}')
+    result = cli.audit(good_classifier, cancer_splits, "--compare-to", str(bogus))
+    assert result.exit_code == 2
+    assert "bogus.json is not an mlready JSON report" in result.output
+
+
+def test_the_json_report_validates_against_the_shipped_schema(example):
+    assert shipped_schema() == generated_schema(), (
+        "the shipped schema is stale: run python -m mlready.report.schema"
+    )
+    report = json.loads(example["report.json"].read_text())
+    jsonschema.validate(report, shipped_schema())
+    assert report["schema_version"] == 1
+
+
+def test_long_tables_are_capped_in_markdown_but_complete_in_json(cli, tmp_path, cancer_splits,
+                                                                 good_classifier):  # fmt: skip
+    spec = tmp_path / "checklist.yaml"
+    spec.write_text(yaml.safe_dump({"checks": {"metric_parity": {"top_slices": 40},
+                                               "latency": {"enabled": False}}}))  # fmt: skip
+    result = cli.audit(good_classifier, cancer_splits, "--checklist", str(spec))
+    tables = [t for c in result.json["checks"] for t in c["tables"] if len(t["rows"]) > 25]
+    assert tables, "expected a table longer than the cap"
+    assert f"… {len(tables[0]['rows']) - 25} more rows (every row is in the JSON report)." in (
+        result.markdown)  # fmt: skip
+
+
+def _browser() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    if os.environ.get("MLREADY_NO_BROWSER_INSTALL") or not shutil.which("apt-get"):
+        return None
+    if os.geteuid() != 0:
+        return None
+    try:  # the test setup installs Debian's chromium where it can
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=300,
+                       capture_output=True)  # fmt: skip
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, timeout=900,
+                       capture_output=True, env={**os.environ,
+                                                 "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return shutil.which("chromium")
+
+
+def test_the_html_report_renders_in_headless_chromium(example, tmp_path):
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no Chromium here and it could not be installed from Debian's packages "
+                    "(apt-get as root); the HTML checks above still ran")  # fmt: skip
+    from PIL import Image
+
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--screenshot={shot}", "--window-size=1280,2000",
+         example["report.html"].resolve().as_uri()],
+        check=True, timeout=180, capture_output=True,
+    )  # fmt: skip
+    image = Image.open(shot).convert("L")
+    colours = image.getcolors(maxcolors=1 << 16) or []
+    assert len(colours) > 50, "the screenshot is blank"
+    lo, hi = image.getextrema()
+    assert hi - lo > 100
