@@ -5,6 +5,7 @@ calibrated and its true accuracy on any batch can be computed."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 
+from mlready.cli import MONITOR_CHECKS
 from tests.conftest import check_of, save_pickle, table, write_splits
 
 BETA = np.array([1.5, -1.0, 0.8, 0.0, 0.5])
@@ -282,10 +284,14 @@ def test_monitor_runs_the_monitoring_checks_and_queues_rows_for_labelling(
         "40",
         "--label-queue-file",
         str(queue_path),
+        "--junit",
+        str(tmp_path / "m.xml"),
     )
     result = cli(*args)
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "m.json").read_text())
+    cases = ET.parse(tmp_path / "m.xml").getroot().findall("./testsuite/testcase")
+    assert sorted(c.get("name") for c in cases) == sorted(MONITOR_CHECKS)
     assert [c["id"] for c in report["checks"]] == ["ground_truth", "drift",
                                                    "performance_monitoring"]  # fmt: skip
     assert next(q for q in report["questions"] if q["number"] == 1)["reason"] == (

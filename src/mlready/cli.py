@@ -337,6 +337,8 @@ def monitor(
             "to send for labelling (half random, half the least certain).",
         ),
     ] = 0,
+    html: HtmlOption = None,
+    junit: JunitOption = None,
     label_queue_file: Annotated[
         Path, typer.Option(help="Where --label-queue writes (.csv, .parquet, .jsonl).")
     ] = Path("label-queue.csv"),
@@ -368,7 +370,7 @@ def monitor(
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
             only=MONITOR_CHECKS, with_context=write_queue,
         )  # fmt: skip
-        _write_outputs(result, report, json_path, quiet)
+        _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
