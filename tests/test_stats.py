@@ -95,3 +95,26 @@ def test_bootstrap_interval_covers_the_true_accuracy_at_about_its_nominal_rate()
         low, high = percentile_interval(boot.samples[:, 0], 0.95)
         covered += low <= 0.8 <= high
     assert 0.90 <= covered / 200 <= 0.99
+
+
+def test_large_samples_are_bootstrapped_as_cells_with_the_same_intervals(monkeypatch):
+    """Above COLLAPSE_ABOVE rows, resampling (target, label, score bin) cells with Poisson
+    counts gives intervals centred on the exact estimate and as wide as the row bootstrap."""
+    from mlready.stats import bootstrap as boot
+    from mlready.stats.metrics import METRICS, Prediction
+
+    rng = np.random.default_rng(0)
+    n = 150_000
+    score = rng.random(n)
+    y = (rng.random(n) < score).astype(np.int64)
+    prediction = Prediction(label=(score > 0.5).astype(np.int64), score=score)
+    metrics = [METRICS[m] for m in ("roc_auc", "accuracy", "f1", "log_loss")]
+    assert boot.cells_of(y, prediction) is not None
+    by_cells = boot.bootstrap_metrics(metrics, y, prediction, 300, np.random.default_rng(1))
+    monkeypatch.setattr(boot, "COLLAPSE_ABOVE", 10**9)
+    by_rows = boot.bootstrap_metrics(metrics, y, prediction, 300, np.random.default_rng(1))
+    for metric in metrics:
+        exact = metric.compute(y, prediction, np.ones((1, n)))[0]
+        cells, rows = by_cells[metric.name], by_rows[metric.name]
+        assert np.median(cells) == pytest.approx(exact, abs=cells.std())
+        assert cells.std() == pytest.approx(rows.std(), rel=0.2), metric.name

@@ -17,6 +17,10 @@ from mlready.stats.metrics import Metric, Prediction
 
 # Cells of one weight chunk (resamples x rows): 4M float64 = 32 MiB.
 _CHUNK_CELLS = 4_000_000
+# Above this many rows, a classifier's predictions are resampled as cells (see cells_of).
+COLLAPSE_ABOVE = 100_000
+# Score bins of the cells: as Spark's BinaryClassificationMetrics(numBins) does for ROC curves.
+SCORE_BINS = 10_000
 
 
 def resample_weights(
@@ -69,6 +73,56 @@ def paired_bootstrap(
     return PairedBootstrap(point=point, samples=samples)
 
 
+@dataclass(frozen=True)
+class Cells:
+    """A large classification sample grouped into cells of rows every metric treats alike:
+    the same target, predicted label and score bin (the score of a cell is its bin's mean).
+    Resampling cells with Poisson counts is the Poisson bootstrap of the rows, at a cost
+    that grows with the number of cells instead of rows."""
+
+    y: NDArray[np.generic]
+    prediction: Prediction
+    counts: NDArray[np.float64]
+
+
+def cells_of(y: NDArray[np.generic], prediction: Prediction) -> Cells | None:
+    """The cells of a classification sample of more than COLLAPSE_ABOVE rows, or None
+    (regression, per-class score matrices, small samples, or too many cells to gain)."""
+    label = np.asarray(prediction.label)
+    score = prediction.score
+    integral = np.issubdtype(y.dtype, np.integer) and np.issubdtype(label.dtype, np.integer)
+    if y.size <= COLLAPSE_ABOVE or not integral or (score is not None and score.ndim != 1):
+        return None
+    classes = int(max(y.max(), label.max())) + 1
+    key = y.astype(np.int64) * classes + label.astype(np.int64)
+    bin_score = None
+    if score is not None:
+        inner = np.linspace(0, 1, SCORE_BINS + 1)[1:-1]
+        edges = np.unique(np.quantile(score[np.isfinite(score)], inner))
+        bins = np.searchsorted(edges, score, side="right")
+        per_bin = np.bincount(bins, minlength=edges.size + 1)
+        bin_score = np.bincount(bins, weights=score, minlength=edges.size + 1) / np.maximum(
+            per_bin, 1)  # fmt: skip
+        key = key * (edges.size + 1) + bins
+    cells, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if cells.size * 4 > y.size:
+        return None
+    counts = np.bincount(inverse, minlength=cells.size).astype(float)
+    cell_score = None if bin_score is None else bin_score[bins[first]]
+    return Cells(y[first], Prediction(label=label[first], score=cell_score), counts)
+
+
+def _poisson_weights(
+    counts: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
+) -> Iterator[NDArray[np.float64]]:
+    per_chunk = max(1, _CHUNK_CELLS // max(counts.size, 1))
+    done = 0
+    while done < n_resamples:
+        size = min(per_chunk, n_resamples - done)
+        yield np.asfortranarray(rng.poisson(counts, size=(size, counts.size)), dtype=np.float64)
+        done += size
+
+
 def bootstrap_metrics(
     metrics: Sequence[Metric],
     y: NDArray[np.generic],
@@ -76,12 +130,28 @@ def bootstrap_metrics(
     n_resamples: int,
     rng: np.random.Generator,
 ) -> dict[str, NDArray[np.float64]]:
-    """Resampled values of several metrics of one prediction (same resamples for all)."""
+    """Resampled values of several metrics of one prediction (same resamples for all).
+
+    A large classification sample is resampled as cells (:func:`cells_of`); the samples
+    are then shifted by the exact estimate minus the cells' own, so intervals centre on
+    the exact value and only their width comes from the binned scores.
+    """
+    cells = cells_of(y, prediction)
     chunks: dict[str, list[NDArray[np.float64]]] = {m.name: [] for m in metrics}
-    for w in resample_weights(y.size, n_resamples, rng):
+    if cells is None:
+        for w in resample_weights(y.size, n_resamples, rng):
+            for metric in metrics:
+                chunks[metric.name].append(metric.compute(y, prediction, w))
+        return {name: np.concatenate(parts) for name, parts in chunks.items()}
+    for w in _poisson_weights(cells.counts, n_resamples, rng):
         for metric in metrics:
-            chunks[metric.name].append(metric.compute(y, prediction, w))
-    return {name: np.concatenate(parts) for name, parts in chunks.items()}
+            chunks[metric.name].append(metric.compute(cells.y, cells.prediction, w))
+    samples = {}
+    for metric in metrics:
+        exact = metric.compute(y, prediction, np.ones((1, y.size)))[0]
+        binned = metric.compute(cells.y, cells.prediction, cells.counts[None, :])[0]
+        samples[metric.name] = np.concatenate(chunks[metric.name]) + (exact - binned)
+    return samples
 
 
 def percentile_interval(samples: NDArray[np.float64], confidence: float) -> tuple[float, float]:

@@ -14,7 +14,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from mlready.stats.bootstrap import percentile_interval, resample_weights
+from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.columns import MISSING
 from mlready.stats.metrics import Metric, Prediction
 
@@ -118,12 +118,7 @@ def group_stats(
         y_group, p_group = y[rows], prediction.take(rows)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = float(metric.compute(y_group, p_group, np.ones((1, rows.size)))[0])
-            samples = np.concatenate(
-                [
-                    metric.compute(y_group, p_group, w)
-                    for w in resample_weights(rows.size, n_resamples, rng)
-                ]
-            )
+            samples = bootstrap_metrics([metric], y_group, p_group, n_resamples, rng)[metric.name]
         finite = samples[np.isfinite(samples)]
         low, high = percentile_interval(samples, confidence)
         se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
