@@ -84,17 +84,25 @@ class _Candidate:
     value: float | None = None
 
 
-def _prepare(X: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
-    """Categoricals as text (missing as a level), numeric infinities as missing."""
-    out = X.copy()
-    for column in out.columns:
+def _prepare(
+    train: pd.DataFrame, test: pd.DataFrame, categorical: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Categoricals as integer codes of train's levels (missing is a level; a level train
+    never saw is -1, which the one-hot encoder treats as unknown), numeric infinities as
+    missing. Integer codes keep the encoders' work vectorised (text makes them sort Python
+    objects)."""
+    out_train, out_test = train.copy(), test.copy()
+    for column in train.columns:
         if column in categorical:
-            out[column] = as_text(out[column])
+            levels = pd.unique(as_text(train[column]))
+            for out, source in ((out_train, train), (out_test, test)):
+                out[column] = pd.Categorical(as_text(source[column]), categories=levels).codes
         else:
-            out[column] = pd.to_numeric(out[column], errors="coerce").replace(
-                [np.inf, -np.inf], np.nan
-            )
-    return out
+            for out in (out_train, out_test):
+                out[column] = pd.to_numeric(out[column], errors="coerce").replace(
+                    [np.inf, -np.inf], np.nan
+                )
+    return out_train, out_test
 
 
 def _encoder(X: pd.DataFrame, categorical: list[str], scale: bool) -> ColumnTransformer:
@@ -164,8 +172,7 @@ def _fit_builtins(context: AuditContext, params: BaselineParams) -> list[_Candid
             len(X_train), params.max_train_rows, replace=False
         )
         X_train, y_train = X_train.iloc[np.sort(keep)], y_train[np.sort(keep)]
-    X_train = _prepare(X_train, context.categorical)
-    X_test = _prepare(context.X("test"), context.categorical)
+    X_train, X_test = _prepare(X_train, context.X("test"), context.categorical)
     n_classes = None if context.classes is None else len(context.classes)
     candidates = []
     for name, tier, estimator in _builtin_baselines(

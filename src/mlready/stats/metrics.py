@@ -13,6 +13,7 @@ Labels are integer codes ``0..K-1``; ``score`` is the positive-class score
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -119,11 +120,29 @@ def f1_macro(y: NDArray[np.generic], p: Prediction, w: Array) -> Array:
     return f1s[:, seen].mean(axis=1)
 
 
+# The score levels of recent score arrays: a bootstrap scores the same predictions for
+# every chunk of resamples, and sorting them again each time cost more than the metric.
+# Keyed by identity (checked through a weak reference); score arrays are never changed in
+# place.
+_LEVELS: dict[int, tuple[weakref.ref[Any], int, NDArray[np.int64]]] = {}
+
+
+def _score_levels(score: Array) -> tuple[int, NDArray[np.int64]]:
+    """The number of distinct scores and each row's level (rank among them)."""
+    cached = _LEVELS.get(id(score))
+    if cached is not None and cached[0]() is score:
+        return cached[1], cached[2]
+    levels, group = np.unique(score, return_inverse=True)
+    if len(_LEVELS) > 32:
+        _LEVELS.clear()
+    _LEVELS[id(score)] = (weakref.ref(score), levels.size, group)
+    return levels.size, group
+
+
 def _binary_auc(positive: NDArray[np.bool_], score: Array, w: Array) -> Array:
     """Weighted ROC AUC (ties count one half), for every row of ``w`` at once."""
     # Rows with equal scores form one group; positives and negatives get separate groups.
-    levels, group = np.unique(score, return_inverse=True)
-    n_levels = levels.size
+    n_levels, group = _score_levels(score)
     sums = _group_sums(w, group + n_levels * ~positive, 2 * n_levels)
     pos_w, neg_w = sums[:, :n_levels], sums[:, n_levels:]
     neg_below = np.cumsum(neg_w, axis=1) - neg_w
