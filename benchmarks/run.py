@@ -1,6 +1,6 @@
 """The whole audit at scale: wall time and peak RSS of ``mlready audit``, per check, and the floor.
 
-    python benchmarks/run.py --rows 100000,1000000 --cols 50 [--keep DIR]
+    python benchmarks/run.py --rows 100000,1000000 --cols 50 [--jobs 2] [--keep DIR]
 
 For each size, a deterministic synthetic problem is written as Parquet: ``--rows`` train
 rows, a test split of a fifth of that, and ``--rows`` production rows in which the first
@@ -110,11 +110,11 @@ def floor(folder: Path) -> float:
     return time.perf_counter() - started
 
 
-def audit(folder: Path, model: Path, checklist: Path) -> dict[str, object]:
+def audit(folder: Path, model: Path, checklist: Path, jobs: int) -> dict[str, object]:
     report = folder / "report.json"
     command = [sys.executable, "-m", "mlready.cli", "audit", str(model), "--checklist",
                str(checklist), "--json", str(report), "--report", str(folder / "report.md"),
-               "--quick", "--quiet"]  # fmt: skip
+               "--quick", "--quiet", "--jobs", str(jobs)]  # fmt: skip
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--rows", default="100000")
     parser.add_argument("--cols", type=int, default=50)
     parser.add_argument("--keep", type=Path, help="keep the generated files here")
+    parser.add_argument("--jobs", type=int, default=1, help="mlready audit --jobs")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
     for rows in (int(r) for r in args.rows.split(",")):
@@ -143,8 +144,9 @@ def main() -> None:
         try:
             model, checklist, megabytes = write_problem(folder, rows, args.cols)
             floor_s = round(floor(folder), 1)
+            measured = audit(folder, model, checklist, args.jobs)
             result = {"rows": rows, "cols": args.cols, "data_mb": round(megabytes),
-                      "floor_s": floor_s, **audit(folder, model, checklist)}  # fmt: skip
+                      "floor_s": floor_s, "jobs": args.jobs, **measured}  # fmt: skip
             print(json.dumps(result), flush=True)
         finally:
             if args.keep is None:

@@ -314,3 +314,20 @@ def test_an_all_empty_feature_column_is_noted_not_fatal(cli, tmp_path, good_clas
     assert "test: columns with no values at all: mean_texture" in result.json["notes"]
     split = next(c for c in result.json["checks"] if c["id"] == "split_distribution")
     assert "missing-value rates changed between train and test: mean_texture" in split["message"]
+
+
+def test_jobs_do_not_change_a_single_number(cli, tmp_path, good_classifier, cancer_splits):
+    """Checks run in threads with --jobs 2; each draws from its own seeded generator, so the
+    report equals the one-job report except for timings."""
+    import yaml
+
+    spec = tmp_path / "checklist.yaml"
+    spec.write_text(yaml.safe_dump({"checks": {"latency": {"enabled": False}}}))
+
+    def stable(report: dict) -> list:
+        return [{k: v for k, v in c.items() if k != "duration_s"} for c in report["checks"]]
+
+    one = cli.audit(good_classifier, cancer_splits, "--checklist", str(spec)).json
+    two = cli.audit(good_classifier, cancer_splits, "--checklist", str(spec), "--jobs", "2").json
+    assert stable(one) == stable(two)
+    assert [c["id"] for c in two["checks"]][-1] == "no_regression"

@@ -172,6 +172,10 @@ JsonOption = Annotated[Path | None, typer.Option("--json", help="JSON report to 
 SeedOption = Annotated[int | None, typer.Option(help="Random seed.")]
 TrustOption = Annotated[bool, typer.Option("--trust-model", help="Skip the allow-list scan.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")]
+JobsOption = Annotated[
+    int,
+    typer.Option(min=1, help="Checks run at once (threads); the numbers do not depend on it."),
+]
 
 
 @app.command()
@@ -236,6 +240,7 @@ def audit(
             "adds deltas and the no_regression check."
         ),
     ] = None,
+    jobs: JobsOption = 1,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -253,6 +258,7 @@ def audit(
             quick=quick,
             debug=debug,
             compare_to=compare_to,
+            jobs=jobs,
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -347,6 +353,7 @@ def monitor(
     ] = FailOn.fail,
     seed: SeedOption = None,
     trust_model: TrustOption = False,
+    jobs: JobsOption = 1,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -368,7 +375,7 @@ def monitor(
         result = _run_audit(
             quiet, model_path=model, data_dir=data, checklist=checklist, target=target,
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
-            only=MONITOR_CHECKS, with_context=write_queue,
+            only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs,
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:

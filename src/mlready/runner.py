@@ -6,6 +6,7 @@ import datetime as dt
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,15 +125,44 @@ def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) ->
     )
 
 
+def _run_one(
+    item: PlannedCheck,
+    context: AuditContext,
+    on_start: Callable[[PlannedCheck], None] | None,
+    debug: bool,
+) -> CheckResult:
+    if on_start:
+        on_start(item)
+    return run_check(item, context, debug)
+
+
 def run_checks(
     planned: list[PlannedCheck],
     context: AuditContext,
     on_start: Callable[[PlannedCheck], None] | None = None,
     debug: bool = False,
+    jobs: int = 1,
 ) -> list[CheckResult]:
-    """Run every planned check in order; ``on_start`` lets the CLI show progress."""
-    for item in planned:
-        if on_start:
-            on_start(item)
-        context.results.append(run_check(item, context, debug))
-    return list(context.results)
+    """Run every planned check; results come back in plan order whatever ``jobs`` is.
+
+    With ``jobs`` > 1 the checks run in that many threads (numpy, scipy and scikit-learn
+    release the GIL in their heavy loops); every check draws from its own seeded generator,
+    so the numbers do not depend on ``jobs``. A check that times things (``runs_alone``)
+    runs by itself afterwards, and one that reads the others' results (``runs_last``) last.
+    """
+    alone = [i for i in planned if getattr(i.check, "runs_alone", False)]
+    last = [i for i in planned if getattr(i.check, "runs_last", False) and i not in alone]
+    together = [i for i in planned if i not in alone and i not in last]
+    done: dict[int, CheckResult] = {}
+    if jobs > 1 and len(together) > 1:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {id(i): pool.submit(_run_one, i, context, on_start, debug) for i in together}
+            done |= {key: future.result() for key, future in futures.items()}
+    else:
+        done |= {id(i): _run_one(i, context, on_start, debug) for i in together}
+    done |= {id(i): _run_one(i, context, on_start, debug) for i in alone}
+    context.results[:] = [done[id(i)] for i in planned if id(i) in done]
+    for item in last:
+        done[id(item)] = _run_one(item, context, on_start, debug)
+        context.results.append(done[id(item)])
+    return [done[id(i)] for i in planned]

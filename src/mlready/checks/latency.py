@@ -181,6 +181,7 @@ class LatencyCheck:
     id = "latency"
     title = "Speed, memory and cost within limits"
     question = 6
+    runs_alone = True  # timings need the machine to themselves (see --jobs)
     Params = LatencyParams
 
     def run(self, context: AuditContext, params: LatencyParams) -> Outcome:
