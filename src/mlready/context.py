@@ -107,11 +107,22 @@ class AuditContext:
         return encode(values, self.classes)
 
     def prediction(self, split: str, all_rows: bool = False) -> Prediction:
-        """The model's predictions on the labelled (or all) rows of ``split``, computed once."""
-        key = f"{split}:all" if all_rows else split
+        """The model's predictions on the labelled (or all) rows of ``split``. The model
+        scores every row of a split once; the labelled rows are a subset of that."""
+        if split not in self._predictions:
+            frame = self.splits[split].frame
+            self._predictions[split] = self.predictor.predict(split, frame, self.features)
+        every = self._predictions[split]
+        frame = self.splits[split].frame
+        if all_rows:
+            return every
+        if self.target not in frame.columns:
+            self.labelled(split)  # raises: the split has no target column
+        key = f"{split}:labelled"
         if key not in self._predictions:
-            frame = self.splits[split].frame if all_rows else self.labelled(split)
-            self._predictions[key] = self.predictor.predict(split, frame, self.features)
+            labelled = frame[self.target].notna().to_numpy()
+            self._predictions[key] = every if labelled.all() else every.take(
+                np.flatnonzero(labelled))  # fmt: skip
         return self._predictions[key]
 
     def rng(self, key: str) -> np.random.Generator:
