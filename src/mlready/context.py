@@ -23,6 +23,7 @@ from mlready.io.model import LoadedModel
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor, Predictor, encode
 from mlready.results import AuditReport, CheckResult
 from mlready.spec import ChecklistSpec
+from mlready.stats.drift import Reference
 from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, Task
 
 # Integer-valued targets with at most this many distinct values are taken as classes.
@@ -52,6 +53,7 @@ class AuditContext:
     results: list[CheckResult] = field(default_factory=list)  # checks run so far, in order
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _references: dict[str, Reference] = field(default_factory=dict, repr=False)
 
     @property
     def is_classification(self) -> bool:
@@ -124,6 +126,16 @@ class AuditContext:
             self._predictions[key] = every if labelled.all() else every.take(
                 np.flatnonzero(labelled))  # fmt: skip
         return self._predictions[key]
+
+    def reference(self, split: str) -> Reference:
+        """The drift engine's prepared sample of ``split``'s features (each numeric column
+        sorted once), shared by every check that compares against it."""
+        key = f"reference:{split}"
+        if key not in self._references:
+            self._references[key] = Reference.of(
+                self.splits[split].frame, self.features, self.categorical
+            )
+        return self._references[key]
 
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded by the audit seed and ``key``: a check's draws do not

@@ -271,8 +271,7 @@ class DriftCheck:
                             "production/ folder of batches)")  # fmt: skip
         if params.reference not in context.splits:
             raise SkipCheck(f"the reference split {params.reference!r} is not there")
-        reference = Reference.of(context.splits[params.reference].frame, context.features,
-                                 context.categorical)  # fmt: skip
+        reference = context.reference(params.reference)
         results = compare(reference, context.splits["production"].frame, params.settings())
         frames = {params.reference: context.splits[params.reference].frame,
                   "production": context.splits["production"].frame}  # fmt: skip

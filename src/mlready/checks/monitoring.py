@@ -143,9 +143,7 @@ class _Monitor:
         self.rng = context.rng("performance_monitoring")
         # Many windows mean many tests: each window's drift test gets its share of alpha.
         self.settings = replace(DriftSettings(), alpha=0.05 / max(n_windows, 1))
-        self.inputs = Reference.of(
-            context.splits["train"].frame, context.features, context.categorical
-        )
+        self.inputs = context.reference("train")
         test_outputs = _outputs(context, context.prediction("test"))
         self.outputs = Reference.of(
             test_outputs, list(test_outputs.columns), ["predicted class"] if context.classes is

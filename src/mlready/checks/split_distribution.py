@@ -161,8 +161,7 @@ class SplitDistributionCheck:
         others = [s for s in ("test", "validation") if s in context.splits]
         if not context.features:
             raise SkipCheck("no feature columns to compare")
-        train = context.splits["train"].frame
-        reference = Reference.of(train, context.features, context.categorical)
+        reference = context.reference("train")
         parts = []
         for other in others:
             parts += [

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from mlready.errors import DataError
 from mlready.io.files import file_sha256
@@ -158,4 +159,7 @@ def load_splits(data_dir: Path, names: SplitNames) -> dict[str, Split]:
                 f"{', '.join(SUPPORTED_SUFFIXES)}; the folder holds {present})",
                 hint=f"add {location}.csv or name the file in data.splits.{split}",
             )
+    # Reading Parquet leaves freed Arrow buffers cached in pyarrow's pool (a third of the
+    # data again at 1M rows); hand them back before the checks allocate their own.
+    pa.default_memory_pool().release_unused()
     return splits
