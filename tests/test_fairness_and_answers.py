@@ -263,3 +263,11 @@ def test_plain_init_stays_non_interactive(cli, tmp_path):
     assert result.exit_code == 0
     text = output.read_text()
     assert "# answers:" in text and "# waive: {reason:" in text
+
+
+def test_interactive_init_without_a_terminal_is_a_clear_error(cli, tmp_path):
+    output = tmp_path / "checklist.yaml"
+    result = cli.runner.invoke(app, ["init", "--interactive", "-o", str(output)], input="")
+    assert result.exit_code == 2
+    assert "needs answers typed at a terminal" in result.output
+    assert not output.exists()

@@ -404,3 +404,12 @@ def test_a_folder_or_missing_batch_is_a_clear_error(cli, tmp_path: Path, contrac
     assert result.exit_code == 2 and "is a folder" in result.output and "*.csv" in result.output
     result = cli("validate", str(tmp_path / "nope.csv"), "--contract", str(contract_file))
     assert result.exit_code == 2 and "nope.csv does not exist" in result.output
+
+
+def test_binary_garbage_and_missing_files_are_clear_errors(cli, tmp_path: Path, contract_file):
+    garbage = tmp_path / "batch.csv"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    result = cli("validate", str(garbage), "--contract", str(contract_file))
+    assert result.exit_code == 2 and "batch.csv holds binary data, not CSV text" in result.output
+    result = cli("contract", "infer", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "c.yaml"))
+    assert result.exit_code == 2 and "nope.csv does not exist" in result.output

@@ -81,6 +81,16 @@ def _answers(console: Console, owner: str, today: dt.date) -> dict[str, Any]:
 
 def interview(console: Console, today: dt.date) -> str:
     """Ask, validate, and return the checklist's YAML text."""
+    try:
+        return _interview(console, today)
+    except EOFError:
+        raise SpecError(
+            "mlready init --interactive needs answers typed at a terminal, and its input ended",
+            hint="run it in a terminal, or run plain 'mlready init' for a commented starter",
+        ) from None
+
+
+def _interview(console: Console, today: dt.date) -> str:
     console.print("[bold]mlready checklist[/bold]: press Enter to keep a default or skip.\n")
     data: dict[str, Any] = {
         "dir": Prompt.ask("Folder with the splits, relative to the checklist",

@@ -77,8 +77,16 @@ def _detect_encoding(head: bytes) -> str:
 def sniff_csv(path: Path, delimiter: str | None, encoding: str | None) -> CsvDialect:
     """Delimiter and encoding of a CSV file: the configured ones, else detected from its
     first 64 KiB."""
-    with path.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise DataError(f"{path} does not exist", hint="check the path") from None
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(
+            f"{path} holds binary data, not CSV text",
+            hint="export the batch as CSV, or give it its real suffix (.parquet, .feather)",
+        )
     encoding = encoding or _detect_encoding(head)
     if delimiter is None:
         text = head.decode(encoding, errors="ignore").lstrip("\ufeff")
