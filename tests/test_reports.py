@@ -112,6 +112,7 @@ def test_github_actions_summary_and_annotations(cli, tmp_path, cancer_splits, go
     assert text.startswith("earlier step\n## mlready:")  # appended, not overwritten
     assert "| 1 | `baseline` |" in text
     warned = [c for c in result.json["checks"] if c["status"] == "warn"]
+    assert warned  # the default audit of this model warns (baseline, latency limits)
     for check in warned:
         assert f"::warning title=mlready {check['id']} (question {check['question']})::" in (
             result.stdout)  # fmt: skip

@@ -36,3 +36,10 @@ def percent(share: float) -> str:
     if 0 < share < 1e-4:
         return "<0.01%"
     return f"{100 * share:.2f}%"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """An interval as 'low to high' (empty when either end is missing or not a number)."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"{fmt(low)} to {fmt(high)}"

@@ -11,7 +11,7 @@ from mlready.check import CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.checks._segments import column_groups
 from mlready.context import AuditContext
-from mlready.numbers import fmt
+from mlready.numbers import fmt, interval
 from mlready.results import Evidence, Outcome, Status, Table
 from mlready.stats import groups as grouping
 from mlready.stats.fairness import Gap, GroupRates, group_rates, parity
@@ -52,10 +52,6 @@ def _combined(first: grouping.Groups, second: grouping.Groups) -> grouping.Group
     return grouping.Groups(f"{first.column} & {second.column}", codes, labels)
 
 
-def _ci(low: float, high: float) -> str:
-    return f"{fmt(low)} to {fmt(high)}" if np.isfinite(low) and np.isfinite(high) else ""
-
-
 def _gap_evidence(
     name: str, gap: Gap, threshold: float | None, op: Literal[">=", "<="]
 ) -> Evidence:
@@ -74,10 +70,13 @@ def _judge(
         return None
     surely = gap.ci[0] > threshold if higher_is_worse else gap.ci[1] < threshold
     if surely:
-        return Status.FAIL, f"{what} ({fmt(gap.value)}, interval {_ci(*gap.ci)}; limit {threshold})"
+        return (
+            Status.FAIL,
+            f"{what} ({fmt(gap.value)}, interval {interval(*gap.ci)}; limit {threshold})",
+        )
     return Status.WARN, (
         f"{what} ({fmt(gap.value)}; limit {threshold}), but within sampling error "
-        f"(interval {_ci(*gap.ci)}): collect more data for the small groups"
+        f"(interval {interval(*gap.ci)}): collect more data for the small groups"
     )
 
 
@@ -235,9 +234,12 @@ class FairnessCheck:
             if rates is not None:
                 for name in ("selection", "tpr", "fpr", "accuracy"):
                     low, high = rates.interval(name, confidence)
-                    row += [float(rates.rate(name)[g]), _ci(low[g], high[g])]
+                    row += [float(rates.rate(name)[g]), interval(low[g], high[g])]
             stat = by_label.get(label)
-            row += [stat.value if stat else None, _ci(stat.ci_low, stat.ci_high) if stat else ""]
+            row += [
+                stat.value if stat else None,
+                interval(stat.ci_low, stat.ci_high) if stat else "",
+            ]
             rows.append(row)
         kind = "binary decisions" if rates is not None else context.task
         return Table(title=f"Groups of {groups.column} ({kind})", columns=columns, rows=rows)

@@ -13,7 +13,7 @@ from mlready.checks._estimate import Calibration, Estimator, make_estimator
 from mlready.checks._plots import window_lines
 from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
-from mlready.numbers import fmt, percent
+from mlready.numbers import fmt, interval, percent
 from mlready.results import Evidence, Outcome, Plot, Status, Table
 from mlready.stats import groups as grouping
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
@@ -253,17 +253,13 @@ def _longest_run(flags: list[bool]) -> int:
     return longest
 
 
-def _ci(low: float, high: float) -> str:
-    return f"{fmt(low)} to {fmt(high)}" if np.isfinite(low) and np.isfinite(high) else ""
-
-
 def _tables(unit: str, windows: list[WindowResult], monitor: _Monitor) -> list[Table]:
     primary = monitor.context.primary.name
     performance = Table(
         title=f"{primary} by {unit} (test: {fmt(monitor.benchmark.value)})",
         columns=[unit, "rows", "labelled", primary, "CI", "drop vs test", "drop CI",
                  f"estimated {primary}", "drifted inputs", "status"],
-        rows=[[w.label, w.rows, w.labelled, w.value, _ci(*w.ci), w.drop, _ci(*w.drop_ci),
+        rows=[[w.label, w.rows, w.labelled, w.value, interval(*w.ci), w.drop, interval(*w.drop_ci),
                w.estimated.get(primary), ", ".join(w.drifted[:4]) or "-", w.status]
               for w in windows],
     )  # fmt: skip
@@ -435,16 +431,15 @@ class PerformanceMonitoringCheck:
         windows: list[WindowResult], monitor: _Monitor, labelled: int, rows: int
     ) -> list[Evidence]:
         primary = monitor.context.primary.name
+        low, high = percentile_interval(monitor.benchmark.samples, monitor.params.confidence)
         evidence = [
-            Evidence(name=f"test_{primary}", value=monitor.benchmark.value,
-                     ci_low=percentile_interval(monitor.benchmark.samples,
-                                                monitor.params.confidence)[0],
-                     ci_high=percentile_interval(monitor.benchmark.samples,
-                                                 monitor.params.confidence)[1]),
+            Evidence(
+                name=f"test_{primary}", value=monitor.benchmark.value, ci_low=low, ci_high=high
+            ),
             Evidence(name="windows", value=len(windows)),
             Evidence(name="degraded_windows", value=sum(w.degraded for w in windows)),
             Evidence(name="labelled_share", value=labelled / max(rows, 1)),
-        ]  # fmt: skip
+        ]
         measured = [w for w in windows if np.isfinite(w.value)]
         if measured:
             last = measured[-1]
