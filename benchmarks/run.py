@@ -52,13 +52,26 @@ def make(rows: int, cols: int, seed: int, drift: bool) -> pd.DataFrame:
     return frame
 
 
-def write_problem(folder: Path, rows: int, cols: int) -> tuple[Path, Path, float]:
-    """Splits, model and checklist; returns the model, the checklist and the data's MB."""
+def fit_model(train: pd.DataFrame, model_path: Path) -> None:
+    """The benchmark model (categoricals ordinal-encoded, HistGradientBoosting), pickled."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OrdinalEncoder
 
+    categorical = [c for c in train.columns if c.startswith("c")]
+    model = Pipeline([
+        ("encode", ColumnTransformer([("cat", OrdinalEncoder(), categorical)],
+                                     remainder="passthrough")),
+        ("model", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
+    ])  # fmt: skip
+    model.fit(train.drop(columns="target"), train["target"])
+    with model_path.open("wb") as handle:
+        pickle.dump(model, handle)
+
+
+def write_problem(folder: Path, rows: int, cols: int) -> tuple[Path, Path, float]:
+    """Splits, model and checklist; returns the model, the checklist and the data's MB."""
     splits = folder / "splits"
     splits.mkdir(parents=True)
     train = make(rows, cols, 0, drift=False)
@@ -66,17 +79,8 @@ def write_problem(folder: Path, rows: int, cols: int) -> tuple[Path, Path, float
     production = make(rows, cols, 2, drift=True)
     for name, frame in (("train", train), ("test", test), ("production", production)):
         frame.to_parquet(splits / f"{name}.parquet", index=False)
-    categorical = [c for c in train.columns if c.startswith("c")]
-    model = Pipeline([
-        ("encode", ColumnTransformer([("cat", OrdinalEncoder(), categorical)],
-                                     remainder="passthrough")),
-        ("model", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
-    ])  # fmt: skip
-    X = train.drop(columns="target")
-    model.fit(X, train["target"])
     model_path = folder / "model.pkl"
-    with model_path.open("wb") as handle:
-        pickle.dump(model, handle)
+    fit_model(train, model_path)
     checklist = folder / "checklist.yaml"
     checklist.write_text("data:\n  dir: splits\n")
     megabytes = sum(f.memory_usage(deep=True).sum() for f in (train, test, production)) / 2**20

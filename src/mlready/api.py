@@ -14,9 +14,11 @@ from mlready import __version__
 from mlready.answers import TOPICS, evaluate_answers
 from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
-from mlready.io.data import load_splits
+from mlready.io.data import REQUIRED_SPLITS, batch_files, find_split, load_splits
 from mlready.io.files import file_sha256
 from mlready.io.model import LoadedModel, load_model
+from mlready.io.profile import Profile, load_profile
+from mlready.io.streamed import engine_named
 from mlready.questions import QUESTIONS
 from mlready.registry import load_checks
 from mlready.results import (
@@ -237,6 +239,31 @@ def _model_fingerprint(model_path: Path | None, loaded: LoadedModel | None) -> M
     )
 
 
+def _production_files(data_dir: Path, spec: ChecklistSpec) -> tuple[Path, ...]:
+    """Production's batch files, for an engine to stream (they are not read here)."""
+    location = find_split(data_dir, spec.data.splits, "production")
+    if location is None:
+        raise MlreadyError(f"{data_dir}: no production split to stream",
+                           hint="add production.parquet or a production/ folder")  # fmt: skip
+    return batch_files(location)
+
+
+def _profile_fingerprint(profile: Profile | None) -> list[SplitFingerprint]:
+    """The train profile as a split of the report: its file, and the data it describes."""
+    if profile is None:
+        return []
+    meta = profile.meta
+    return [
+        SplitFingerprint(
+            name="train profile",
+            path=f"{profile.path} (of {meta.source})",
+            sha256=meta.source_sha256,
+            rows=meta.rows,
+            columns=len(meta.columns),
+        )
+    ]
+
+
 def audit(
     model_path: Path | None,
     data_dir: Path | None,
@@ -254,6 +281,9 @@ def audit(
     today: dt.date | None = None,
     compare_to: Path | None = None,
     jobs: int = 1,
+    profile: Path | None = None,
+    engine: str = "memory",
+    scheduler: str | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
@@ -262,6 +292,11 @@ def audit(
     labelling queue). ``today`` dates waivers and written answers (default: today).
     ``compare_to`` is an earlier JSON report whose numbers every result is compared with;
     ``jobs`` runs that many checks at once (threads), with the same numbers as one.
+    ``profile`` is a reference profile of train (``mlready profile``) that the distribution
+    and quality checks use instead of the raw rows; with it, train may be absent when only
+    such checks run (``mlready monitor``). ``engine`` "stream" or "dask" summarises
+    production without reading it into memory (on the Dask ``scheduler``, or a local
+    cluster); then only the checks that can use such summaries run.
     """
     today = today or dt.date.today()
     previous = load_report(compare_to) if compare_to is not None else None
@@ -273,10 +308,20 @@ def audit(
         if spec.data.dir is None:
             raise MlreadyError("no data folder given", hint="pass --data DIR or set data.dir")
         data_dir = spec.base_dir / spec.data.dir
-    splits = load_splits(data_dir, spec.data.splits)
+    streaming = engine_named(engine, scheduler)
+    if streaming is not None:
+        planned = [item for item in planned if getattr(item.check, "streams_production", False)]
+    train_profile = load_profile(profile) if profile is not None else None
+    needed = tuple(s for s in REQUIRED_SPLITS if s != "train" or train_profile is None or
+                   only is None)  # fmt: skip
+    skip = ("production",) if streaming is not None else ()
+    splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
     loaded = _load(model_path, spec, trust_model)
     run_seed = spec.seed if seed is None else seed
-    context = build_context(spec, splits, loaded, target, run_seed, quick, today)
+    context = build_context(spec, splits, loaded, target, run_seed, quick, today, train_profile)
+    if streaming is not None:
+        context.engine = streaming
+        context.production_files = _production_files(data_dir, spec)
     context.previous = previous
     results = run_checks(planned, context, on_start=on_start, debug=debug, jobs=jobs)
     if previous is not None:
@@ -305,11 +350,68 @@ def audit(
                 columns=s.frame.shape[1],
             )
             for s in splits.values()
-        ],
+        ]
+        + _profile_fingerprint(train_profile),
         notes=context.notes,
-        questions=_coverage(results, answers, partial=only is not None),
+        questions=_coverage(results, answers, partial=only is not None or streaming is not None),
         checks=results,
         answers=answers,
         scorecard=None if only is not None else score_card(results, answers),
         compared_to=str(compare_to) if compare_to is not None else None,
+    )
+
+
+def make_profile(
+    train_path: Path,
+    *,
+    checklist: Path | None = None,
+    target: str | None = None,
+    model_path: Path | None = None,
+    trust_model: bool = False,
+) -> Profile:
+    """The reference profile of the training data at ``train_path`` (a file or a folder of
+    batch files): what the distribution and quality checks need of train. With a model
+    (or in predictions-only mode), its outputs on train are profiled for prediction drift.
+    """
+    from mlready.checks.data_quality import DataQualityParams
+    from mlready.io.data import read_split
+    from mlready.io.profile import FORMAT, VERSION, ProfileMeta
+    from mlready.quality.infer import draft_contract
+    from mlready.stats.drift import Reference
+
+    spec = resolve_spec(checklist)
+    if not train_path.exists():
+        raise MlreadyError(f"training data {train_path} does not exist",
+                           hint="pass the file (or folder) the model was trained on")  # fmt: skip
+    split = read_split("train", train_path)
+    with_model = model_path is not None or spec.data.prediction is not None
+    loaded = _load(model_path, spec, trust_model) if with_model else None
+    context = build_context(spec, {"train": split}, loaded, target, spec.seed)
+    frame = split.frame
+    predictions = context.output_reference("train") if with_model else None
+    planned = [p.params for p in plan(spec, load_checks())]
+    margin = next((p.margin for p in planned if isinstance(p, DataQualityParams)),
+                  DataQualityParams().margin)  # fmt: skip
+    meta = ProfileMeta(
+        format=FORMAT,
+        version=VERSION,
+        mlready_version=__version__,
+        source=str(train_path),
+        source_sha256=split.sha256,
+        rows=len(frame),
+        columns={str(c): str(t) for c, t in frame.dtypes.items()},
+        target=context.target,
+        task="regression" if context.classes is None else "classification",
+        classes=None if context.classes is None else list(context.classes.tolist()),
+        features=context.features,
+        categorical=context.categorical,
+        model_sha256=loaded.sha256 if loaded is not None else None,
+        margin=margin,
+    )
+    return Profile(
+        meta=meta,
+        reference=Reference.of(frame, context.features, context.categorical),
+        target=context.target_reference("train"),
+        contract=draft_contract(frame, spec.data, context.target, meta.margin),
+        predictions=predictions,
     )

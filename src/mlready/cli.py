@@ -54,6 +54,12 @@ class FailOn(StrEnum):
     warn = "warn"
 
 
+class Engine(StrEnum):
+    memory = "memory"
+    stream = "stream"
+    dask = "dask"
+
+
 @contextlib.contextmanager
 def _exit_codes(debug: bool) -> Iterator[None]:
     """Map errors to exit codes: a clear message, a traceback only with --debug."""
@@ -176,6 +182,14 @@ JobsOption = Annotated[
     int,
     typer.Option(min=1, help="Checks run at once (threads); the numbers do not depend on it."),
 ]
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        help="Reference profile of train ('mlready profile'): the distribution and quality "
+        "checks use it instead of reading the training rows.",
+    ),
+]
 
 
 @app.command()
@@ -241,6 +255,7 @@ def audit(
         ),
     ] = None,
     jobs: JobsOption = 1,
+    profile: ProfileOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -259,6 +274,7 @@ def audit(
             debug=debug,
             compare_to=compare_to,
             jobs=jobs,
+            profile=profile,
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -354,13 +370,31 @@ def monitor(
     seed: SeedOption = None,
     trust_model: TrustOption = False,
     jobs: JobsOption = 1,
+    profile: ProfileOption = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="memory: read production into memory. stream: read it chunk by chunk "
+            "(bounded memory, any size). dask: partitions on a Dask cluster. stream and dask "
+            "run the drift check only.",
+        ),
+    ] = Engine.memory,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://HOST:8786) for --engine dask; default: a "
+            "local cluster of two workers."
+        ),
+    ] = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Monitor a model in production: ground truth, performance per window, drift.
 
     Runs the ground_truth, performance_monitoring and drift checks of the
-    checklist; exits 1 when one fails.
+    checklist; exits 1 when one fails. With --profile, train need not be in
+    --data: production is compared with the profile. With --engine stream or
+    dask, production of any size is summarised without being read into memory.
     """
     from mlready.labelling import label_queue as pick_rows
 
@@ -375,7 +409,8 @@ def monitor(
         result = _run_audit(
             quiet, model_path=model, data_dir=data, checklist=checklist, target=target,
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
-            only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs,
+            only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs, profile=profile,
+            engine=engine.value, scheduler=scheduler,
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:
@@ -437,9 +472,18 @@ def validate(
     batches: Annotated[
         list[Path], typer.Argument(help="Batch files (.csv, .parquet, .feather, .jsonl).")
     ],
-    contract: Annotated[Path, typer.Option("--contract", help="Data contract file.")] = Path(
-        "contract.yaml"
-    ),
+    contract: Annotated[
+        Path | None,
+        typer.Option("--contract", help="Data contract file. Default: contract.yaml."),
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile",
+            help="Hold the batches to the draft contract inferred from train, stored in "
+            "this profile ('mlready profile'), instead of a contract file.",
+        ),
+    ] = None,
     quarantine: Annotated[
         Path | None,
         typer.Option(help="Write failing rows here, with _source, _row and _reasons columns."),
@@ -465,9 +509,17 @@ def validate(
     from mlready.report.markdown import render_validation
 
     with _exit_codes(debug):
-        rules = load_contract(contract)
+        if profile is not None and contract is not None:
+            raise MlreadyError("give --contract or --profile, not both")
+        if profile is not None:
+            from mlready.io.profile import load_profile
+
+            rules, source = load_profile(profile).contract, f"{profile} (draft contract)"
+        else:
+            contract = contract or Path("contract.yaml")
+            rules, source = load_contract(contract), str(contract)
         result = validate_files(
-            batches, rules, str(contract), quarantine, clean, now=_timestamp(now, "--now")
+            batches, rules, source, quarantine, clean, now=_timestamp(now, "--now")
         )
         if report is not None:
             write_atomic(report, render_validation(result))
@@ -493,6 +545,52 @@ def _timestamp(text: str | None, option: str) -> pd.Timestamp | None:
             f"{option} {text!r} is not a timestamp", hint="use ISO 8601, e.g. 2026-11-26T08:00Z"
         ) from None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+@app.command("profile")
+def profile_command(
+    train: Annotated[
+        Path, typer.Argument(help="Training data: a file or a folder of batch files.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Profile file to write. Default: TRAIN_NAME.profile"),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Also profile this model's outputs on train (for prediction drift)."),
+    ] = None,
+    checklist: ChecklistOption = None,
+    target: TargetOption = None,
+    trust_model: TrustOption = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Store train's reference statistics in a small file, for audit/monitor/validate --profile.
+
+    Numeric columns keep a grid of 10,001 quantiles with exact counts and
+    moments, categorical columns their level counts; plus the target, the
+    model's outputs (with --model), a draft data contract and fingerprints.
+    """
+    from mlready import api
+    from mlready.io.profile import save_profile
+
+    with _exit_codes(debug):
+        made = api.make_profile(
+            train, checklist=checklist, target=target, model_path=model, trust_model=trust_model
+        )
+        path = output or Path(f"{train.stem}.profile")
+        if path.resolve() == train.resolve():
+            raise MlreadyError(f"{path} is the training data", hint="write the profile elsewhere")
+        save_profile(made, path)
+        if not quiet:
+            meta = made.meta
+            outputs = "with the model's outputs" if made.predictions else "without model outputs"
+            out.print(
+                f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {meta.rows:,} rows, "
+                f"{len(meta.features)} features, target {meta.target!r}, {outputs}",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
 
 
 @app.command()

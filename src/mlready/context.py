@@ -11,6 +11,7 @@ import datetime as dt
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,15 @@ from sklearn.base import is_classifier, is_regressor
 from mlready.errors import DataError, SpecError
 from mlready.io.data import Split
 from mlready.io.model import LoadedModel
-from mlready.io.predictor import ColumnPredictor, EstimatorPredictor, Predictor, encode
+from mlready.io.predictor import (
+    ColumnPredictor,
+    EstimatorPredictor,
+    Predictor,
+    encode,
+    output_column,
+)
+from mlready.io.profile import Profile
+from mlready.io.streamed import Engine, SketchPlan, StreamedBatch
 from mlready.results import AuditReport, CheckResult
 from mlready.spec import ChecklistSpec
 from mlready.stats.drift import Reference
@@ -51,9 +60,13 @@ class AuditContext:
     today: dt.date = field(default_factory=dt.date.today)  # dates waivers and answers
     previous: AuditReport | None = None  # the --compare-to report
     results: list[CheckResult] = field(default_factory=list)  # checks run so far, in order
+    profile: Profile | None = None  # train's reference statistics (--profile)
+    engine: Engine | None = None  # streams production instead of reading it (--engine)
+    production_files: tuple[Path, ...] = ()  # production's batch files, when streamed
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _references: dict[str, Reference] = field(default_factory=dict, repr=False)
+    _streamed: dict[str, list[StreamedBatch]] = field(default_factory=dict, repr=False)
 
     @property
     def is_classification(self) -> bool:
@@ -127,15 +140,69 @@ class AuditContext:
                 np.flatnonzero(labelled))  # fmt: skip
         return self._predictions[key]
 
+    @property
+    def has_production(self) -> bool:
+        """Whether production data was given, read into memory or to be streamed."""
+        return "production" in self.splits or bool(self.production_files)
+
+    def streamed(self, reference: str) -> list[StreamedBatch]:
+        """Production's batch files, each summarised by the engine against ``reference``
+        (features on its quantile edges, the model's outputs, labelled targets); once."""
+        if reference not in self._streamed:
+            assert self.engine is not None
+            plan = SketchPlan.of(
+                self.reference(reference), self.output_reference(reference),
+                self.target_reference(reference), self.predictor, self.classes,
+            )  # fmt: skip
+            self._streamed[reference] = self.engine.run(list(self.production_files), plan)
+        return self._streamed[reference]
+
+    def has_reference(self, split: str) -> bool:
+        """Whether ``split`` can be compared against: read, or train given as a profile."""
+        return split in self.splits or (split == "train" and self.profile is not None)
+
+    def _from_profile(self, split: str) -> Profile | None:
+        return self.profile if split == "train" else None
+
     def reference(self, split: str) -> Reference:
         """The drift engine's prepared sample of ``split``'s features (each numeric column
-        sorted once), shared by every check that compares against it."""
+        sorted once), shared by every check that compares against it. Train's comes from
+        the profile when one was given."""
         key = f"reference:{split}"
         if key not in self._references:
-            self._references[key] = Reference.of(
-                self.splits[split].frame, self.features, self.categorical
+            profile = self._from_profile(split)
+            self._references[key] = (
+                profile.features(self.features)
+                if profile is not None
+                else Reference.of(self.splits[split].frame, self.features, self.categorical)
             )
         return self._references[key]
+
+    def target_reference(self, split: str) -> Reference:
+        """The target's distribution in the labelled rows of ``split``."""
+        profile = self._from_profile(split)
+        if profile is not None:
+            return profile.target
+        categorical = [self.target] if self.is_classification else []
+        return Reference.of(self.labelled(split)[[self.target]], [self.target], categorical)
+
+    def output(self, split: str, all_rows: bool = False) -> pd.Series:
+        """The model's output on the labelled (or all) rows of ``split`` as one column
+        (see :func:`~mlready.io.predictor.output_column`)."""
+        return output_column(self.prediction(split, all_rows=all_rows), self.classes)
+
+    def output_reference(self, split: str) -> Reference | None:
+        """The distribution of the model's outputs on the labelled rows of ``split``; None
+        when train is a profile made without this model."""
+        profile = self._from_profile(split)
+        if profile is None:
+            output = self.output(split)
+            categorical = [] if pd.api.types.is_numeric_dtype(output) else ["prediction"]
+            return Reference.of(output.to_frame(), ["prediction"], categorical)
+        model = self.loaded_model.sha256 if self.loaded_model else None
+        if profile.predictions is None or profile.meta.model_sha256 != model:
+            return None
+        return profile.predictions
 
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded by the audit seed and ``key``: a check's draws do not
@@ -177,9 +244,12 @@ def infer_task(target: pd.Series, estimator: Any, declared: str | None) -> str:
     return "classification" if whole and values.nunique() <= _MAX_INFERRED_CLASSES else "regression"
 
 
-def _classes(splits: dict[str, Split], target: str, estimator: Any, positive: Any) -> pd.Index:
-    """Sorted class labels seen in the model or any labelled split; positive class last."""
-    labels: set[Any] = set()
+def _classes(
+    splits: dict[str, Split], target: str, estimator: Any, positive: Any, known: list[Any]
+) -> pd.Index:
+    """Sorted class labels seen in the model, any labelled split or ``known`` (a profile's);
+    positive class last."""
+    labels: set[Any] = set(known)
     for split in splits.values():
         if target in split.frame.columns:
             labels.update(_normalise_labels(split.frame[target]).dropna().unique().tolist())
@@ -198,7 +268,9 @@ def _classes(splits: dict[str, Split], target: str, estimator: Any, positive: An
     return pd.Index(ordered)
 
 
-def _target_name(splits: dict[str, Split], declared: str | None) -> str:
+def _target_name(splits: dict[str, Split], declared: str | None, profile: Profile | None) -> str:
+    if "train" not in splits and profile is not None:
+        return declared or profile.meta.target
     target = declared or "target"
     train = splits["train"]
     if target not in train.frame.columns:
@@ -212,13 +284,20 @@ def _target_name(splits: dict[str, Split], declared: str | None) -> str:
 
 
 def _feature_columns(
-    spec: ChecklistSpec, train: pd.DataFrame, target: str, estimator: Any
+    spec: ChecklistSpec,
+    train: pd.DataFrame | None,
+    target: str,
+    estimator: Any,
+    profile: Profile | None,
 ) -> list[str]:
     if spec.data.features:
         return list(spec.data.features)
     named = getattr(estimator, "feature_names_in_", None)
     if named is not None:
         return [str(c) for c in named]
+    if train is None and profile is not None:
+        return list(profile.meta.features)
+    assert train is not None
     reserved = {target, *spec.data.reserved()}
     features = [c for c in train.columns if c not in reserved]
     expected = getattr(estimator, "n_features_in_", None)
@@ -284,6 +363,8 @@ def _check_named_columns(spec: ChecklistSpec, splits: dict[str, Split]) -> None:
         "data.sample_weight": [data.sample_weight],
         "data.slices": list(slices),
     }
+    if "train" not in splits:
+        return  # train is a profile: the checklist was checked when it was made
     train = splits["train"]
     for key, columns in named.items():
         for column in columns:
@@ -331,6 +412,16 @@ def _chosen_metrics(
     return _metric(spec, name, "primary", task), extra
 
 
+def _check_profile(profile: Profile, target: str, features: list[str]) -> None:
+    """The profile must describe this model's training data: its target and features."""
+    if profile.meta.target != target:
+        raise DataError(
+            f"{profile.path}: the profile's target is {profile.meta.target!r}, not {target!r}",
+            hint="remake the profile with the audit's target (mlready profile --target)",
+        )
+    profile.features(features)  # raises naming a feature the profile lacks
+
+
 def build_context(
     spec: ChecklistSpec,
     splits: dict[str, Split],
@@ -339,22 +430,36 @@ def build_context(
     seed: int,
     quick: bool = False,
     today: dt.date | None = None,
+    profile: Profile | None = None,
 ) -> AuditContext:
-    """Resolve target, task, classes and features, and check every split fits them."""
+    """Resolve target, task, classes and features, and check every split fits them.
+
+    With a ``profile``, train's statistics come from it; train itself may then be absent
+    (monitoring), and its schema (target, task, classes, features) is the profile's.
+    """
     estimator = loaded.estimator if loaded else None
-    target_name = _target_name(splits, target or spec.data.target)
+    target_name = _target_name(splits, target or spec.data.target, profile)
     for split in splits.values():
         if target_name in split.frame.columns:
             split.frame[target_name] = _normalise_labels(split.frame[target_name])
-    kind = infer_task(splits["train"].frame[target_name], estimator, spec.task)
+    train = splits["train"].frame if "train" in splits else None
+    if train is not None:
+        kind = infer_task(train[target_name], estimator, spec.task)
+    else:
+        assert profile is not None
+        kind = infer_task(pd.Series(dtype=float), estimator, spec.task or profile.meta.task)
     classes = None
     if kind == "classification":
-        _check_classes(splits, target_name)
-        classes = _classes(splits, target_name, estimator, spec.data.positive_label)
+        if train is not None:
+            _check_classes(splits, target_name)
+        known = list(profile.meta.classes or []) if profile is not None else []
+        classes = _classes(splits, target_name, estimator, spec.data.positive_label, known)
     task: Task = (
         "regression" if classes is None else ("binary" if len(classes) == 2 else "multiclass")
     )
-    features = _feature_columns(spec, splits["train"].frame, target_name, estimator)
+    features = _feature_columns(spec, train, target_name, estimator, profile)
+    if profile is not None:
+        _check_profile(profile, target_name, features)
     notes: list[str] = []
     _check_columns(splits, features, target_name, spec.data.reserved(), notes)
     _check_named_columns(spec, splits)
@@ -367,12 +472,15 @@ def build_context(
         has_scores = any(hasattr(estimator, m) for m in ("predict_proba", "decision_function"))
     primary, extra_metrics = _chosen_metrics(spec, task, has_scores, notes)
     categorical = spec.data.categorical
-    if categorical is None:
-        frame = splits["train"].frame
+    if categorical is None and train is None:
+        assert profile is not None
+        categorical = [c for c in profile.meta.categorical if c in features]
+    elif categorical is None:
+        assert train is not None
         categorical = [
             c
             for c in features
-            if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+            if not pd.api.types.is_numeric_dtype(train[c]) or pd.api.types.is_bool_dtype(train[c])
         ]
     return AuditContext(
         spec=spec,
@@ -390,4 +498,5 @@ def build_context(
         loaded_model=loaded,
         quick=quick,
         today=today or dt.date.today(),
+        profile=profile,
     )

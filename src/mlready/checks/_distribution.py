@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pandas as pd
 from pydantic import Field
 
 from mlready.check import CheckParams
 from mlready.checks._plots import distribution
 from mlready.numbers import fmt
 from mlready.results import Evidence, Plot, Status, Table
-from mlready.stats.drift import ColumnDrift, DriftSettings
+from mlready.stats.drift import ColumnDrift, DriftSettings, Reference
 
 EffectName = Literal["wasserstein", "ks", "psi", "js"]
 
@@ -100,16 +99,12 @@ def missing_rate_verdicts(results: list[ColumnDrift], where: str) -> list[tuple[
 
 
 def overlay_plots(
-    results: list[ColumnDrift],
-    samples: dict[str, pd.DataFrame],
-    categorical: list[str],
-    count: int = 3,
+    results: list[ColumnDrift], samples: dict[str, Reference], count: int = 3
 ) -> list[Plot]:
     """Distribution overlays of the ``count`` columns that differ most (drifted first, as
-    ``compare`` ranks them) between the named samples."""
+    ``compare`` ranks them) between the named prepared samples."""
     return [
-        distribution(r.column, {name: frame[r.column] for name, frame in samples.items()},
-                     r.column in categorical)
+        distribution(r.column, {name: s.plot_sample(r.column) for name, s in samples.items()},
+                     r.kind == "categorical")
         for r in results[:count]
-        if all(r.column in frame.columns for frame in samples.values())
     ]  # fmt: skip

@@ -60,15 +60,16 @@ def distribution(
     column: str, samples: dict[str, pd.Series], categorical: bool, title: str | None = None
 ) -> Plot:
     """The share of rows per bin (numeric: shared bins over the central 99% of all values) or
-    per level (the most frequent levels of the first sample), one outline per sample."""
+    per level (the most frequent levels of the first sample), one outline per sample.
+    A categorical sample is given as its level counts (level -> rows)."""
     title = title or f"{column}: " + " vs ".join(samples)
     if categorical:
-        first = next(iter(samples.values())).astype(str).value_counts()
+        first = next(iter(samples.values())).sort_values(ascending=False)
         levels = list(first.index[:_LEVELS])
         series = [
-            Series(name=name, x=levels, y=[float(v) for v in values.astype(str).value_counts(
-                normalize=True).reindex(levels, fill_value=0.0)])
-            for name, values in samples.items()
+            Series(name=name, x=levels, y=[float(v) for v in (counts / max(counts.sum(), 1))
+                                           .reindex(levels, fill_value=0.0)])
+            for name, counts in samples.items()
         ]  # fmt: skip
         return Plot(kind="distribution", title=title, x_label=column, y_label="share of rows",
                     series=series)  # fmt: skip

@@ -13,7 +13,7 @@ from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.contract import DataContract, load_contract
 from mlready.numbers import percent
-from mlready.quality.infer import DEFAULT_MARGIN, infer_contract
+from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.quality.results import BatchResult
 from mlready.quality.validate import validate_frame
 from mlready.results import Evidence, Outcome, Status, Table
@@ -93,19 +93,15 @@ class DataQualityCheck:
 
 
 def _contract(context: AuditContext, params: DataQualityParams) -> tuple[DataContract, str | None]:
-    """The checklist's contract and its path, or a draft inferred from train and None."""
+    """The checklist's contract and its path, or a draft inferred from train (or taken from
+    the train profile) and None."""
     if params.contract is not None:
         path = context.spec.base_dir / params.contract
         return load_contract(path), str(params.contract)
-    data = context.spec.data
+    if context.profile is not None:
+        return context.profile.contract, None
     train = context.splits["train"].frame
-    not_incoming = [c for c in (data.prediction, data.score) if c is not None and c in train]
-    ids = (data.id,) if data.id is not None and data.id in train else ()
-    time = data.time if data.time in train else None
-    draft = infer_contract(
-        train.drop(columns=not_incoming), "train", context.target, time, ids, params.margin
-    )
-    return draft, None
+    return draft_contract(train, context.spec.data, context.target, params.margin), None
 
 
 def _batches(context: AuditContext, name: str) -> list[tuple[str, pd.DataFrame]]:

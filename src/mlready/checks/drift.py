@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Literal
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import reduce
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -102,28 +105,69 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
     return part
 
 
-def _output_column(context: AuditContext, split: str, all_rows: bool) -> pd.Series:
-    """The model's output as one column: a score, a predicted value, or a predicted class."""
-    prediction = context.prediction(split, all_rows=all_rows)
-    if context.classes is None:
-        return pd.Series(np.asarray(prediction.label, dtype=float), name="prediction")
-    if prediction.score is not None and prediction.score.ndim == 1:
-        return pd.Series(prediction.score, name="prediction")
-    labels = np.asarray(context.classes.astype(str))[np.asarray(prediction.label)]
-    return pd.Series(labels, name="prediction")
+@dataclass(frozen=True)
+class _Production:
+    """Production as the drift check sees it, read into memory or streamed (summarised
+    batch file by batch file): features, model outputs, labelled targets, windows."""
+
+    features: Reference
+    output: Callable[[], pd.DataFrame | Reference]
+    target: Callable[[], pd.DataFrame | Reference | None]
+    windows: Callable[[], tuple[str, list[str], list[int], Callable[[int], Any]] | None]
+    rows: int
+
+
+def _in_memory(context: AuditContext, window: Window) -> _Production:
+    frame = context.splits["production"].frame
+
+    def windows() -> tuple[str, list[str], list[int], Callable[[int], Any]] | None:
+        found = production_windows(context, window)
+        if found is None:
+            return None
+        unit, groups = found
+        return unit, groups.labels, [int(n) for n in groups.sizes()], lambda g: frame[
+            groups.codes == g]  # fmt: skip
+
+    def target() -> pd.DataFrame | None:
+        if not context.has_labels("production"):
+            return None
+        return context.labelled("production")[[context.target]]
+
+    return _Production(
+        features=context.reference("production"),
+        output=lambda: context.output("production", all_rows=True).to_frame(),
+        target=target, windows=windows, rows=len(frame),
+    )  # fmt: skip
+
+
+def _streamed(context: AuditContext, reference: str) -> _Production:
+    batches = context.streamed(reference)
+    total = reduce(lambda a, b: a.merge(b), (copy.deepcopy(b.sketch) for b in batches))
+
+    def output() -> Reference:
+        assert total.output is not None  # asked only when the reference has outputs
+        return total.output.reference()
+
+    def windows() -> tuple[str, list[str], list[int], Callable[[int], Any]]:
+        return ("batch", [b.name for b in batches], [b.sketch.features.rows for b in batches],
+                lambda g: batches[g].sketch.features.reference())  # fmt: skip
+
+    return _Production(
+        features=total.features.reference(), output=output,
+        target=lambda: total.target.reference() if total.target.rows else None,
+        windows=windows if len(batches) > 1 else lambda: None, rows=total.features.rows,
+    )  # fmt: skip
 
 
 def _one_column(
     name: str,
-    reference: pd.Series,
-    current: pd.Series,
-    categorical: bool,
+    reference: Reference,
+    current: pd.DataFrame | Reference,
     params: DriftParams,
     severity: Severity,
     what: str,
 ) -> Finding:
-    ref = Reference.of(reference.to_frame(name), [name], [name] if categorical else [])
-    result = compare(ref, current.to_frame(name), params.settings())[0]
+    result = compare(reference, current, params.settings())[0]
     evidence = [effect_evidence(result, f"{what}_drift_effect")]
     table = drift_table([result], f"{what.capitalize()}, {params.reference} vs production")
     if not result.drifted:
@@ -134,20 +178,22 @@ def _one_column(
                       [table])  # fmt: skip
 
 
-def _prediction_drift(context: AuditContext, params: DriftParams) -> Finding:
-    reference = _output_column(context, params.reference, all_rows=False)
-    current = _output_column(context, "production", all_rows=True)
-    categorical = reference.dtype == object or isinstance(reference.dtype, pd.StringDtype)
-    return _one_column("prediction", reference, current, categorical, params,
+def _prediction_drift(
+    context: AuditContext, params: DriftParams, production: _Production
+) -> Finding:
+    reference = context.output_reference(params.reference)
+    if reference is None:
+        return Finding(notes=["prediction drift not checked: the profile was made without "
+                              "this model (mlready profile --model MODEL)"])  # fmt: skip
+    return _one_column("prediction", reference, production.output(), params,
                        params.prediction_drift, "prediction")  # fmt: skip
 
 
-def _target_drift(context: AuditContext, params: DriftParams) -> Finding:
-    if not context.has_labels("production"):
+def _target_drift(context: AuditContext, params: DriftParams, production: _Production) -> Finding:
+    current = production.target()
+    if current is None:
         return Finding(notes=["target drift not checked: production has no labels"])
-    name = context.target
-    return _one_column(name, context.labelled(params.reference)[name],
-                       context.labelled("production")[name], context.is_classification,
+    return _one_column(context.target, context.target_reference(params.reference), current,
                        params, params.target_drift, "target")  # fmt: skip
 
 
@@ -170,26 +216,27 @@ def _pattern(effects: np.ndarray, drifted: np.ndarray) -> tuple[str, int]:
     return ("persistent" if drifted.all() else "intermittent"), int(np.argmax(drifted))
 
 
-def _over_time(context: AuditContext, reference: Reference, params: DriftParams) -> Finding:
-    windows = production_windows(context, params.window)
+def _plural(unit: str) -> str:
+    return f"{unit}es" if unit.endswith("ch") else f"{unit}s"
+
+
+def _over_time(reference: Reference, params: DriftParams, production: _Production) -> Finding:
+    windows = production.windows()
     if windows is None:
         return Finding()
-    unit, groups = windows
-    frame, sizes = context.splits["production"].frame, groups.sizes()
-    kept = [g for g in range(len(groups.labels)) if sizes[g] >= params.min_window_rows]
+    unit, all_labels, sizes, sample = windows
+    kept = [g for g in range(len(all_labels)) if sizes[g] >= params.min_window_rows]
     if len(kept) < 2:
         return Finding(
             notes=[
-                f"drift over time not analysed: fewer than two {unit}s of at "
+                f"drift over time not analysed: fewer than two {_plural(unit)} of at "
                 f"least {params.min_window_rows} rows"
             ]
         )
-    labels = [groups.labels[g] for g in kept]
+    labels = [all_labels[g] for g in kept]
     # Many windows mean many tests: each window gets its share of the error rate.
     settings = replace(params.settings(), alpha=params.alpha / len(kept))
-    per_window = [
-        {r.column: r for r in compare(reference, frame[groups.codes == g], settings)} for g in kept
-    ]
+    per_window = [{r.column: r for r in compare(reference, sample(g), settings)} for g in kept]
     window_rows = [
         [label, int(sizes[g]), ", ".join(c for c, r in results.items() if r.drifted) or "-"]
         for label, g, results in zip(labels, kept, per_window, strict=True)
@@ -224,7 +271,7 @@ def _over_time(context: AuditContext, reference: Reference, params: DriftParams)
             columns=["feature", "pattern", "change", f"first drifted {unit}", "effects"],
             rows=feature_rows,
         ))  # fmt: skip
-    return Finding(tables=tables, notes=[f"drift over {unit}s: " + "; ".join(verdicts)]
+    return Finding(tables=tables, notes=[f"drift over {_plural(unit)}: " + "; ".join(verdicts)]
                    if verdicts else [], plots=[plot])  # fmt: skip
 
 
@@ -264,24 +311,26 @@ class DriftCheck:
     title = "Production data has not drifted"
     question = 9
     Params = DriftParams
+    streams_production = True  # runs on summaries of streamed production (--engine)
 
     def run(self, context: AuditContext, params: DriftParams) -> Outcome:
-        if "production" not in context.splits:
+        if not context.has_production:
             raise SkipCheck("no production split to compare (add production.csv or a "
                             "production/ folder of batches)")  # fmt: skip
-        if params.reference not in context.splits:
+        if not context.has_reference(params.reference):
             raise SkipCheck(f"the reference split {params.reference!r} is not there")
         reference = context.reference(params.reference)
-        results = compare(reference, context.splits["production"].frame, params.settings())
-        frames = {params.reference: context.splits[params.reference].frame,
-                  "production": context.splits["production"].frame}  # fmt: skip
+        production = (_in_memory(context, params.window) if context.engine is None
+                      else _streamed(context, params.reference))  # fmt: skip
+        results = compare(reference, production.features, params.settings())
+        samples = {params.reference: reference, "production": production.features}
         parts = [
-            Finding(plots=overlay_plots(results, frames, context.categorical)),
+            Finding(plots=overlay_plots(results, samples)),
             _dataset(context, results, params),
-            _prediction_drift(context, params),
-            _target_drift(context, params),
-            _over_time(context, reference, params),
+            _prediction_drift(context, params, production),
+            _target_drift(context, params, production),
+            _over_time(reference, params, production),
         ]
-        rows = len(context.splits["production"].frame)
+        rows = production.rows
         return combine(parts, f"no drift in {len(results)} features, the predictions or the "
                        f"target ({rows} production rows vs {params.reference})")  # fmt: skip

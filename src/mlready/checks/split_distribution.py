@@ -40,12 +40,12 @@ class SplitDistributionParams(DistributionParams):
 def _features(
     context: AuditContext, reference: Reference, other: str, params: SplitDistributionParams
 ) -> Finding:
-    results = compare(reference, context.splits[other].frame, params.settings())
-    frames = {"train": context.splits["train"].frame, other: context.splits[other].frame}
+    current = context.reference(other)
+    results = compare(reference, current, params.settings())
     part = Finding(
         evidence=drift_evidence(results, f"{other}_effect_"),
         tables=[drift_table(results, f"Features, train vs {other} (differing first)")],
-        plots=overlay_plots(results, frames, context.categorical, count=2),
+        plots=overlay_plots(results, {"train": reference, other: current}, count=2),
     )
     drifted = [r.column for r in results if r.drifted]
     part.evidence.append(Evidence(name=f"{other}_features_differing", value=len(drifted)))
@@ -63,9 +63,7 @@ def _features(
 
 def _labels(context: AuditContext, other: str, params: SplitDistributionParams) -> Finding:
     name = context.target
-    categorical = [name] if context.is_classification else []
-    train = context.labelled("train")[[name]]
-    reference = Reference.of(train, [name], categorical)
+    reference = context.target_reference("train")
     result = compare(reference, context.labelled(other)[[name]], params.settings())[0]
     table = drift_table([result], f"Target ({name}), train vs {other}")
     evidence = [effect_evidence(result, f"{other}_label_effect")]

@@ -95,17 +95,25 @@ def _candidates(data_dir: Path, location: str) -> list[Path]:
     )
 
 
-def _read_folder(folder: Path) -> tuple[pd.DataFrame, tuple[Path, ...], list[int]]:
+def batch_files(location: Path) -> tuple[Path, ...]:
+    """The data files of a split: the file itself, or a folder's batch files by name."""
+    if not location.is_dir():
+        return (location,)
     files = tuple(
         sorted(
-            p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            p for p in location.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
         )
     )
     if not files:
         raise DataError(
-            f"{folder} holds no data files",
+            f"{location} holds no data files",
             hint=f"put batch files ({', '.join(SUPPORTED_SUFFIXES)}) in it",
         )
+    return files
+
+
+def _read_folder(folder: Path) -> tuple[pd.DataFrame, tuple[Path, ...], list[int]]:
+    files = batch_files(folder)
     frames = [read_table(f) for f in files]
     first = list(frames[0].columns)
     for path, frame in zip(files[1:], frames[1:], strict=True):
@@ -133,8 +141,26 @@ def read_split(name: str, path: Path) -> Split:
     return Split(name, path, read_table(path), file_sha256(path), (path,))
 
 
-def load_splits(data_dir: Path, names: SplitNames) -> dict[str, Split]:
-    """Find and read every split present in ``data_dir``; train and test are required."""
+def find_split(data_dir: Path, names: SplitNames, split: str) -> Path | None:
+    """Where ``split`` is in ``data_dir`` (a file or a folder), or None."""
+    found = _candidates(data_dir, getattr(names, split))
+    if len(found) > 1:
+        listed = ", ".join(p.name for p in found)
+        raise DataError(
+            f"{data_dir}: the {split} split is ambiguous ({listed})",
+            hint="keep one file per split, or name it in data.splits",
+        )
+    return found[0] if found else None
+
+
+def load_splits(
+    data_dir: Path,
+    names: SplitNames,
+    required: tuple[str, ...] = REQUIRED_SPLITS,
+    skip: tuple[str, ...] = (),
+) -> dict[str, Split]:
+    """Find and read every split present in ``data_dir`` but those in ``skip``; the
+    ``required`` ones must be there."""
     if not data_dir.is_dir():
         raise DataError(
             f"data folder {data_dir} does not exist",
@@ -143,16 +169,10 @@ def load_splits(data_dir: Path, names: SplitNames) -> dict[str, Split]:
     splits: dict[str, Split] = {}
     for split in SPLIT_NAMES:
         location = getattr(names, split)
-        found = _candidates(data_dir, location)
-        if len(found) > 1:
-            listed = ", ".join(p.name for p in found)
-            raise DataError(
-                f"{data_dir}: the {split} split is ambiguous ({listed})",
-                hint="keep one file per split, or name it in data.splits",
-            )
-        if found:
-            splits[split] = read_split(split, found[0])
-        elif split in REQUIRED_SPLITS:
+        found = find_split(data_dir, names, split)
+        if found and split not in skip:
+            splits[split] = read_split(split, found)
+        elif not found and split in required:
             present = ", ".join(sorted(p.name for p in data_dir.iterdir())) or "nothing"
             raise DataError(
                 f"{data_dir}: no {split} split found (looked for {location} with suffix "

@@ -30,6 +30,17 @@ def encode(values: Any, classes: pd.Index) -> np.ndarray:
     return np.asarray(classes.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
+def output_column(prediction: Prediction, classes: pd.Index | None) -> pd.Series:
+    """The model's output as one column named "prediction": the positive class's score,
+    a predicted value, or a predicted class (as text). Prediction drift compares it."""
+    if classes is None:
+        return pd.Series(np.asarray(prediction.label, dtype=float), name="prediction")
+    if prediction.score is not None and prediction.score.ndim == 1:
+        return pd.Series(prediction.score, name="prediction")
+    labels = np.asarray(classes.astype(str))[np.asarray(prediction.label)]
+    return pd.Series(labels, name="prediction")
+
+
 def _class_matrix(proba: np.ndarray, model_classes: Any, classes: pd.Index) -> np.ndarray:
     """Spread the model's probability columns onto the audit's class order."""
     out = np.zeros((proba.shape[0], len(classes)))

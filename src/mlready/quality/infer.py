@@ -30,7 +30,7 @@ from mlready.contract import (
 from mlready.errors import DataError
 from mlready.io.data import read_table
 from mlready.io.stream import CsvDialect, sniff_csv
-from mlready.spec import suggest
+from mlready.spec import DataSpec, suggest
 
 # Well-known shapes, tried in order before a shape is derived from the values.
 _KNOWN_PATTERNS = {
@@ -77,6 +77,17 @@ def infer_contract(
         max_duplicate_fraction=_round_up(max(0.01, 2 * duplicates)), freshness=freshness
     )
     return DataContract(source=source, columns=columns, batch=batch)
+
+
+def draft_contract(
+    train: pd.DataFrame, data: DataSpec, target: str, margin: float = DEFAULT_MARGIN
+) -> DataContract:
+    """The contract an audit holds data to when the checklist names none: inferred from
+    train, with the model's own outputs left out and the checklist's id and time columns."""
+    not_incoming = [c for c in (data.prediction, data.score) if c is not None and c in train]
+    ids = (data.id,) if data.id is not None and data.id in train else ()
+    time = data.time if data.time in train else None
+    return infer_contract(train.drop(columns=not_incoming), "train", target, time, ids, margin)
 
 
 def _infer_column(series: pd.Series, margin: float, max_levels: int, is_id: bool) -> ColumnContract:

@@ -110,25 +110,52 @@ def js_distance(expected: NDArray[np.float64], actual: NDArray[np.float64]) -> f
     return float(jensenshannon(expected, actual, base=2))
 
 
-def _finite_sorted(values: pd.Series) -> tuple[NDArray[np.float64], float]:
-    """Sorted finite values and the share of missing (or infinite) ones."""
-    array = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    finite = np.sort(array[np.isfinite(array)])
-    return finite, (array.size - finite.size) / max(array.size, 1)
-
-
-def _level_counts(values: pd.Series) -> pd.Series:
+def level_counts(values: pd.Series) -> pd.Series:
     """Counts per level, levels as text (1 and "1" are one level), missing left out."""
     counts = values.value_counts(dropna=True)
     return counts.groupby(counts.index.astype(str)).sum().sort_values(ascending=False)
 
 
 @dataclass(frozen=True)
-class Reference:
-    """A reference sample prepared once (numeric columns sorted, levels counted), so it can
-    be compared with many current samples: production batches, time windows."""
+class NumericSample:
+    """One numeric column, ready to compare: its finite values sorted, or an equal-weight
+    quantile grid standing for them (a stored profile, a streamed sketch), with the true
+    count and moments of the values."""
 
-    sorted_values: dict[str, NDArray[np.float64]]
+    values: NDArray[np.float64]  # sorted
+    count: int  # finite values the sample stands for
+    mean: float
+    std: float
+
+    @classmethod
+    def of(cls, values: pd.Series) -> tuple[NumericSample, float]:
+        """The sorted finite values of ``values`` and the share missing (or infinite)."""
+        array = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        finite = np.sort(array[np.isfinite(array)])
+        mean = float(finite.mean()) if finite.size else float("nan")
+        std = float(finite.std()) if finite.size else float("nan")
+        return cls(finite, finite.size, mean, std), (array.size - finite.size) / max(array.size, 1)
+
+    def quantiles(self, levels: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Values at ``levels`` (0-1), by the same rule for a full sample and a grid."""
+        index = np.minimum((levels * self.values.size).astype(int), self.values.size - 1)
+        return self.values[index]
+
+    def grid(self, points: int) -> NumericSample:
+        """At most ``points`` + 1 equal-weight quantiles standing for this sample."""
+        if self.values.size <= points + 1:
+            return self
+        index = np.round(np.linspace(0, self.values.size - 1, points + 1)).astype(int)
+        return NumericSample(self.values[index], self.count, self.mean, self.std)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A sample prepared once (numeric columns sorted, levels counted), so it can be
+    compared with many others: production batches, time windows. Built from a frame,
+    read from a stored profile (``mlready profile``), or from merged streamed chunks."""
+
+    numeric: dict[str, NumericSample]
     level_counts: dict[str, pd.Series]
     missing: dict[str, float]
     rows: int
@@ -138,26 +165,42 @@ class Reference:
         """Prepare ``columns`` of ``frame``; those in ``categorical`` are counted by level."""
         numeric = [c for c in columns if c not in categorical]
 
-        def prepare(column: str) -> tuple[NDArray[np.float64], float]:
-            return _finite_sorted(frame[column])
+        def prepare(column: str) -> tuple[NumericSample, float]:
+            return NumericSample.of(frame[column])
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             prepared = dict(zip(numeric, pool.map(prepare, numeric), strict=True))
-        levels = {c: _level_counts(frame[c]) for c in columns if c in categorical}
+        levels = {c: level_counts(frame[c]) for c in columns if c in categorical}
         missing = {c: prepared[c][1] for c in numeric}
         missing |= {c: float(frame[c].isna().mean()) if len(frame) else 0.0 for c in levels}
         return cls({c: prepared[c][0] for c in numeric}, levels, missing, len(frame))
 
     @property
     def columns(self) -> list[str]:
-        return [*self.sorted_values, *self.level_counts]
+        return [*self.numeric, *self.level_counts]
+
+    def subset(self, columns: list[str]) -> Reference:
+        """The same reference restricted to ``columns`` (those it has)."""
+        return Reference(
+            {c: v for c, v in self.numeric.items() if c in columns},
+            {c: v for c, v in self.level_counts.items() if c in columns},
+            {c: v for c, v in self.missing.items() if c in columns},
+            self.rows,
+        )
+
+    def plot_sample(self, column: str) -> pd.Series:
+        """What a distribution plot draws: the (quantile) values of a numeric column, the
+        level counts of a categorical one."""
+        if column in self.numeric:
+            return pd.Series(self.numeric[column].values)
+        return self.level_counts[column]
 
 
-def _summary_numeric(x: NDArray[np.float64]) -> str:
-    if x.size == 0:
+def _summary_numeric(x: NumericSample) -> str:
+    if x.values.size == 0:
         return "no values"
-    p5, p50, p95 = x[(np.array([0.05, 0.5, 0.95]) * (x.size - 1)).astype(int)]
-    return f"mean {x.mean():.4g}, median {p50:.4g}, p5-p95 {p5:.4g} to {p95:.4g}"
+    p5, p50, p95 = x.values[(np.array([0.05, 0.5, 0.95]) * (x.values.size - 1)).astype(int)]
+    return f"mean {x.mean:.4g}, median {p50:.4g}, p5-p95 {p5:.4g} to {p95:.4g}"
 
 
 def _ks_statistic(r: NDArray[np.float64], c: NDArray[np.float64]) -> float:
@@ -178,12 +221,13 @@ def _ks_statistic(r: NDArray[np.float64], c: NDArray[np.float64]) -> float:
     return float(np.abs(gap).max())
 
 
-def _numeric_effects(r: NDArray[np.float64], c: NDArray[np.float64], bins: int) -> dict[str, float]:
+def _numeric_effects(ref: NumericSample, cur: NumericSample, bins: int) -> dict[str, float]:
     """KS D, normalised Wasserstein, PSI and Jensen-Shannon of two sorted samples."""
+    r, c = ref.values, cur.values
     # Wasserstein-1 as the mean distance between matching quantiles.
     levels = (np.arange(_QUANTILES) + 0.5) / _QUANTILES
-    qr, qc = r[(levels * r.size).astype(int)], c[(levels * c.size).astype(int)]
-    spread = r.std() or (np.abs(qr - qr.mean()).mean() or 1.0)
+    qr, qc = ref.quantiles(levels), cur.quantiles(levels)
+    spread = ref.std or (np.abs(qr - qr.mean()).mean() or 1.0)
     # Bins at reference quantiles; counts from the sorted arrays, no pass over rows.
     edges = np.unique(r[(np.linspace(0, 1, bins + 1)[1:-1] * (r.size - 1)).astype(int)])
     ref_counts = np.diff(np.r_[0, np.searchsorted(r, edges, "right"), r.size]).astype(float)
@@ -196,19 +240,18 @@ def _numeric_effects(r: NDArray[np.float64], c: NDArray[np.float64], bins: int) 
     }
 
 
-def _compare_numeric(name: str, ref: Reference, cur: pd.Series, s: DriftSettings) -> ColumnDrift:
-    r = ref.sorted_values[name]
-    c, c_missing = _finite_sorted(cur)
+def _compare_numeric(name: str, ref: Reference, cur: Reference, s: DriftSettings) -> ColumnDrift:
+    r, c = ref.numeric[name], cur.numeric[name]
     effect, threshold = s.effect_for(name, categorical=False)
-    effects = _numeric_effects(r, c, s.bins) if r.size and c.size else {}
+    effects = _numeric_effects(r, c, s.bins) if r.count and c.count else {}
     d = effects.get("ks", float("nan"))
-    en = r.size * c.size / max(r.size + c.size, 1)
+    en = r.count * c.count / max(r.count + c.count, 1)
     return ColumnDrift(
         column=name, kind="numeric", test="ks", statistic=d,
         p_value=float(stats.kstwo.sf(d, np.round(en))) if effects and en >= 1 else 1.0,
         effects=effects, effect=effect, threshold=threshold,
-        missing_reference=ref.missing[name], missing_current=c_missing,
-        reference_rows=ref.rows, current_rows=len(cur),
+        missing_reference=ref.missing[name], missing_current=cur.missing[name],
+        reference_rows=ref.rows, current_rows=cur.rows,
         summary_reference=_summary_numeric(r), summary_current=_summary_numeric(c),
     )  # fmt: skip
 
@@ -231,9 +274,9 @@ def _pooled_table(rc: pd.Series, cc: pd.Series) -> NDArray[np.float64]:
 
 
 def _compare_categorical(
-    name: str, ref: Reference, cur: pd.Series, s: DriftSettings
+    name: str, ref: Reference, cur: Reference, s: DriftSettings
 ) -> ColumnDrift:
-    rc, cc = ref.level_counts[name], _level_counts(cur)
+    rc, cc = ref.level_counts[name], cur.level_counts[name]
     counts = _pooled_table(rc, cc)
     if counts.shape[0] >= 2 and rc.sum() > 0 and cc.sum() > 0:
         chi2, p_value = stats.chi2_contingency(counts.T, correction=False)[:2]
@@ -245,8 +288,7 @@ def _compare_categorical(
         column=name, kind="categorical", test="chi2", statistic=float(chi2),
         p_value=float(p_value), effects={"psi": psi(ref_f, cur_f), "js": js_distance(ref_f, cur_f)},
         effect=effect, threshold=threshold, missing_reference=ref.missing[name],
-        missing_current=float(cur.isna().mean()) if len(cur) else 0.0,
-        reference_rows=ref.rows, current_rows=len(cur),
+        missing_current=cur.missing[name], reference_rows=ref.rows, current_rows=cur.rows,
         unseen_levels=tuple(sorted(set(cc.index) - set(rc.index))),
         summary_reference=_top_levels(rc, int(rc.sum())),
         summary_current=_top_levels(cc, int(cc.sum())),
@@ -294,15 +336,20 @@ def _judged(results: list[ColumnDrift], s: DriftSettings) -> list[ColumnDrift]:
 
 
 def compare(
-    reference: Reference, current: pd.DataFrame, settings: DriftSettings | None = None
+    reference: Reference,
+    current: pd.DataFrame | Reference,
+    settings: DriftSettings | None = None,
 ) -> list[ColumnDrift]:
-    """Compare every reference column with ``current``; drifted columns first, then by effect."""
+    """Compare every reference column with ``current`` (a frame, or one prepared already);
+    drifted columns first, then by effect."""
     s = settings or DriftSettings()
+    if isinstance(current, pd.DataFrame):
+        current = Reference.of(current, reference.columns, list(reference.level_counts))
 
     def one(name: str) -> ColumnDrift:
         if name in reference.level_counts:
-            return _compare_categorical(name, reference, current[name], s)
-        return _compare_numeric(name, reference, current[name], s)
+            return _compare_categorical(name, reference, current, s)
+        return _compare_numeric(name, reference, current, s)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, reference.columns))
