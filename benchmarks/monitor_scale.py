@@ -9,9 +9,9 @@ binary target, a HistGradientBoosting pipeline): train and test as Parquet, and 
 as ``--batches`` Parquet files of ``--batch-rows`` rows, the second half drifted. Then, in
 child processes: ``mlready profile train.parquet --model model.pkl`` and ``mlready monitor
 --profile train.profile --engine E`` on a folder that holds only test and production (train
-is not read), running the drift check. Peak RSS comes from the kernel (wait4: the largest
-process, workers included). ``--memory-limit-gb`` skips the memory engine on production
-larger than that in memory.
+is not read), running the drift check. Peak RSS is the process's own high-water mark, and
+the largest child's (a Dask worker) beside it (benchmarks/peak.py). ``--memory-limit-gb``
+skips the memory engine on production larger than that in memory.
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from peak import measure
 from run import fit_model, make  # benchmarks/run.py: the shared synthetic problem
 
 CHECKLIST = """\
@@ -58,15 +57,6 @@ def write_problem(folder: Path, train_rows: int, batches: int, batch_rows: int, 
     }
 
 
-def timed(command: list[str]) -> dict:
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    return {"seconds": round(time.perf_counter() - started, 1),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024),
-            "exit_code": os.waitstatus_to_exitcode(status)}  # fmt: skip
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-rows", type=int, default=1_000_000)
@@ -78,7 +68,6 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated files here")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp())
-    mlready = [sys.executable, "-m", "mlready.cli"]
     try:
         info_file = folder / "problem.json"
         if not info_file.exists():
@@ -88,8 +77,8 @@ def main() -> None:
         info = json.loads(info_file.read_text())
         print(json.dumps({"cores": os.cpu_count(), "train_rows": args.train_rows, **info}))
         profile = folder / "train.profile"
-        made = timed([*mlready, "profile", str(folder / "train.parquet"), "-o", str(profile),
-                      "--model", str(folder / "model.pkl"), "--quiet"])  # fmt: skip
+        made = measure("mlready.cli", "profile", str(folder / "train.parquet"), "-o",
+                       str(profile), "--model", str(folder / "model.pkl"), "--quiet")  # fmt: skip
         made["profile_mb"] = round(profile.stat().st_size / 2**20, 1)
         print(json.dumps({"step": "profile", **made}), flush=True)
         for engine in args.engines.split(","):
@@ -97,10 +86,10 @@ def main() -> None:
                 print(json.dumps({"step": "monitor", "engine": engine, "skipped": "too large"}))
                 continue
             report = folder / f"monitor-{engine}.json"
-            run = timed([*mlready, "monitor", str(folder / "model.pkl"), "-d",
-                         str(folder / "daily"), "-c", str(folder / "checklist.yaml"),
-                         "--profile", str(profile), "--engine", engine, "--json", str(report),
-                         "--report", str(folder / f"monitor-{engine}.md"), "--quiet"])  # fmt: skip
+            run = measure("mlready.cli", "monitor", str(folder / "model.pkl"), "-d",
+                          str(folder / "daily"), "-c", str(folder / "checklist.yaml"),
+                          "--profile", str(profile), "--engine", engine, "--json", str(report),
+                          "--report", str(folder / f"monitor-{engine}.md"), "--quiet")  # fmt: skip
             drift = next(c for c in json.loads(report.read_text())["checks"] if c["id"] == "drift")
             print(json.dumps({"step": "monitor", "engine": engine, **run,
                               "drift": drift["message"][:120]}), flush=True)  # fmt: skip

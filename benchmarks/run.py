@@ -6,7 +6,8 @@ For each size, a deterministic synthetic problem is written as Parquet: ``--rows
 rows, a test split of a fifth of that, and ``--rows`` production rows in which the first
 three numeric columns drift (mixed numeric and categorical columns, binary target). A
 HistGradientBoosting pipeline is fitted and pickled, and ``mlready audit --quick`` (latency
-in its quick mode) runs in a child process; its peak RSS comes from the kernel (wait4).
+in its quick mode) runs in a child process; its peak RSS is the child's own high-water mark
+(benchmarks/peak.py).
 The floor is the bare work any such audit does: read the Parquet files and one vectorised
 pass of KS, PSI, chi-square, Wasserstein and Jensen-Shannon over every column, train vs
 production.
@@ -19,7 +20,6 @@ import json
 import os
 import pickle
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +29,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).parent))
+from peak import measure
 
 CATEGORICAL_SHARE = 0.2
 DRIFTED = 3
@@ -87,6 +90,17 @@ def write_problem(folder: Path, rows: int, cols: int) -> tuple[Path, Path, float
     return model_path, checklist, float(megabytes)
 
 
+def reuse_or_write(folder: Path, rows: int, cols: int) -> tuple[Path, Path, float]:
+    """The problem kept in ``folder`` by an earlier run (``--keep``), else a new one."""
+    done = folder / "problem.json"
+    if done.exists():
+        megabytes = json.loads(done.read_text())["data_mb"]
+        return folder / "model.pkl", folder / "checklist.yaml", float(megabytes)
+    model, checklist, megabytes = write_problem(folder, rows, cols)
+    done.write_text(json.dumps({"data_mb": megabytes}))
+    return model, checklist, megabytes
+
+
 def floor(folder: Path) -> float:
     """Seconds to read train and production and compare every column once."""
     started = time.perf_counter()
@@ -116,18 +130,14 @@ def floor(folder: Path) -> float:
 
 def audit(folder: Path, model: Path, checklist: Path, jobs: int) -> dict[str, object]:
     report = folder / "report.json"
-    command = [sys.executable, "-m", "mlready.cli", "audit", str(model), "--checklist",
-               str(checklist), "--json", str(report), "--report", str(folder / "report.md"),
-               "--quick", "--quiet", "--jobs", str(jobs)]  # fmt: skip
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
+    measured = measure("mlready.cli", "audit", str(model), "--checklist", str(checklist),
+                       "--json", str(report), "--report", str(folder / "report.md"), "--quick",
+                       "--quiet", "--jobs", str(jobs))  # fmt: skip
     result = json.loads(report.read_text())
     return {
-        "seconds": round(seconds, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),
-        "exit_code": os.waitstatus_to_exitcode(status),
+        "seconds": measured["seconds"],
+        "peak_rss_mb": measured["peak_rss_mb"],
+        "exit_code": measured["exit_code"],
         "checks": {c["id"]: c["duration_s"] for c in result["checks"]},
         "statuses": {c["id"]: c["status"] for c in result["checks"]},
         "drift": next(c["message"] for c in result["checks"] if c["id"] == "drift"),
@@ -138,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="100000")
     parser.add_argument("--cols", type=int, default=50)
-    parser.add_argument("--keep", type=Path, help="keep the generated files here")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated files here")
     parser.add_argument("--jobs", type=int, default=1, help="mlready audit --jobs")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
@@ -146,7 +156,7 @@ def main() -> None:
         folder = args.keep / str(rows) if args.keep else Path(tempfile.mkdtemp())
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            model, checklist, megabytes = write_problem(folder, rows, args.cols)
+            model, checklist, megabytes = reuse_or_write(folder, rows, args.cols)
             floor_s = round(floor(folder), 1)
             measured = audit(folder, model, checklist, args.jobs)
             result = {"rows": rows, "cols": args.cols, "data_mb": round(megabytes),

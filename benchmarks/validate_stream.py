@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from peak import measure
 
 CHUNK_ROWS = 200_000
 BROKEN_EVERY = 10_000  # one row in this many gets a bad value
@@ -86,14 +87,6 @@ def write_csv(path: Path, gigabytes: float, seed: int) -> tuple[int, int, int]:
     return rows, broken, malformed
 
 
-def peak_rss_mb(command: list[str]) -> tuple[float, float, int]:
-    """Run ``command``; return wall seconds, its peak RSS in MB, and its exit code."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
-
-
 def without_hash_sets(contract: Path) -> None:
     """Switch off the two rules that remember hashes (unique id, duplicate rows)."""
     data = yaml.safe_load(contract.read_text())
@@ -116,11 +109,12 @@ def run(gigabytes: float, folder: Path, seed: int, hash_sets: bool) -> dict[str,
     if not hash_sets:
         without_hash_sets(contract)
     report = folder / "report.json"
-    seconds, rss, code = peak_rss_mb(
-        [sys.executable, "-m", "mlready.cli", "validate", str(batch), "--contract", str(contract),
-         "--quarantine", str(folder / "quarantine.csv"), "--clean", str(folder / "clean.csv"),
-         "--json", str(report), "--now", "2026-11-21T00:00Z", "--quiet"]
+    measured = measure(
+        "mlready.cli", "validate", str(batch), "--contract", str(contract),
+        "--quarantine", str(folder / "quarantine.csv"), "--clean", str(folder / "clean.csv"),
+        "--json", str(report), "--now", "2026-11-21T00:00Z", "--quiet",
     )  # fmt: skip
+    seconds, rss, code = measured["seconds"], measured["peak_rss_mb"], measured["exit_code"]
     result = json.loads(report.read_text())
     size_mb = batch.stat().st_size / 1e6
     return {

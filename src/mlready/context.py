@@ -83,7 +83,9 @@ class AuditContext:
             frame = self.splits[split].frame
             if self.target not in frame.columns:
                 raise DataError(f"the {split} split has no target column {self.target!r}")
-            self._labelled[split] = frame[frame[self.target].notna()]
+            known = frame[self.target].notna()
+            # All labelled (train, test): the frame itself, not a copy of every row.
+            self._labelled[split] = frame if known.all() else frame[known]
         return self._labelled[split]
 
     def column(self, split: str, name: str) -> pd.Series:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
 
 from mlready.errors import DataError
 from mlready.io.files import file_sha256
@@ -22,10 +24,17 @@ from mlready.spec import SPLIT_NAMES, SplitNames
 
 REQUIRED_SPLITS = ("train", "test")
 
+
+def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow's buffers are freed column by column as pandas takes them over, so reading
+    needs about the frame's memory, not twice it."""
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     ".csv": pd.read_csv,
-    ".parquet": pd.read_parquet,
-    ".feather": pd.read_feather,
+    ".parquet": lambda path: _arrow_to_pandas(pq.read_table(path)),
+    ".feather": lambda path: _arrow_to_pandas(feather.read_table(path, memory_map=False)),
     ".jsonl": lambda path: pd.read_json(path, lines=True),
 }
 SUPPORTED_SUFFIXES = tuple(_READERS)

@@ -30,6 +30,9 @@ def encode(values: Any, classes: pd.Index) -> np.ndarray:
     return np.asarray(classes.get_indexer(pd.Index(values)), dtype=np.int64)
 
 
+PREDICT_CHUNK_ROWS = 100_000
+
+
 def output_column(prediction: Prediction, classes: pd.Index | None) -> pd.Series:
     """The model's output as one column named "prediction": the positive class's score,
     a predicted value, or a predicted class (as text). Prediction drift compares it."""
@@ -57,7 +60,19 @@ class EstimatorPredictor:
     kind: str = "estimator"
 
     def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
-        X = frame[features]
+        # In chunks: a model's own working copies (encoded, stacked feature matrices) then
+        # cost memory in proportion to a chunk, not to the whole split.
+        parts = [self._predict(frame.iloc[start : start + PREDICT_CHUNK_ROWS][features])
+                 for start in range(0, max(len(frame), 1), PREDICT_CHUNK_ROWS)]  # fmt: skip
+        if len(parts) == 1:
+            return parts[0]
+        label = np.concatenate([p.label for p in parts])
+        scores = [p.score for p in parts if p.score is not None]
+        if len(scores) < len(parts):
+            return Prediction(label=label)
+        return Prediction(label=label, score=np.concatenate(scores))
+
+    def _predict(self, X: pd.DataFrame) -> Prediction:
         raw = np.asarray(self.estimator.predict(X))
         if self.classes is None:
             return Prediction(label=raw.astype(float))

@@ -181,8 +181,8 @@ def _tree(merge: Callable[[Any, Any], Any], items: list[Any]) -> Any:
 
 def _read_dask(dd: Any, path: Path) -> Any:
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return dd.read_parquet(str(path))
+    if suffix == ".parquet":  # partitions of about 64 MiB bound each worker's memory
+        return dd.read_parquet(str(path), split_row_groups="adaptive", blocksize="64MiB")
     if suffix == ".csv":
         return dd.read_csv(str(path), blocksize="64MB")
     if suffix == ".jsonl":

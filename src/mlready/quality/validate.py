@@ -49,6 +49,9 @@ QUARANTINE_COLUMNS = pa.schema(
 )
 
 
+_FRAME_CHUNK_ROWS = 100_000  # validate_frame checks an in-memory frame this many rows at a time
+
+
 @dataclass
 class _Tally:
     count: int = 0
@@ -321,9 +324,12 @@ def _judged(
 def validate_frame(
     frame: pd.DataFrame, contract: DataContract, source: str, now: pd.Timestamp | None = None
 ) -> BatchResult:
-    """Hold an in-memory batch to ``contract`` (row numbers are 1-based positions)."""
+    """Hold an in-memory batch to ``contract`` (row numbers are 1-based positions), in
+    chunks as a streamed file is, so the rules' working memory does not grow with it."""
     validator = BatchValidator(contract, source, [str(c) for c in frame.columns])
-    validator.check(frame.reset_index(drop=True), np.arange(1, len(frame) + 1))
+    for start in range(0, len(frame), _FRAME_CHUNK_ROWS):
+        chunk = frame.iloc[start : start + _FRAME_CHUNK_ROWS].reset_index(drop=True)
+        validator.check(chunk, np.arange(start + 1, start + len(chunk) + 1))
     return validator.finish(now or pd.Timestamp.now(tz="UTC"))
 
 

@@ -20,7 +20,8 @@ categorical columns by default; this is what keeps a 1M-row comparison from
 flagging a 0.1% shift that any p-value would call significant). Both the
 effect statistic and its threshold can be chosen per column.
 
-Numeric columns are sorted once each; columns are compared in a thread pool
+Numeric columns are sorted once each and kept as at most 100,001 quantiles (the
+distribution to within 1e-5, whatever the rows); columns are compared in a thread pool
 (numpy releases the GIL while sorting and searching).
 """
 
@@ -42,6 +43,9 @@ _EPS = 1e-4  # floor for empty bins in PSI, as is customary
 _QUANTILES = 1000  # quantile grid for the Wasserstein distance
 _KS_GRID = 20_000  # evaluation points per sample for the KS statistic of large samples
 _MIN_EXPECTED = 5  # chi-square: pool reference levels expected fewer times than this
+# A prepared numeric column keeps at most this many + 1 equal-weight quantiles: its
+# distribution to within 1e-5, in 0.8 MB instead of 8 bytes a row.
+_KEPT_QUANTILES = 100_000
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,14 @@ class NumericSample:
 
     @classmethod
     def of(cls, values: pd.Series) -> tuple[NumericSample, float]:
-        """The sorted finite values of ``values`` and the share missing (or infinite)."""
+        """The sorted finite values of ``values`` (at most _KEPT_QUANTILES + 1 quantiles of
+        them) and the share missing (or infinite)."""
         array = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         finite = np.sort(array[np.isfinite(array)])
         mean = float(finite.mean()) if finite.size else float("nan")
         std = float(finite.std()) if finite.size else float("nan")
-        return cls(finite, finite.size, mean, std), (array.size - finite.size) / max(array.size, 1)
+        sample = cls(finite, finite.size, mean, std).grid(_KEPT_QUANTILES)
+        return sample, (array.size - finite.size) / max(array.size, 1)
 
     def quantiles(self, levels: NDArray[np.float64]) -> NDArray[np.float64]:
         """Values at ``levels`` (0-1), by the same rule for a full sample and a grid."""

@@ -22,8 +22,15 @@ def copied_rows(frame: pd.DataFrame, reference: pd.DataFrame, columns: list[str]
 
 
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    values = pd.DataFrame({c: canonical(frame[c]) for c in columns})
-    return pd.util.hash_pandas_object(values, index=False).to_numpy()
+    """A 64-bit hash of each row's canonical values, combined column by column (a copy of
+    one column at a time, not of the frame)."""
+    combined: np.ndarray = np.zeros(len(frame), dtype=np.uint64)
+    for column in columns:
+        hashed = pd.util.hash_pandas_object(canonical(frame[column]), index=False).to_numpy(
+            dtype=np.uint64
+        )
+        combined = (combined * np.uint64(1_000_003)) ^ hashed  # wraps around: a hash
+    return combined
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
