@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from mlready.stats.drift import Reference, compare
 from mlready.stats.sketch import SKETCH_GRID, FrameSketch
-from tests.conftest import save_pickle
+from tests.conftest import check_of, save_pickle
 
 FEATURES = ["x0", "x1", "x2", "level"]
 
@@ -138,3 +138,27 @@ def test_engine_options_are_checked(cli, streamed_case, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output
     result = cli("monitor", str(model), "-d", str(data / "nowhere"), "--engine", "stream")
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_a_streamed_audit_runs_drift_and_data_quality_like_the_in_memory_one(
+    cli, streamed_case, tmp_path: Path
+) -> None:
+    model, data, checklist = streamed_case
+    batch = data / "production" / "2026-11-21.parquet"
+    broken = pd.read_parquet(batch)
+    broken.loc[:9, "x1"] = -1e9  # far below train's range: ten rows break the contract
+    broken.to_parquet(batch)
+    memory = cli.audit(model, data, "-c", str(checklist))
+    stream = cli.audit(model, data, "-c", str(checklist), "--engine", "stream")
+    assert stream.exit_code == 1, stream.output
+    ran = {c["id"]: c for c in stream.json["checks"]}
+    assert set(ran) == {"drift", "data_quality"}
+    for check in ("drift", "data_quality"):
+        assert ran[check]["status"] == check_of(memory, check)["status"], check
+    quality = {e["name"]: e["value"] for e in ran["data_quality"]["evidence"]}
+    expected = {e["name"]: e["value"] for e in check_of(memory, "data_quality")["evidence"]}
+    assert quality["production_rows"] == expected["production_rows"] == 45_000
+    assert quality["production_invalid_share"] == expected["production_invalid_share"]
+    assert "production/2026-11-21" in ran["data_quality"]["message"]
+    skipped = [q for q in stream.json["questions"] if q["status"] == "not assessed"]
+    assert {q["number"] for q in skipped} >= {1, 2, 3, 10}

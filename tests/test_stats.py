@@ -118,3 +118,28 @@ def test_large_samples_are_bootstrapped_as_cells_with_the_same_intervals(monkeyp
         cells, rows = by_cells[metric.name], by_rows[metric.name]
         assert np.median(cells) == pytest.approx(exact, abs=cells.std())
         assert cells.std() == pytest.approx(rows.std(), rel=0.2), metric.name
+
+
+def test_large_paired_bootstraps_bin_scores_but_keep_the_pairing(monkeypatch):
+    """Above COLLAPSE_ABOVE rows the paired bootstrap ranks score bins: the same exact
+    estimates, differences as spread as with every distinct score, and still paired (the
+    difference of two close models is far narrower than either metric)."""
+    from mlready.stats import bootstrap as boot
+    from mlready.stats.metrics import METRICS, Prediction
+
+    rng = np.random.default_rng(0)
+    n = 150_000
+    truth = rng.random(n)
+    y = (rng.random(n) < truth).astype(np.int64)
+    noisy = np.clip(truth + rng.normal(0, 0.05, n), 0, 1)
+    models = [Prediction(label=(s > 0.5).astype(np.int64), score=s) for s in (truth, noisy)]
+    auc = METRICS["roc_auc"]
+    binned = boot.paired_bootstrap(auc, y, models, 300, np.random.default_rng(1))
+    monkeypatch.setattr(boot, "COLLAPSE_ABOVE", 10**9)
+    exact = boot.paired_bootstrap(auc, y, models, 300, np.random.default_rng(1))
+    assert np.array_equal(binned.point, exact.point)
+    gap_binned = binned.samples[:, 0] - binned.samples[:, 1]
+    gap_exact = exact.samples[:, 0] - exact.samples[:, 1]
+    assert gap_binned.mean() == pytest.approx(gap_exact.mean(), abs=gap_exact.std() / 3)
+    assert gap_binned.std() == pytest.approx(gap_exact.std(), rel=0.2)
+    assert gap_binned.std() < binned.samples[:, 0].std() / 2  # paired

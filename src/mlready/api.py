@@ -328,7 +328,8 @@ def audit(
         results = [_with_previous(r, previous) for r in results]
     if with_context is not None:
         with_context(context)
-    answers = [] if only is not None else evaluate_answers(spec, today)
+    partial = only is not None or streaming is not None  # some checks were left out
+    answers = [] if partial else evaluate_answers(spec, today)
     return AuditReport(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -353,10 +354,10 @@ def audit(
         ]
         + _profile_fingerprint(train_profile),
         notes=context.notes,
-        questions=_coverage(results, answers, partial=only is not None or streaming is not None),
+        questions=_coverage(results, answers, partial=partial),
         checks=results,
         answers=answers,
-        scorecard=None if only is not None else score_card(results, answers),
+        scorecard=None if partial else score_card(results, answers),
         compared_to=str(compare_to) if compare_to is not None else None,
     )
 

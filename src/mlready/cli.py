@@ -182,6 +182,21 @@ JobsOption = Annotated[
     int,
     typer.Option(min=1, help="Checks run at once (threads); the numbers do not depend on it."),
 ]
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        help="memory: read production into memory. stream: read it chunk by chunk (bounded "
+        "memory, any size). dask: partitions on a Dask cluster. With stream or dask only the "
+        "checks that can read production as a stream run (drift, data_quality).",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Dask scheduler address (tcp://HOST:8786) for --engine dask; default: a local "
+        "cluster of two workers."
+    ),
+]
 ProfileOption = Annotated[
     Path | None,
     typer.Option(
@@ -256,6 +271,8 @@ def audit(
     ] = None,
     jobs: JobsOption = 1,
     profile: ProfileOption = None,
+    engine: EngineOption = Engine.memory,
+    scheduler: SchedulerOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -275,6 +292,8 @@ def audit(
             compare_to=compare_to,
             jobs=jobs,
             profile=profile,
+            engine=engine.value,
+            scheduler=scheduler,
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -371,21 +390,8 @@ def monitor(
     trust_model: TrustOption = False,
     jobs: JobsOption = 1,
     profile: ProfileOption = None,
-    engine: Annotated[
-        Engine,
-        typer.Option(
-            help="memory: read production into memory. stream: read it chunk by chunk "
-            "(bounded memory, any size). dask: partitions on a Dask cluster. stream and dask "
-            "run the drift check only.",
-        ),
-    ] = Engine.memory,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler address (tcp://HOST:8786) for --engine dask; default: a "
-            "local cluster of two workers."
-        ),
-    ] = None,
+    engine: EngineOption = Engine.memory,
+    scheduler: SchedulerOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:

@@ -15,7 +15,7 @@ from mlready.contract import DataContract, load_contract
 from mlready.numbers import percent
 from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.quality.results import BatchResult
-from mlready.quality.validate import validate_frame
+from mlready.quality.validate import validate_file, validate_frame
 from mlready.results import Evidence, Outcome, Status, Table
 
 SplitName = Literal["test", "validation", "production"]
@@ -66,9 +66,11 @@ class DataQualityCheck:
     title = "Incoming data quality: a data contract"
     question = 8
     Params = DataQualityParams
+    streams_production = True  # production batch files are validated chunk by chunk (--engine)
 
     def run(self, context: AuditContext, params: DataQualityParams) -> Outcome:
-        splits = [s for s in params.splits if s in context.splits]
+        splits = [s for s in params.splits if s in context.splits
+                  or (s == "production" and context.has_production)]  # fmt: skip
         if not splits:
             raise SkipCheck(f"none of the splits {', '.join(params.splits)} is present")
         contract, origin = _contract(context, params)
@@ -115,12 +117,21 @@ def _batches(context: AuditContext, name: str) -> list[tuple[str, pd.DataFrame]]
     ]
 
 
+def _results(context: AuditContext, name: str, contract: DataContract) -> list[BatchResult]:
+    """Each batch held to the contract: from memory, or streamed from its file (--engine)."""
+    if name == "production" and context.engine is not None:
+        files = context.production_files
+        return [validate_file(path, contract, path.name if len(files) == 1 else
+                              f"production/{path.stem}") for path in files]  # fmt: skip
+    return [validate_frame(frame, contract, source) for source, frame in _batches(context, name)]
+
+
 def _split(context: AuditContext, name: str, contract: DataContract, draft: bool) -> Finding:
     if name != "production" and contract.batch.freshness is not None:
         # Test and validation are snapshots from the past: only production has an age.
         batch = contract.batch.model_copy(update={"freshness": None})
         contract = contract.model_copy(update={"batch": batch})
-    results = [validate_frame(frame, contract, source) for source, frame in _batches(context, name)]
+    results = _results(context, name, contract)
     rows = sum(r.rows for r in results)
     quarantined = sum(r.quarantined_rows for r in results)
     counts: dict[str, float] = {}

@@ -10,6 +10,7 @@ to a quarantine file and the others to a clean file.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -360,6 +361,27 @@ def _quarantine_rows(
     return rows
 
 
+def _checked_chunks(
+    batch: BatchFile, validator: BatchValidator
+) -> Iterator[tuple[Chunk, np.ndarray]]:
+    """The batch's chunks, each with its rows' reasons (validator updated as it goes)."""
+    for chunk in batch.chunks():
+        reasons = validator.check(chunk.table.to_pandas(), chunk.rows)
+        validator.malformed(chunk.malformed)
+        yield chunk, reasons
+
+
+def validate_file(
+    path: Path, contract: DataContract, source: str, now: pd.Timestamp | None = None
+) -> BatchResult:
+    """Hold a batch file of any size to ``contract``, chunk by chunk, writing nothing."""
+    batch = BatchFile(path, contract.csv.delimiter, contract.csv.encoding)
+    validator = BatchValidator(contract, source, batch.columns)
+    for _ in _checked_chunks(batch, validator):
+        pass
+    return validator.finish(now or pd.Timestamp.now(tz="UTC"))
+
+
 def validate_files(
     paths: list[Path],
     contract: DataContract,
@@ -388,9 +410,7 @@ def validate_files(
         )
         for batch in files:
             validator = BatchValidator(contract, str(batch.path), batch.columns)
-            for chunk in batch.chunks():
-                reasons = validator.check(chunk.table.to_pandas(), chunk.rows)
-                validator.malformed(chunk.malformed)
+            for chunk, reasons in _checked_chunks(batch, validator):
                 failing = reasons != ""
                 if clean_sink is not None:
                     clean_sink.write(chunk.table.filter(pa.array(~failing)))

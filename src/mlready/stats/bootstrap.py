@@ -63,14 +63,47 @@ def paired_bootstrap(
     n_resamples: int,
     rng: np.random.Generator,
 ) -> PairedBootstrap:
-    """Evaluate ``metric`` for every prediction on shared bootstrap resamples."""
+    """Evaluate ``metric`` for every prediction on shared bootstrap resamples.
+
+    Above COLLAPSE_ABOVE rows, 1-D scores are resampled as SCORE_BINS bin means (the
+    rows and the pairing stay; a ranking metric then costs per bin, not per distinct
+    score) and each prediction's samples are shifted by its exact estimate minus the
+    binned one, as :func:`bootstrap_metrics` does for cells.
+    """
     ones = np.ones((1, y.size))
     point = np.array([metric.compute(y, p, ones)[0] for p in predictions])
+    resampled = list(predictions)
+    if y.size > COLLAPSE_ABOVE:
+        resampled = [_with_binned_scores(p) for p in predictions]
+    shift = np.array([
+        0.0 if r is p else point[j] - metric.compute(y, r, ones)[0]
+        for j, (p, r) in enumerate(zip(predictions, resampled, strict=True))
+    ])  # fmt: skip
     chunks = []
     for w in resample_weights(y.size, n_resamples, rng):
-        chunks.append(np.column_stack([metric.compute(y, p, w) for p in predictions]))
+        chunks.append(np.column_stack([metric.compute(y, p, w) for p in resampled]))
     samples = np.vstack(chunks) if chunks else np.empty((0, len(predictions)))
-    return PairedBootstrap(point=point, samples=samples)
+    return PairedBootstrap(point=point, samples=samples + shift)
+
+
+def _score_bins(score: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Each row's bin among SCORE_BINS quantile bins of ``score``, and each bin's mean."""
+    inner = np.linspace(0, 1, SCORE_BINS + 1)[1:-1]
+    edges = np.unique(np.quantile(score[np.isfinite(score)], inner))
+    bins = np.searchsorted(edges, score, side="right")
+    per_bin = np.bincount(bins, minlength=edges.size + 1)
+    bin_score = np.bincount(bins, weights=score, minlength=edges.size + 1) / np.maximum(
+        per_bin, 1)  # fmt: skip
+    return bins, bin_score
+
+
+def _with_binned_scores(prediction: Prediction) -> Prediction:
+    """``prediction`` with each 1-D score replaced by its bin's mean (others unchanged)."""
+    score = prediction.score
+    if score is None or score.ndim != 1 or not np.isfinite(score).all():
+        return prediction
+    bins, bin_score = _score_bins(score)
+    return Prediction(label=prediction.label, score=bin_score[bins])
 
 
 @dataclass(frozen=True)
@@ -97,13 +130,8 @@ def cells_of(y: NDArray[np.generic], prediction: Prediction) -> Cells | None:
     key = y.astype(np.int64) * classes + label.astype(np.int64)
     bin_score = None
     if score is not None:
-        inner = np.linspace(0, 1, SCORE_BINS + 1)[1:-1]
-        edges = np.unique(np.quantile(score[np.isfinite(score)], inner))
-        bins = np.searchsorted(edges, score, side="right")
-        per_bin = np.bincount(bins, minlength=edges.size + 1)
-        bin_score = np.bincount(bins, weights=score, minlength=edges.size + 1) / np.maximum(
-            per_bin, 1)  # fmt: skip
-        key = key * (edges.size + 1) + bins
+        bins, bin_score = _score_bins(score)
+        key = key * bin_score.size + bins
     cells, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     if cells.size * 4 > y.size:
         return None
