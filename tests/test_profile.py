@@ -195,3 +195,24 @@ def test_make_profile_records_schema_and_contract(case) -> None:
     assert made.target.level_counts["target"].sum() == 30_000
     assert made.predictions is not None and "prediction" in made.predictions.numeric
     assert set(made.contract.columns) >= {"a", "b", "c", "colour"}
+
+
+def test_the_bundled_example_gets_the_same_verdicts_from_its_profile(cli, tmp_path: Path) -> None:
+    from mlready.demo import build_example
+
+    model, checklist = build_example(tmp_path / "demo")
+    splits = tmp_path / "demo" / "splits"
+    profile = tmp_path / "train.profile"
+    made = cli("profile", str(splits / "train.csv"), "-o", str(profile), "--model", str(model),
+               "-c", str(checklist))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    raw = cli.audit(model, splits, "-c", str(checklist))
+    with_profile = cli.audit(model, splits, "-c", str(checklist), "--profile", str(profile))
+    assert with_profile.json["verdict"] == raw.json["verdict"]
+    assert with_profile.exit_code == raw.exit_code
+    statuses = {c["id"]: c["status"] for c in with_profile.json["checks"]}
+    assert statuses == {c["id"]: c["status"] for c in raw.json["checks"]}
+    # Train has fewer rows than the grid: the profile holds every value, numbers are equal.
+    for check in ("drift", "split_distribution", "data_quality"):
+        ours = {e["name"]: e["value"] for e in check_of(with_profile, check)["evidence"]}
+        assert ours == {e["name"]: e["value"] for e in check_of(raw, check)["evidence"]}, check

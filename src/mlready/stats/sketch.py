@@ -51,11 +51,12 @@ class NumericSketch:
         self.missing += array.size - finite.size
         if finite.size == 0:
             return
-        left = np.searchsorted(self.edges, finite, "left")
+        # One search: the values at or below edge i are right of it; on the edge if equal.
         right = np.searchsorted(self.edges, finite, "right")
-        on_edge = left != right
-        self.at_edge += np.bincount(left[on_edge], minlength=self.edges.size)
-        self.inside += np.bincount(left[~on_edge], minlength=self.edges.size + 1)
+        on_edge = right > 0
+        on_edge[on_edge] = self.edges[right[on_edge] - 1] == finite[on_edge]
+        self.at_edge += np.bincount(right[on_edge] - 1, minlength=self.edges.size)
+        self.inside += np.bincount(right[~on_edge], minlength=self.edges.size + 1)
         mean = float(finite.mean())
         self._add_moments(finite.size, mean, float(((finite - mean) ** 2).sum()),
                           float(finite.min()), float(finite.max()))  # fmt: skip
