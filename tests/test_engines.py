@@ -162,3 +162,19 @@ def test_a_streamed_audit_runs_drift_and_data_quality_like_the_in_memory_one(
     assert "production/2026-11-21" in ran["data_quality"]["message"]
     skipped = [q for q in stream.json["questions"] if q["status"] == "not assessed"]
     assert {q["number"] for q in skipped} >= {1, 2, 3, 10}
+    streamed = next(s for s in stream.json["splits"] if s["name"].startswith("production"))
+    assert streamed["name"] == "production (streamed, --engine stream)"
+    assert streamed["rows"] == 45_000
+
+    # With a train profile, a streamed audit reads neither train nor production.
+    profile = tmp_path / "train.profile"
+    made = cli("profile", str(data / "train.csv"), "-o", str(profile), "--model", str(model),
+               "-c", str(checklist))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    (data / "train.csv").rename(tmp_path / "train-elsewhere.csv")
+    daily = cli.audit(model, data, "-c", str(checklist), "--engine", "stream", "--profile",
+                      str(profile))  # fmt: skip
+    assert daily.exit_code == 1, daily.output
+    assert {c["id"]: c["status"] for c in daily.json["checks"]} == {
+        c: ran[c]["status"] for c in ("drift", "data_quality")
+    }

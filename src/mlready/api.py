@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -248,6 +249,26 @@ def _production_files(data_dir: Path, spec: ChecklistSpec) -> tuple[Path, ...]:
     return batch_files(location)
 
 
+def _streamed_fingerprint(context: AuditContext) -> list[SplitFingerprint]:
+    """Streamed production as a split of the report. Its files are not hashed (that would
+    read them once more): the digest is of their names, sizes and modification times."""
+    if context.engine is None:
+        return []
+    digest = hashlib.sha256()
+    for path in context.production_files:
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return [
+        SplitFingerprint(
+            name=f"production (streamed, --engine {context.engine.name})",
+            path=str(context.production_files[0].parent),
+            sha256=digest.hexdigest(),
+            rows=context.streamed_rows,
+            columns=len(context.features),
+        )
+    ]
+
+
 def _profile_fingerprint(profile: Profile | None) -> list[SplitFingerprint]:
     """The train profile as a split of the report: its file, and the data it describes."""
     if profile is None:
@@ -311,9 +332,11 @@ def audit(
     streaming = engine_named(engine, scheduler)
     if streaming is not None:
         planned = [item for item in planned if getattr(item.check, "streams_production", False)]
+    partial = only is not None or streaming is not None  # some checks are left out
     train_profile = load_profile(profile) if profile is not None else None
-    needed = tuple(s for s in REQUIRED_SPLITS if s != "train" or train_profile is None or
-                   only is None)  # fmt: skip
+    # A partial run with a train profile runs no check that needs train's rows.
+    needed = tuple(s for s in REQUIRED_SPLITS
+                   if s != "train" or train_profile is None or not partial)  # fmt: skip
     skip = ("production",) if streaming is not None else ()
     splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
     loaded = _load(model_path, spec, trust_model)
@@ -328,7 +351,6 @@ def audit(
         results = [_with_previous(r, previous) for r in results]
     if with_context is not None:
         with_context(context)
-    partial = only is not None or streaming is not None  # some checks were left out
     answers = [] if partial else evaluate_answers(spec, today)
     return AuditReport(
         mlready_version=__version__,
@@ -352,7 +374,8 @@ def audit(
             )
             for s in splits.values()
         ]
-        + _profile_fingerprint(train_profile),
+        + _profile_fingerprint(train_profile)
+        + _streamed_fingerprint(context),
         notes=context.notes,
         questions=_coverage(results, answers, partial=partial),
         checks=results,

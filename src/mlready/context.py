@@ -159,6 +159,12 @@ class AuditContext:
             self._streamed[reference] = self.engine.run(list(self.production_files), plan)
         return self._streamed[reference]
 
+    @property
+    def streamed_rows(self) -> int:
+        """Production rows the engine has summarised (0 until a check streamed them)."""
+        batches = next(iter(self._streamed.values()), [])
+        return sum(batch.sketch.features.rows for batch in batches)
+
     def has_reference(self, split: str) -> bool:
         """Whether ``split`` can be compared against: read, or train given as a profile."""
         return split in self.splits or (split == "train" and self.profile is not None)

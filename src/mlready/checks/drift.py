@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import reduce
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -106,6 +105,16 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
 
 
 @dataclass(frozen=True)
+class _Windows:
+    """Production cut into batches or calendar windows: each one's rows, on demand."""
+
+    unit: str  # batch, day, week, ...
+    labels: list[str]
+    rows: list[int]
+    sample: Callable[[int], pd.DataFrame | Reference]
+
+
+@dataclass(frozen=True)
 class _Production:
     """Production as the drift check sees it, read into memory or streamed (summarised
     batch file by batch file): features, model outputs, labelled targets, windows."""
@@ -113,20 +122,20 @@ class _Production:
     features: Reference
     output: Callable[[], pd.DataFrame | Reference]
     target: Callable[[], pd.DataFrame | Reference | None]
-    windows: Callable[[], tuple[str, list[str], list[int], Callable[[int], Any]] | None]
+    windows: Callable[[], _Windows | None]
     rows: int
 
 
 def _in_memory(context: AuditContext, window: Window) -> _Production:
     frame = context.splits["production"].frame
 
-    def windows() -> tuple[str, list[str], list[int], Callable[[int], Any]] | None:
+    def windows() -> _Windows | None:
         found = production_windows(context, window)
         if found is None:
             return None
         unit, groups = found
-        return unit, groups.labels, [int(n) for n in groups.sizes()], lambda g: frame[
-            groups.codes == g]  # fmt: skip
+        return _Windows(unit, groups.labels, [int(n) for n in groups.sizes()],
+                        lambda g: frame[groups.codes == g])  # fmt: skip
 
     def target() -> pd.DataFrame | None:
         if not context.has_labels("production"):
@@ -142,15 +151,18 @@ def _in_memory(context: AuditContext, window: Window) -> _Production:
 
 def _streamed(context: AuditContext, reference: str) -> _Production:
     batches = context.streamed(reference)
-    total = reduce(lambda a, b: a.merge(b), (copy.deepcopy(b.sketch) for b in batches))
+    total = copy.deepcopy(batches[0].sketch)  # the batches' own sketches stay per window
+    for batch in batches[1:]:
+        total.merge(batch.sketch)
 
     def output() -> Reference:
         assert total.output is not None  # asked only when the reference has outputs
         return total.output.reference()
 
-    def windows() -> tuple[str, list[str], list[int], Callable[[int], Any]]:
-        return ("batch", [b.name for b in batches], [b.sketch.features.rows for b in batches],
-                lambda g: batches[g].sketch.features.reference())  # fmt: skip
+    def windows() -> _Windows:
+        return _Windows("batch", [b.name for b in batches],
+                        [b.sketch.features.rows for b in batches],
+                        lambda g: batches[g].sketch.features.reference())  # fmt: skip
 
     return _Production(
         features=total.features.reference(), output=output,
@@ -224,8 +236,8 @@ def _over_time(reference: Reference, params: DriftParams, production: _Productio
     windows = production.windows()
     if windows is None:
         return Finding()
-    unit, all_labels, sizes, sample = windows
-    kept = [g for g in range(len(all_labels)) if sizes[g] >= params.min_window_rows]
+    unit, sizes = windows.unit, windows.rows
+    kept = [g for g in range(len(windows.labels)) if sizes[g] >= params.min_window_rows]
     if len(kept) < 2:
         return Finding(
             notes=[
@@ -233,10 +245,12 @@ def _over_time(reference: Reference, params: DriftParams, production: _Productio
                 f"least {params.min_window_rows} rows"
             ]
         )
-    labels = [all_labels[g] for g in kept]
+    labels = [windows.labels[g] for g in kept]
     # Many windows mean many tests: each window gets its share of the error rate.
     settings = replace(params.settings(), alpha=params.alpha / len(kept))
-    per_window = [{r.column: r for r in compare(reference, sample(g), settings)} for g in kept]
+    per_window = [
+        {r.column: r for r in compare(reference, windows.sample(g), settings)} for g in kept
+    ]
     window_rows = [
         [label, int(sizes[g]), ", ".join(c for c, r in results.items() if r.drifted) or "-"]
         for label, g, results in zip(labels, kept, per_window, strict=True)
