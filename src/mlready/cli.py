@@ -10,6 +10,8 @@ import contextlib
 import datetime as dt
 import importlib.util
 import inspect
+import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -62,7 +64,11 @@ class Engine(StrEnum):
 
 @contextlib.contextmanager
 def _exit_codes(debug: bool) -> Iterator[None]:
-    """Map errors to exit codes: a clear message, a traceback only with --debug."""
+    """Map errors to exit codes: a clear message, a traceback only with --debug. SIGTERM
+    (a CI job cancelled, a container stopped) ends the run like Ctrl-C: temporary
+    outputs are removed and nothing half-written is left."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         yield
     except MlreadyError as exc:
@@ -73,7 +79,9 @@ def _exit_codes(debug: bool) -> Iterator[None]:
             err.print(f"  hint: {exc.hint}", highlight=False)
         raise typer.Exit(ExitCode.CANNOT_RUN) from None
     except KeyboardInterrupt:
-        err.print("interrupted: no report or output file was written")
+        err.print(
+            "interrupted: nothing half-written was left; outputs not yet written were not written"
+        )
         raise typer.Exit(130) from None
     except Exception as exc:
         if debug:
@@ -85,6 +93,13 @@ def _exit_codes(debug: bool) -> Iterator[None]:
             highlight=False,
         )
         raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _version(value: bool) -> None:

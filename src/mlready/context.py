@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import is_classifier, is_regressor
 
-from mlready.errors import DataError, SpecError
+from mlready.errors import DataError, MlreadyError, SpecError
 from mlready.io.data import Split
 from mlready.io.model import LoadedModel
 from mlready.io.predictor import (
@@ -37,6 +37,10 @@ from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, 
 
 # Integer-valued targets with at most this many distinct values are taken as classes.
 _MAX_INFERRED_CLASSES = 20
+_EMPTY_TARGET_HINT = (
+    "fill in the labels, or name the right column with --target or data.target "
+    "(only production may be unlabelled)"
+)
 
 
 @dataclass
@@ -128,7 +132,16 @@ class AuditContext:
         scores every row of a split once; the labelled rows are a subset of that."""
         if split not in self._predictions:
             frame = self.splits[split].frame
-            self._predictions[split] = self.predictor.predict(split, frame, self.features)
+            try:
+                self._predictions[split] = self.predictor.predict(split, frame, self.features)
+            except MlreadyError:
+                raise
+            except Exception as exc:  # the model's own code failed on these rows
+                raise DataError(
+                    f"{self.splits[split].path}: the model failed to predict the {split} "
+                    f"split: {type(exc).__name__}: {exc}",
+                    hint=_predict_hint(frame[self.features]),
+                ) from exc
         every = self._predictions[split]
         frame = self.splits[split].frame
         if all_rows:
@@ -216,6 +229,22 @@ class AuditContext:
         """A generator seeded by the audit seed and ``key``: a check's draws do not
         depend on which other checks ran."""
         return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
+
+
+def _predict_hint(X: pd.DataFrame) -> str:
+    """What to do when the model raised: infinite values are the usual cause."""
+    numeric = X.select_dtypes("number")
+    infinite = [
+        str(c)
+        for c in numeric.columns
+        if np.isinf(numeric[c].to_numpy(float, na_value=np.nan)).any()
+    ]
+    if infinite:
+        return (
+            f"columns with infinite values: {', '.join(infinite[:10])}; replace them, or "
+            "add a step to the model's pipeline that handles them"
+        )
+    return "check that the model runs on this split's feature columns (dtypes, values)"
 
 
 def _normalise_labels(values: pd.Series) -> pd.Series:
@@ -352,7 +381,10 @@ def _check_columns(
             values = split.frame[target]
             if values.isna().all():
                 if split.name != "production":
-                    raise DataError(f"{split.path}: target column {target!r} has no values")
+                    raise DataError(
+                        f"{split.path}: target column {target!r} has no values",
+                        hint=_EMPTY_TARGET_HINT,
+                    )
                 notes.append("production: no label has arrived yet (the target column is empty)")
             elif values.isna().any():
                 notes.append(
@@ -386,6 +418,10 @@ def _check_named_columns(spec: ChecklistSpec, splits: dict[str, Split]) -> None:
 def _check_classes(splits: dict[str, Split], target: str) -> None:
     train = splits["train"]
     levels = train.frame[target].dropna().unique()
+    if len(levels) == 0:
+        raise DataError(
+            f"{train.path}: target column {target!r} has no values", hint=_EMPTY_TARGET_HINT
+        )
     if len(levels) < 2:
         raise DataError(
             f"{train.path}: target {target!r} has a single class ({levels[0]!r}) in train",

@@ -440,7 +440,12 @@ def read_yaml_model(
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"{kind} file {path} does not exist", hint=missing_hint) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{kind} file {path} is not valid UTF-8 text ({exc.reason})",
+            hint="save it as UTF-8",
+        ) from None
+    except OSError as exc:
         raise SpecError(f"cannot read {kind} file {path}: {exc}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -7,7 +7,9 @@ Files are only ever read.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from mlready.errors import DataError
@@ -35,7 +38,9 @@ _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     ".csv": pd.read_csv,
     ".parquet": lambda path: _arrow_to_pandas(pq.read_table(path)),
     ".feather": lambda path: _arrow_to_pandas(feather.read_table(path, memory_map=False)),
-    ".jsonl": lambda path: pd.read_json(path, lines=True),
+    # Arrow's JSON reader parses every float exactly (pandas' JSON parser can be a unit
+    # off in the last place, which turns equal values into different ones).
+    ".jsonl": lambda path: _arrow_to_pandas(pa_json.read_json(path)),
 }
 SUPPORTED_SUFFIXES = tuple(_READERS)
 
@@ -77,8 +82,9 @@ def read_table(
             f"{path} is empty", hint="write the split with a header row and data"
         ) from None
     except UnicodeDecodeError as exc:
+        line = _first_undecodable_line(path, encoding or "utf-8")
         raise DataError(
-            f"{path} is not valid UTF-8 text ({exc.reason} at byte {exc.start})",
+            f"{path} is not valid {encoding or 'UTF-8'} text ({exc.reason} on line {line})",
             hint="re-export the file as UTF-8",
         ) from None
     except Exception as exc:  # readers raise many types for a malformed file
@@ -89,7 +95,44 @@ def read_table(
     if frame.empty:
         raise DataError(f"{path} has no data rows", hint="a split needs at least one row")
     frame.columns = [str(c) for c in frame.columns]
+    repeated = _repeated_names(path, list(frame.columns), delimiter, encoding)
+    if repeated:
+        raise DataError(
+            f"{path}: column names appear more than once: {', '.join(repeated)}",
+            hint="give every column a unique name",
+        )
     return frame
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int:
+    """The line of the first byte that is not valid in ``encoding`` (the reader's own
+    offset is only within its buffer)."""
+    decoder, line = codecs.getincrementaldecoder(encoding)(), 1
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                line += decoder.decode(chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                return line + exc.object[: exc.start].count(b"\n")
+    return line
+
+
+def _repeated_names(
+    path: Path, names: list[str], delimiter: str | None, encoding: str | None
+) -> list[str]:
+    """Column names that appear more than once. pandas renames a CSV's repeats ('a',
+    'a.1'), so when such a pair is seen the header row is read again as it is."""
+    if path.suffix.lower() == ".csv":
+        renamed = [
+            n for n in names if re.fullmatch(r".+\.\d+", n) and n.rpartition(".")[0] in names
+        ]
+        if not renamed:
+            return []
+        header = pd.read_csv(
+            path, sep=delimiter or ",", encoding=encoding, header=None, nrows=1, dtype=str
+        )
+        names = [str(n) for n in header.iloc[0]]
+    return sorted({n for n in names if names.count(n) > 1})
 
 
 def _candidates(data_dir: Path, location: str) -> list[Path]:
@@ -172,7 +215,7 @@ def load_splits(
     ``required`` ones must be there."""
     if not data_dir.is_dir():
         raise DataError(
-            f"data folder {data_dir} does not exist",
+            f"data folder {data_dir} {'is a file' if data_dir.exists() else 'does not exist'}",
             hint="pass --data DIR with train and test files in it",
         )
     splits: dict[str, Split] = {}

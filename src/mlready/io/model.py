@@ -43,6 +43,11 @@ _HINT = (
     "(model.sha256: {digest}); to allow a library, add its module to model.allow."
 )
 _VERSION_HINT = "The model may have been saved with other scikit-learn/numpy/pandas versions."
+_DAMAGED_HINT = "The file may be truncated or damaged: save the fitted model again."
+_TRUSTED_HINT = (
+    "The file may be truncated or damaged, or need a module (or library version) that is "
+    "not installed here."
+)
 _MISSING = "not found in the installed libraries (was the model saved with other versions?)"
 
 # Globals that REDUCE may call with any arguments and still only build plain data.
@@ -374,7 +379,9 @@ def _scan_bytes(data: bytes, path: Path, extra_allowed: Sequence[str]) -> dict[s
         raise
     except Exception as exc:
         if not refused:  # a refusal says more than the error it may have caused
-            raise ModelLoadError(f"{path} is not a valid pickle/joblib file: {exc!r}") from exc
+            raise ModelLoadError(
+                f"{path} is not a valid pickle/joblib file: {exc!r}", hint=_DAMAGED_HINT
+            ) from exc
     return refused
 
 
@@ -446,7 +453,7 @@ def _load_onnx(data: bytes, path: Path) -> Any:
 def _load_trusted(data: bytes, path: Path, fmt: str) -> Any:
     if fmt == "skops":
         return _load_skops(data, path)
-    with _reported(f"could not load {path}"):
+    with _reported(f"could not load {path}", _TRUSTED_HINT):
         return joblib.load(io.BytesIO(data))
 
 

@@ -9,6 +9,7 @@ file. The format follows the file suffix: CSV, Parquet, Feather or JSONL.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -75,9 +76,7 @@ class _Writer:
         table = conform(table, self.schema)
         if self._text is not None:
             if table.num_rows:
-                self._text.write(
-                    table.to_pandas().to_json(orient="records", lines=True, date_format="iso")
-                )
+                self._text.write(_json_lines(table))
         else:
             self._arrow.write_table(table)
 
@@ -86,6 +85,23 @@ class _Writer:
             self._text.close()
         else:
             self._arrow.close()
+
+
+def _json_lines(table: pa.Table) -> str:
+    """One JSON object per row. Floats keep every digit (pandas' to_json rounds them to 10
+    significant digits), NaN is null, dates and times are ISO 8601."""
+    columns = [
+        pc.if_else(pc.is_nan(column), None, column)
+        if pa.types.is_floating(column.type) else column
+        for column in table.columns
+    ]  # fmt: skip
+    rows = pa.Table.from_arrays(columns, names=table.column_names).to_pylist()
+    return "".join(json.dumps(row, ensure_ascii=False, default=_iso) + "\n" for row in rows)
+
+
+def _iso(value: object) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if isoformat is not None else str(value)
 
 
 @contextlib.contextmanager
