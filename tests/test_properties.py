@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -127,7 +128,6 @@ def test_an_unreadable_table_is_a_clean_error(tmp_path: Path) -> None:
     for suffix in SUPPORTED_SUFFIXES:
         path = tmp_path / f"broken{suffix}"
         path.write_bytes(b"\x00\x01garbage\xff" * 10)
-        try:
+        with pytest.raises(MlreadyError) as error:
             read_table(path)
-        except MlreadyError as error:
-            assert str(path) in str(error)
+        assert str(path) in str(error.value)
