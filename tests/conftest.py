@@ -79,6 +79,13 @@ class Audit:
         return result
 
 
+@pytest.fixture(autouse=True)
+def _no_isolated_first_run(monkeypatch) -> None:
+    """The isolated first run of a model costs 1-2 s an audit; tests that need it pass
+    --isolate (tests/test_isolation.py)."""
+    monkeypatch.setenv("MLREADY_ISOLATE", "0")
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Audit:
     return Audit(tmp_path)

@@ -15,9 +15,11 @@ from mlready import __version__
 from mlready.answers import TOPICS, evaluate_answers
 from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
-from mlready.io.data import REQUIRED_SPLITS, batch_files, find_split, load_splits
+from mlready.io.data import REQUIRED_SPLITS, Split, batch_files, find_split, load_splits
 from mlready.io.files import file_sha256
+from mlready.io.isolation import Limits, probe_model
 from mlready.io.model import LoadedModel, load_model
+from mlready.io.predictor import UnusableModel
 from mlready.io.profile import Profile, load_profile
 from mlready.io.streamed import engine_named
 from mlready.questions import QUESTIONS
@@ -218,7 +220,29 @@ def _load(model_path: Path | None, spec: ChecklistSpec, trust: bool) -> LoadedMo
     return loaded
 
 
-def _model_fingerprint(model_path: Path | None, loaded: LoadedModel | None) -> ModelFingerprint:
+def _probe(
+    model_path: Path | None,
+    spec: ChecklistSpec,
+    splits: dict[str, Split],
+    target: str | None,
+    trust: bool,
+    limits: Limits | None,
+) -> str | None:
+    """What went wrong when the model ran in an isolated child process, or None."""
+    if limits is None or model_path is None or spec.data.prediction is not None:
+        return None
+    if not model_path.is_file() or model_path.suffix.lower() == ".onnx":
+        return None  # a missing file is reported by the loader; ONNX graphs are not code
+    not_features = [target or spec.data.target or "target", *spec.data.reserved()]
+    options = {"trust": trust, "pinned_sha256": spec.model.sha256,
+               "extra_allowed": list(spec.model.allow)}  # fmt: skip
+    samples = {name: split.frame for name, split in splits.items()}
+    return probe_model(model_path, samples, not_features, limits, options)
+
+
+def _model_fingerprint(
+    model_path: Path | None, loaded: LoadedModel | None, problem: str | None = None
+) -> ModelFingerprint:
     if loaded is not None:
         return ModelFingerprint(
             path=str(loaded.path),
@@ -227,6 +251,10 @@ def _model_fingerprint(model_path: Path | None, loaded: LoadedModel | None) -> M
             kind=_describe(loaded.estimator),
             trusted=loaded.trusted,
         )
+    if problem is not None and model_path is not None:
+        return ModelFingerprint(path=str(model_path), sha256=file_sha256(model_path),
+                                format="not loaded", kind="failed its isolated first run",
+                                trusted=False)  # fmt: skip
     if model_path is not None and model_path.is_file():
         return ModelFingerprint(
             path=str(model_path),
@@ -305,6 +333,7 @@ def audit(
     profile: Path | None = None,
     engine: str = "memory",
     scheduler: str | None = None,
+    isolate: Limits | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
@@ -317,7 +346,10 @@ def audit(
     and quality checks use instead of the raw rows; with it, train may be absent when only
     such checks run (``mlready monitor``). ``engine`` "stream" or "dask" summarises
     production without reading it into memory (on the Dask ``scheduler``, or a local
-    cluster); then only the checks that can use such summaries run.
+    cluster); then only the checks that can use such summaries run. ``isolate`` first loads
+    the model and predicts a sample in a child process under those limits
+    (:mod:`mlready.io.isolation`); a model that crashes, hangs or runs out of memory there
+    is not loaded, and the checks that need predictions report why.
     """
     today = today or dt.date.today()
     previous = load_report(compare_to) if compare_to is not None else None
@@ -339,9 +371,14 @@ def audit(
                    if s != "train" or train_profile is None or not partial)  # fmt: skip
     skip = ("production",) if streaming is not None else ()
     splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
-    loaded = _load(model_path, spec, trust_model)
+    problem = _probe(model_path, spec, splits, target, trust_model, isolate)
+    loaded = None if problem else _load(model_path, spec, trust_model)
     run_seed = spec.seed if seed is None else seed
     context = build_context(spec, splits, loaded, target, run_seed, quick, today, train_profile)
+    if problem:
+        context.model_problem = problem
+        context.predictor = UnusableModel(problem)
+        context.notes.append(f"model not loaded: {problem}")
     if streaming is not None:
         context.engine = streaming
         context.production_files = _production_files(data_dir, spec)
@@ -363,7 +400,7 @@ def audit(
         target=context.target,
         primary_metric=context.primary.name,
         checklist=str(spec.source) if spec.source else None,
-        model=_model_fingerprint(model_path, loaded),
+        model=_model_fingerprint(model_path, loaded, problem),
         splits=[
             SplitFingerprint(
                 name=s.name,

@@ -27,6 +27,7 @@ from mlready import __version__
 from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
 from mlready.io.files import write_atomic, write_table_atomic
+from mlready.io.isolation import Limits
 from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
@@ -212,6 +213,22 @@ SchedulerOption = Annotated[
         "cluster of two workers."
     ),
 ]
+IsolateOption = Annotated[
+    bool,
+    typer.Option(
+        "--isolate/--no-isolate",
+        envvar="MLREADY_ISOLATE",
+        help="First load the model and predict 1,000 rows of each split in a child process "
+        "with memory and time limits: a model that crashes, hangs or runs out of memory "
+        "there is not loaded, and the checks needing predictions say why (about 1-2 s).",
+    ),
+]
+ModelMemoryOption = Annotated[
+    int, typer.Option(min=64, help="Memory limit of that child process, in MB.")
+]
+ModelTimeoutOption = Annotated[
+    float, typer.Option(min=1, help="Time limit of that child process, in seconds.")
+]
 ProfileOption = Annotated[
     Path | None,
     typer.Option(
@@ -288,6 +305,9 @@ def audit(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
+    isolate: IsolateOption = True,
+    model_memory_mb: ModelMemoryOption = 16_384,
+    model_timeout: ModelTimeoutOption = 300.0,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -309,6 +329,7 @@ def audit(
             profile=profile,
             engine=engine.value,
             scheduler=scheduler,
+            isolate=Limits(model_memory_mb, model_timeout) if isolate else None,
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -407,6 +428,9 @@ def monitor(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
+    isolate: IsolateOption = True,
+    model_memory_mb: ModelMemoryOption = 16_384,
+    model_timeout: ModelTimeoutOption = 300.0,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -432,6 +456,7 @@ def monitor(
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
             only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs, profile=profile,
             engine=engine.value, scheduler=scheduler,
+            isolate=Limits(model_memory_mb, model_timeout) if isolate else None,
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:

@@ -67,6 +67,7 @@ class AuditContext:
     profile: Profile | None = None  # train's reference statistics (--profile)
     engine: Engine | None = None  # streams production instead of reading it (--engine)
     production_files: tuple[Path, ...] = ()  # production's batch files, when streamed
+    model_problem: str | None = None  # why the model was not loaded (isolated first run)
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _references: dict[str, Reference] = field(default_factory=dict, repr=False)

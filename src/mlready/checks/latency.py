@@ -7,6 +7,7 @@ from pydantic import Field
 from mlready.check import CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
+from mlready.errors import ModelLoadError
 from mlready.numbers import fmt
 from mlready.perf import Measurement, PerfSettings, measure
 from mlready.results import Evidence, Outcome, Plot, Status, Table
@@ -186,6 +187,8 @@ class LatencyCheck:
 
     def run(self, context: AuditContext, params: LatencyParams) -> Outcome:
         model = context.loaded_model
+        if context.model_problem is not None:
+            raise ModelLoadError(f"nothing to time: {context.model_problem}")
         if model is None:
             raise SkipCheck("predictions-only mode: there is no model to time")
         frame = context.X("test") if context.has_labels("test") else context.splits["test"].frame

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from mlready.errors import DataError
+from mlready.errors import DataError, ModelLoadError
 from mlready.stats.metrics import Prediction
 
 
@@ -31,6 +31,20 @@ def encode(values: Any, classes: pd.Index) -> np.ndarray:
 
 
 PREDICT_CHUNK_ROWS = 100_000
+
+
+@dataclass
+class UnusableModel:
+    """A model that failed its isolated first run: every prediction is an error saying why."""
+
+    problem: str
+    kind: str = "unusable"
+
+    def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
+        raise ModelLoadError(
+            f"no predictions: {self.problem}",
+            hint="inspect the model file; if you trust it, rerun with --no-isolate",
+        )
 
 
 def output_column(prediction: Prediction, classes: pd.Index | None) -> pd.Series:
