@@ -1,0 +1,59 @@
+"""Nothing lost: an audit never changes its inputs, and two runs writing the same output
+path never interleave (each output appears whole, from one run, by an atomic rename)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def _digests(paths: list[Path]) -> dict[Path, tuple[str, int]]:
+    """Each file's contents digest and modification time."""
+    return {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in paths}
+
+
+def test_an_audit_leaves_its_inputs_byte_for_byte_untouched(
+    cli, tmp_path, good_classifier, cancer_splits
+) -> None:
+    checklist = tmp_path / "checklist.yaml"
+    checklist.write_text("checks:\n  latency: {enabled: false}\n")
+    inputs = [good_classifier, checklist, *sorted(cancer_splits.rglob("*.csv"))]
+    before = _digests(inputs)
+    result = cli.audit(good_classifier, cancer_splits, "--checklist", str(checklist))
+    assert result.exit_code in (0, 1), result.output
+    assert _digests(inputs) == before  # contents and modification times
+    assert sorted(p.name for p in cancer_splits.iterdir()) == sorted(p.name for p in inputs[2:])
+
+
+def test_two_runs_writing_the_same_outputs_never_interleave(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"x": rng.normal(size=2000), "level": rng.choice(list("abc"), 2000)})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    batches = []
+    for i, rows in enumerate((300_000, 200_000)):  # two different batches, same outputs
+        batch = train.sample(rows, replace=True, random_state=i)  # every row meets the contract
+        batch.to_csv(tmp_path / f"batch{i}.csv", index=False)
+        batches.append(rows)
+    mlready = [sys.executable, "-m", "mlready.cli"]
+    subprocess.run([*mlready, "contract", "infer", str(tmp_path / "train.csv"), "-o",
+                    str(tmp_path / "contract.yaml")], check=True, capture_output=True)  # fmt: skip
+    out = tmp_path / "out"
+    commands = [
+        [*mlready, "validate", str(tmp_path / f"batch{i}.csv"), "--contract",
+         str(tmp_path / "contract.yaml"), "--clean", str(out / "clean.csv"), "--json",
+         str(out / "report.json"), "--quiet"]
+        for i in range(2)
+    ]  # fmt: skip
+    runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for command in commands]
+    assert all(run.wait(timeout=120) in (0, 1) for run in runs)
+    # Each file is one run's whole output, not a mix of the two (which run's file is last
+    # is up to the scheduler, and may differ between the two files).
+    assert len(pd.read_csv(out / "clean.csv")) in batches
+    assert json.loads((out / "report.json").read_text())["rows"] in batches
+    assert sorted(p.name for p in out.iterdir()) == ["clean.csv", "report.json"]  # no temp files
