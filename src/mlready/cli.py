@@ -224,11 +224,19 @@ IsolateOption = Annotated[
     ),
 ]
 ModelMemoryOption = Annotated[
-    int, typer.Option(min=64, help="Memory limit of that child process, in MB.")
+    int | None, typer.Option(min=64, help="Memory limit of that child process, in MB.")
 ]
 ModelTimeoutOption = Annotated[
     float, typer.Option(min=1, help="Time limit of that child process, in seconds.")
 ]
+DEFAULT_LIMITS = Limits()
+
+
+def _limits(isolate: bool, memory_mb: int | None, timeout_s: float) -> Limits | None:
+    """The isolated first run's limits, or None when it is switched off."""
+    return Limits(memory_mb, timeout_s) if isolate else None
+
+
 ProfileOption = Annotated[
     Path | None,
     typer.Option(
@@ -306,8 +314,8 @@ def audit(
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
     isolate: IsolateOption = True,
-    model_memory_mb: ModelMemoryOption = 16_384,
-    model_timeout: ModelTimeoutOption = 300.0,
+    model_memory_mb: ModelMemoryOption = DEFAULT_LIMITS.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_LIMITS.timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -329,7 +337,7 @@ def audit(
             profile=profile,
             engine=engine.value,
             scheduler=scheduler,
-            isolate=Limits(model_memory_mb, model_timeout) if isolate else None,
+            isolate=_limits(isolate, model_memory_mb, model_timeout),
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -429,8 +437,8 @@ def monitor(
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
     isolate: IsolateOption = True,
-    model_memory_mb: ModelMemoryOption = 16_384,
-    model_timeout: ModelTimeoutOption = 300.0,
+    model_memory_mb: ModelMemoryOption = DEFAULT_LIMITS.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_LIMITS.timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -456,7 +464,7 @@ def monitor(
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
             only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs, profile=profile,
             engine=engine.value, scheduler=scheduler,
-            isolate=Limits(model_memory_mb, model_timeout) if isolate else None,
+            isolate=_limits(isolate, model_memory_mb, model_timeout),
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:
