@@ -347,8 +347,10 @@ CASES = [
     # data that should work: the audit runs and the model is scored
     Case("unicode-and-padded-column-names", _unicode_names, 0, ("roc_auc 0.9",),
          check="benchmark", status="pass"),
-    Case("test-has-one-class", _test_one_class, 0, ("roc_auc n/a on test",),
-         check="benchmark", status="pass"),
+    Case("test-has-one-class", _test_one_class, 1,
+         ("roc_auc cannot be computed on test", "every labelled test row has class 1",
+          "put rows of every class in test"),
+         check="benchmark", status="fail"),
     Case("nan-in-features", _with_values(1, np.nan), 0, ("roc_auc 0.9",),
          check="benchmark", status="pass"),
     Case("columns-in-another-order", _columns_reordered, 0, ("roc_auc 0.9",),

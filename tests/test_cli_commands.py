@@ -57,3 +57,13 @@ def test_demo_builds_and_audits_the_bundled_example(cli, tmp_path: Path):
     assert "Verdict" in result.output
     assert (folder / "report.md").read_text().startswith("# mlready readiness report")
     assert (folder / "report.json").exists() and (folder / "model.pkl").exists()
+
+
+def test_a_partial_baseline_tier_keeps_the_tiers_own_severity(tmp_path):
+    target = tmp_path / "checklist.yaml"
+    target.write_text(
+        "checks:\n  baseline:\n    naive: {min_margin: 0.01}\n    simple: {min_margin: 0.02}\n"
+    )
+    params = {p.check.id: p for p in plan(load_spec(target), load_checks())}["baseline"].params
+    assert (params.naive.severity, params.naive.min_margin) == ("fail", 0.01)
+    assert (params.simple.severity, params.simple.min_margin) == ("warn", 0.02)

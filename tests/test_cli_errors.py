@@ -56,6 +56,10 @@ def test_unknown_key_suggests_the_right_one(cli, tmp_path, good_classifier, canc
         ("metrics:\n  primary: auc\n", ["unknown metric 'auc'"]),
         ("metrics:\n  primary: rmse\n", ["'rmse' does not apply to a binary task"]),
         ("- just\n- a list\n", ["must be a mapping"]),
+        (  # a required key the file leaves out: the line is where it belongs
+            "checks:\n  baseline:\n    custom:\n      - {column: guess}\n",
+            ["checklist.yaml:3: checks.baseline.custom.0.name: Field required"],
+        ),
     ],
 )
 def test_invalid_checklists(cli, tmp_path, good_classifier, cancer_splits, text, fragments):

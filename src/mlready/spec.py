@@ -13,6 +13,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -338,7 +339,7 @@ class ChecklistSpec(_Strict):
         """``file:line`` of a key (or the file alone), for error messages."""
         if self._source is None:
             return "built-in checklist"
-        line = self._lines.get(tuple(key))
+        line = line_of(self._lines, key)
         return f"{self._source}:{line}" if line else str(self._source)
 
 
@@ -410,6 +411,15 @@ def _model_of(annotation: Any) -> Any:
     return annotation
 
 
+def line_of(lines: dict[tuple[str, ...], int], key: Sequence[str]) -> int | None:
+    """Line of ``key`` or, for a key the file leaves out (a required field), of its
+    nearest parent that the file has: the place where the missing key belongs."""
+    for end in range(len(key), 0, -1):
+        if (line := lines.get(tuple(key[:end]))) is not None:
+            return line
+    return None
+
+
 def format_validation_error(
     error: ValidationError, where: Any, model: type[BaseModel], prefix: tuple[str, ...] = ()
 ) -> str:
@@ -462,7 +472,7 @@ def read_yaml_model(
     lines = _key_lines(node) if node is not None else {}
 
     def where(*key: str) -> str:
-        line = lines.get(tuple(key))
+        line = line_of(lines, key)
         return f"{path}:{line}" if line else str(path)
 
     try:

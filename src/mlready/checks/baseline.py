@@ -38,6 +38,16 @@ class TierParams(CheckParams):
     )
 
 
+# One class per tier so that a partial override (``naive: {min_margin: 0.01}``) keeps
+# the tier's own default severity instead of demanding it.
+class NaiveTier(TierParams):
+    severity: Severity = Field("fail", description="Status when the model does not beat it.")
+
+
+class SimpleTier(TierParams):
+    severity: Severity = Field("warn", description="Status when the model does not beat it.")
+
+
 class CustomBaseline(CheckParams):
     """A baseline of the user's: a predictions column, a model file, or a known metric value."""
 
@@ -59,13 +69,13 @@ class CustomBaseline(CheckParams):
 
 
 class BaselineParams(CheckParams):
-    naive: TierParams = Field(
-        default_factory=lambda: TierParams(severity="fail"),
+    naive: NaiveTier = Field(
+        default_factory=NaiveTier,
         description="Majority class / stratified guess (classification), mean / median "
         "(regression).",
     )
-    simple: TierParams = Field(
-        default_factory=lambda: TierParams(severity="warn"),
+    simple: SimpleTier = Field(
+        default_factory=SimpleTier,
         description="Best single-feature threshold (decision stump) and a linear model.",
     )
     custom: list[CustomBaseline] = Field(default_factory=list, description="Your own baselines.")

@@ -75,7 +75,22 @@ def _metrics_part(context: AuditContext) -> Finding:
             if metric.needs == "label" or prediction.score is not None:
                 value = point_estimate(metric, context.y(split), prediction)
                 part.evidence.append(Evidence(name=f"{split}_{metric.name}", value=value))
+                if metric is context.primary and np.isnan(value):
+                    part.verdicts.append(_undefined_metric(context, split))
     return part
+
+
+def _undefined_metric(context: AuditContext, split: str) -> tuple[Status, str]:
+    """The primary metric has no value on ``split`` (e.g. ROC AUC on one class): on test
+    there is then no benchmark at all; elsewhere one number is missing."""
+    text = f"{context.primary.name} cannot be computed on {split}"
+    classes = np.unique(np.asarray(context.y(split)))
+    if context.task != "regression" and len(classes) == 1:
+        text += (
+            f": every labelled {split} row has class {classes[0]}; "
+            f"put rows of every class in {split}"
+        )
+    return (Status.FAIL if split == "test" else Status.WARN), text
 
 
 def _copies_part(context: AuditContext, params: BenchmarkParams, held_out: list[str]) -> Finding:
