@@ -128,11 +128,11 @@ def floor(folder: Path) -> float:
     return time.perf_counter() - started
 
 
-def audit(folder: Path, model: Path, checklist: Path, jobs: int) -> dict[str, object]:
+def audit(folder: Path, model: Path, checklist: Path, jobs: int, isolate: str) -> dict[str, object]:
     report = folder / "report.json"
     measured = measure("mlready.cli", "audit", str(model), "--checklist", str(checklist),
                        "--json", str(report), "--report", str(folder / "report.md"), "--quick",
-                       "--quiet", "--jobs", str(jobs))  # fmt: skip
+                       "--quiet", "--jobs", str(jobs), "--isolate", isolate)  # fmt: skip
     result = json.loads(report.read_text())
     return {
         "seconds": measured["seconds"],
@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--cols", type=int, default=50)
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated files here")
     parser.add_argument("--jobs", type=int, default=1, help="mlready audit --jobs")
+    parser.add_argument("--isolate", default="probe", help="mlready audit --isolate")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
     for rows in (int(r) for r in args.rows.split(",")):
@@ -158,9 +159,10 @@ def main() -> None:
         try:
             model, checklist, megabytes = reuse_or_write(folder, rows, args.cols)
             floor_s = round(floor(folder), 1)
-            measured = audit(folder, model, checklist, args.jobs)
+            measured = audit(folder, model, checklist, args.jobs, args.isolate)
             result = {"rows": rows, "cols": args.cols, "data_mb": round(megabytes),
-                      "floor_s": floor_s, "jobs": args.jobs, **measured}  # fmt: skip
+                      "floor_s": floor_s, "jobs": args.jobs, "isolate": args.isolate,
+                      **measured}  # fmt: skip
             print(json.dumps(result), flush=True)
         finally:
             if args.keep is None:

@@ -83,7 +83,7 @@ class Audit:
 def _no_isolated_first_run(monkeypatch) -> None:
     """The isolated first run of a model costs 1-2 s an audit; tests that need it pass
     --isolate (tests/test_isolation.py)."""
-    monkeypatch.setenv("MLREADY_ISOLATE", "0")
+    monkeypatch.setenv("MLREADY_ISOLATE", "off")
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,17 @@ from pydantic import ValidationError
 from mlready import __version__
 from mlready.answers import TOPICS, evaluate_answers
 from mlready.context import AuditContext, build_context
-from mlready.errors import MlreadyError, ModelLoadError, SpecError
+from mlready.errors import MlreadyError, SpecError
 from mlready.io.data import REQUIRED_SPLITS, Split, batch_files, find_split, load_splits
 from mlready.io.files import file_sha256
-from mlready.io.isolation import Limits, probe_model
-from mlready.io.model import LoadedModel, load_model
+from mlready.io.isolation import (
+    Isolation,
+    ModelProcess,
+    ModelProcessFailure,
+    RemoteModel,
+    probe_model,
+)
+from mlready.io.model import LoadedModel, describe_estimator, load_model, require_predict
 from mlready.io.predictor import UnusableModel
 from mlready.io.profile import Profile, load_profile
 from mlready.io.streamed import engine_named
@@ -51,13 +58,6 @@ def resolve_spec(checklist: Path | None) -> ChecklistSpec:
     if DEFAULT_CHECKLIST.is_file():
         return load_spec(DEFAULT_CHECKLIST)
     return default_spec()
-
-
-def _describe(estimator: Any) -> str:
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        return f"{type(estimator).__name__}({', '.join(type(s).__name__ for _, s in steps)})"
-    return type(estimator).__name__
 
 
 _UNANSWERED = ("missing", "empty", "stale")
@@ -209,35 +209,60 @@ def _load(model_path: Path | None, spec: ChecklistSpec, trust: bool) -> LoadedMo
             "no model file given",
             hint="pass MODEL, or set data.prediction for predictions-only mode",
         )
-    loaded = load_model(
-        model_path, trust=trust, pinned_sha256=spec.model.sha256, extra_allowed=spec.model.allow
-    )
-    if not callable(getattr(loaded.estimator, "predict", None)):
-        raise ModelLoadError(
-            f"{model_path} holds a {type(loaded.estimator).__name__}, not a model with predict()",
-            hint="save the fitted estimator or pipeline itself",
-        )
+    loaded = load_model(model_path, **_load_options(spec, trust))
+    require_predict(loaded)
     return loaded
 
 
-def _probe(
+def _load_options(spec: ChecklistSpec, trust: bool) -> dict[str, Any]:
+    """How the checklist and --trust-model say to load the model (``load_model``'s keywords)."""
+    return {"trust": trust, "pinned_sha256": spec.model.sha256,
+            "extra_allowed": list(spec.model.allow)}  # fmt: skip
+
+
+def _isolatable(model_path: Path, spec: ChecklistSpec) -> bool:
+    """Whether the model file has code that could run: not predictions-only, not a missing
+    file (the loader reports it), not ONNX (a graph, not code)."""
+    return (
+        spec.data.prediction is None
+        and model_path.is_file()
+        and model_path.suffix.lower() != ".onnx"
+    )
+
+
+@contextmanager
+def open_model(
     model_path: Path | None,
     spec: ChecklistSpec,
     splits: dict[str, Split],
     target: str | None,
     trust: bool,
-    limits: Limits | None,
-) -> str | None:
-    """What went wrong when the model ran in an isolated child process, or None."""
-    if limits is None or model_path is None or spec.data.prediction is not None:
-        return None
-    if not model_path.is_file() or model_path.suffix.lower() == ".onnx":
-        return None  # a missing file is reported by the loader; ONNX graphs are not code
-    not_features = [target or spec.data.target or "target", *spec.data.reserved()]
-    options = {"trust": trust, "pinned_sha256": spec.model.sha256,
-               "extra_allowed": list(spec.model.allow)}  # fmt: skip
-    samples = {name: split.frame for name, split in splits.items()}
-    return probe_model(model_path, samples, not_features, limits, options)
+    isolate: Isolation | None,
+) -> Iterator[tuple[LoadedModel | None, str | None]]:
+    """The model to audit, and why it is not loaded when it failed its isolated run
+    (:mod:`mlready.io.isolation`); None for predictions-only. In ``full`` isolation the
+    model lives in a child process until the ``with`` block ends."""
+    if isolate is None or model_path is None or not _isolatable(model_path, spec):
+        yield _load(model_path, spec, trust), None
+        return
+    options = _load_options(spec, trust)
+    if isolate.mode == "probe":
+        not_features = [target or spec.data.target or "target", *spec.data.reserved()]
+        samples = {name: split.frame for name, split in splits.items()}
+        problem = probe_model(model_path, samples, not_features, isolate, options)
+        yield (None if problem else _load(model_path, spec, trust)), problem
+        return
+    try:
+        process = ModelProcess(model_path, options, isolate)
+    except ModelProcessFailure as exc:
+        problem = exc.message
+    else:
+        with process:
+            info = process.info
+            yield LoadedModel(RemoteModel(process), model_path, info["format"], info["sha256"],
+                              info["trusted"]), None  # fmt: skip
+        return
+    yield None, problem
 
 
 def _model_fingerprint(
@@ -248,7 +273,7 @@ def _model_fingerprint(
             path=str(loaded.path),
             sha256=loaded.sha256,
             format=loaded.format,
-            kind=_describe(loaded.estimator),
+            kind=describe_estimator(loaded.estimator),
             trusted=loaded.trusted,
         )
     if problem is not None and model_path is not None:
@@ -333,7 +358,7 @@ def audit(
     profile: Path | None = None,
     engine: str = "memory",
     scheduler: str | None = None,
-    isolate: Limits | None = None,
+    isolate: Isolation | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
@@ -346,10 +371,10 @@ def audit(
     and quality checks use instead of the raw rows; with it, train may be absent when only
     such checks run (``mlready monitor``). ``engine`` "stream" or "dask" summarises
     production without reading it into memory (on the Dask ``scheduler``, or a local
-    cluster); then only the checks that can use such summaries run. ``isolate`` first loads
-    the model and predicts a sample in a child process under those limits
-    (:mod:`mlready.io.isolation`); a model that crashes, hangs or runs out of memory there
-    is not loaded, and the checks that need predictions report why.
+    cluster); then only the checks that can use such summaries run. ``isolate`` runs the
+    model in a child process under its limits (:mod:`mlready.io.isolation`): a first run on
+    a sample (``probe``), or every call (``full``); a model that crashes, hangs or runs out
+    of memory there becomes an error of the checks that need it, and the rest still run.
     """
     today = today or dt.date.today()
     previous = load_report(compare_to) if compare_to is not None else None
@@ -371,23 +396,24 @@ def audit(
                    if s != "train" or train_profile is None or not partial)  # fmt: skip
     skip = ("production",) if streaming is not None else ()
     splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
-    problem = _probe(model_path, spec, splits, target, trust_model, isolate)
-    loaded = None if problem else _load(model_path, spec, trust_model)
     run_seed = spec.seed if seed is None else seed
-    context = build_context(spec, splits, loaded, target, run_seed, quick, today, train_profile)
-    if problem:
-        context.model_problem = problem
-        context.predictor = UnusableModel(problem)
-        context.notes.append(f"model not loaded: {problem}")
-    if streaming is not None:
-        context.engine = streaming
-        context.production_files = _production_files(data_dir, spec)
-    context.previous = previous
-    results = run_checks(planned, context, on_start=on_start, debug=debug, jobs=jobs)
-    if previous is not None:
-        results = [_with_previous(r, previous) for r in results]
-    if with_context is not None:
-        with_context(context)
+    with open_model(model_path, spec, splits, target, trust_model, isolate) as model:
+        loaded, problem = model
+        context = build_context(spec, splits, loaded, target, run_seed, quick, today, train_profile)
+        context.isolation = isolate
+        if problem:
+            context.model_problem = problem
+            context.predictor = UnusableModel(problem)
+            context.notes.append(f"model not loaded: {problem}")
+        if streaming is not None:
+            context.engine = streaming
+            context.production_files = _production_files(data_dir, spec)
+        context.previous = previous
+        results = run_checks(planned, context, on_start=on_start, debug=debug, jobs=jobs)
+        if previous is not None:
+            results = [_with_previous(r, previous) for r in results]
+        if with_context is not None:
+            with_context(context)
     answers = [] if partial else evaluate_answers(spec, today)
     return AuditReport(
         mlready_version=__version__,

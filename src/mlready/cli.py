@@ -27,7 +27,7 @@ from mlready import __version__
 from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
 from mlready.io.files import write_atomic, write_table_atomic
-from mlready.io.isolation import Limits
+from mlready.io.isolation import Isolation
 from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
@@ -213,28 +213,40 @@ SchedulerOption = Annotated[
         "cluster of two workers."
     ),
 ]
+
+
+class IsolateMode(StrEnum):
+    probe = "probe"
+    full = "full"
+    off = "off"
+
+
 IsolateOption = Annotated[
-    bool,
+    IsolateMode,
     typer.Option(
-        "--isolate/--no-isolate",
         envvar="MLREADY_ISOLATE",
-        help="First load the model and predict 1,000 rows of each split in a child process "
-        "with memory and time limits: a model that crashes, hangs or runs out of memory "
-        "there is not loaded, and the checks needing predictions say why (about 1-2 s).",
+        help="Run the model in a child process with memory and time limits, so that a model "
+        "that crashes, hangs or runs out of memory becomes an error of the checks needing it. "
+        "probe: a first run on 1,000 rows of each split before the model is loaded (about "
+        "1-2 s). full: every call to the model, on every row (costs sending the rows to the "
+        "child). off: none.",
     ),
 ]
 ModelMemoryOption = Annotated[
-    int | None, typer.Option(min=64, help="Memory limit of that child process, in MB.")
+    int | None, typer.Option(min=64, help="Memory limit of the model's process, in MB.")
 ]
 ModelTimeoutOption = Annotated[
-    float, typer.Option(min=1, help="Time limit of that child process, in seconds.")
+    float,
+    typer.Option(min=1, help="Time limit of one call to the model in its process, in seconds."),
 ]
-DEFAULT_LIMITS = Limits()
+DEFAULT_ISOLATION = Isolation()
 
 
-def _limits(isolate: bool, memory_mb: int | None, timeout_s: float) -> Limits | None:
-    """The isolated first run's limits, or None when it is switched off."""
-    return Limits(memory_mb, timeout_s) if isolate else None
+def _isolation(mode: IsolateMode, memory_mb: int | None, timeout_s: float) -> Isolation | None:
+    """The isolation the options ask for, or None when it is off."""
+    if mode == IsolateMode.off:
+        return None
+    return Isolation("full" if mode == IsolateMode.full else "probe", memory_mb, timeout_s)
 
 
 ProfileOption = Annotated[
@@ -313,9 +325,9 @@ def audit(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
-    isolate: IsolateOption = True,
-    model_memory_mb: ModelMemoryOption = DEFAULT_LIMITS.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_LIMITS.timeout_s,
+    isolate: IsolateOption = IsolateMode.probe,
+    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -337,7 +349,7 @@ def audit(
             profile=profile,
             engine=engine.value,
             scheduler=scheduler,
-            isolate=_limits(isolate, model_memory_mb, model_timeout),
+            isolate=_isolation(isolate, model_memory_mb, model_timeout),
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -362,6 +374,9 @@ def compare(
     seed: SeedOption = None,
     trust_model: TrustOption = False,
     quick: Annotated[bool, typer.Option("--quick", help="Time fewer calls.")] = False,
+    isolate: IsolateOption = IsolateMode.probe,
+    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
     debug: DebugOption = False,
 ) -> None:
     """Compare candidate models: metric, latency, memory, size, cost; mark the Pareto set.
@@ -380,6 +395,7 @@ def compare(
             seed=seed,
             trust_model=trust_model,
             quick=quick,
+            isolate=_isolation(isolate, model_memory_mb, model_timeout),
         )
         if report is not None:
             write_atomic(report, render_comparison(result))
@@ -436,9 +452,9 @@ def monitor(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
-    isolate: IsolateOption = True,
-    model_memory_mb: ModelMemoryOption = DEFAULT_LIMITS.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_LIMITS.timeout_s,
+    isolate: IsolateOption = IsolateMode.probe,
+    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -464,7 +480,7 @@ def monitor(
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
             only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs, profile=profile,
             engine=engine.value, scheduler=scheduler,
-            isolate=_limits(isolate, model_memory_mb, model_timeout),
+            isolate=_isolation(isolate, model_memory_mb, model_timeout),
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from mlready import __version__
-from mlready.api import resolve_spec
+from mlready.api import open_model, resolve_spec
 from mlready.checks.latency import (
     LatencyParams,
     breaches_of,
@@ -24,10 +25,12 @@ from mlready.checks.latency import (
     settings,
 )
 from mlready.context import AuditContext, build_context
-from mlready.errors import MlreadyError
-from mlready.io.data import load_splits
-from mlready.io.model import LoadedModel, load_model
+from mlready.errors import MlreadyError, ModelLoadError, SpecError
+from mlready.io.data import Split, load_splits
+from mlready.io.isolation import Isolation
+from mlready.io.model import LoadedModel
 from mlready.perf import conditions, measure
+from mlready.spec import ChecklistSpec
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import point_estimate
 
@@ -116,8 +119,10 @@ def compare_models(
     seed: int | None = None,
     trust_model: bool = False,
     quick: bool = False,
+    isolate: Isolation | None = None,
 ) -> Comparison:
-    """Measure every model on the same splits; raise MlreadyError when it cannot run."""
+    """Measure every model on the same splits; raise MlreadyError when it cannot run.
+    ``isolate`` runs each model in a child process, as for an audit."""
     if len(models) < 2:
         raise MlreadyError("compare needs at least two models", hint="mlready compare A B ...")
     spec = resolve_spec(checklist)
@@ -127,8 +132,34 @@ def compare_models(
         data_dir = spec.base_dir / spec.data.dir
     splits = load_splits(data_dir, spec.data.splits)
     run_seed = spec.seed if seed is None else seed
-    loaded = [load_model(p, trust=trust_model, pinned_sha256=spec.model.sha256,
-                         extra_allowed=spec.model.allow) for p in models]  # fmt: skip
+    with ExitStack() as open_models:
+        loaded = [_opened(open_models.enter_context(open_model(path, spec, splits, target,
+                                                               trust_model, isolate)), path)
+                  for path in models]  # fmt: skip
+        return _compare(loaded, spec, splits, target, run_seed, quick)
+
+
+def _opened(model: tuple[LoadedModel | None, str | None], path: Path) -> LoadedModel:
+    loaded, problem = model
+    if problem is not None:
+        raise ModelLoadError(problem,
+                             hint="fix the model, or leave it out of the comparison")  # fmt: skip
+    if loaded is None:
+        raise SpecError(
+            "compare measures model files: data.prediction (predictions-only mode) does not "
+            "apply", hint="remove data.prediction from the checklist",
+        )  # fmt: skip
+    return loaded
+
+
+def _compare(
+    loaded: list[LoadedModel],
+    spec: ChecklistSpec,
+    splits: dict[str, Split],
+    target: str | None,
+    run_seed: int,
+    quick: bool,
+) -> Comparison:
     contexts = [build_context(spec, splits, m, target, run_seed, quick) for m in loaded]
     candidates = [_candidate(c, m, quick) for c, m in zip(contexts, loaded, strict=True)]
     native = next((m for m in loaded if m.format != "onnx"), None)

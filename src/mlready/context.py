@@ -20,6 +20,7 @@ from sklearn.base import is_classifier, is_regressor
 
 from mlready.errors import DataError, MlreadyError, SpecError
 from mlready.io.data import Split
+from mlready.io.isolation import Isolation
 from mlready.io.model import LoadedModel
 from mlready.io.predictor import (
     ColumnPredictor,
@@ -68,6 +69,7 @@ class AuditContext:
     engine: Engine | None = None  # streams production instead of reading it (--engine)
     production_files: tuple[Path, ...] = ()  # production's batch files, when streamed
     model_problem: str | None = None  # why the model was not loaded (isolated first run)
+    isolation: Isolation | None = None  # how model files run (--isolate); None: in-process
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _references: dict[str, Reference] = field(default_factory=dict, repr=False)

@@ -10,7 +10,9 @@ sample in one batch, and reports the new peak.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import json
 import os
 import pickle
 import platform
@@ -28,6 +30,7 @@ import pandas as pd
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mlready.errors import MlreadyError
+from mlready.io.isolation import RemoteModel
 
 LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "onnxruntime", "mlready")
 
@@ -154,9 +157,10 @@ def _child_memory(path: str, digest: str, X: pd.DataFrame, method: str, threads:
 
 
 def child_main() -> None:
-    """Entry point of the measuring child: a pickled job on stdin, a pickled Memory out."""
+    """Entry point of the measuring child: a pickled job on stdin, Memory as JSON out (the
+    child runs the model's code, so what it sends back is not unpickled)."""
     job = pickle.load(sys.stdin.buffer)
-    pickle.dump(_child_memory(**job), sys.stdout.buffer)
+    sys.stdout.write(json.dumps(dataclasses.asdict(_child_memory(**job))))
 
 
 def _memory(model_path: Path, digest: str, X: pd.DataFrame, s: PerfSettings) -> Memory | None:
@@ -174,14 +178,16 @@ def _memory(model_path: Path, digest: str, X: pd.DataFrame, s: PerfSettings) -> 
         raise MlreadyError(
             f"measuring memory in a child process failed: {done.stderr.decode()[-500:]}"
         )
-    memory: Memory = pickle.loads(done.stdout)
-    return memory
+    return Memory(**json.loads(done.stdout))
 
 
 def measure(model: Any, model_path: Path, digest: str, X: pd.DataFrame,
             settings: PerfSettings | None = None) -> Measurement:  # fmt: skip
-    """Time and size ``model`` (loaded from ``model_path``) on the rows of ``X``."""
+    """Time and size ``model`` (loaded from ``model_path``) on the rows of ``X``. A model
+    isolated in its own process is timed there, so that no pipe is in the timings."""
     s = settings or PerfSettings()
+    if isinstance(model, RemoteModel):
+        return _measurement(model.process.call("measure", X, dataclasses.asdict(s)))
     predict = _call(model, s.method)
     with threadpool_limits(limits=s.threads):
         repeats = _single_row_latency(predict, X, s)
@@ -200,3 +206,14 @@ def measure(model: Any, model_path: Path, digest: str, X: pd.DataFrame,
         memory=_memory(model_path, digest, memory_sample, s),
         conditions=conditions(s.threads),
     )
+
+
+def _measurement(fields: dict[str, Any]) -> Measurement:
+    """A :class:`Measurement` from its fields sent as JSON (batch sizes became text)."""
+    return Measurement(
+        **{**fields,
+           "throughput_rps": {int(b): r for b, r in fields["throughput_rps"].items()},
+           "throughput_spread": {int(b): (lo, hi)
+                                 for b, (lo, hi) in fields["throughput_spread"].items()},
+           "memory": None if fields["memory"] is None else Memory(**fields["memory"])}
+    )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from mlready.check import CheckParams, SkipCheck
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import DataError
+from mlready.io.isolation import ModelProcess, RemoteModel
 from mlready.io.model import load_model
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor
 from mlready.numbers import fmt
@@ -196,16 +198,25 @@ def _fit_builtins(context: AuditContext, params: BaselineParams) -> list[_Candid
 def _custom(context: AuditContext, spec: CustomBaseline) -> _Candidate:
     if spec.value is not None:
         return _Candidate(spec.name, spec.tier, None, spec.value)
+    test = context.labelled("test")
     if spec.column is not None:
-        predictor: Any = ColumnPredictor(spec.column, spec.score_column, context.classes)
-    else:
-        assert spec.model is not None
-        path = context.spec.base_dir / spec.model
-        loaded = load_model(path, extra_allowed=context.spec.model.allow)
-        predictor = EstimatorPredictor(loaded.estimator, context.classes)
-    return _Candidate(
-        spec.name, spec.tier, predictor.predict("test", context.labelled("test"), context.features)
-    )
+        predictor = ColumnPredictor(spec.column, spec.score_column, context.classes)
+        return _Candidate(spec.name, spec.tier, predictor.predict("test", test, context.features))
+    assert spec.model is not None
+    path = context.spec.base_dir / spec.model
+    allowed = list(context.spec.model.allow)
+    if context.isolation is None:
+        estimator = load_model(path, extra_allowed=allowed).estimator
+        return _Candidate(spec.name, spec.tier, _predict_test(estimator, context, test))
+    # Run where a crash cannot take the audit down, whatever the audited model's mode.
+    full = dataclasses.replace(context.isolation, mode="full")
+    with ModelProcess(path, {"extra_allowed": allowed}, full) as process:
+        prediction = _predict_test(RemoteModel(process), context, test)
+    return _Candidate(spec.name, spec.tier, prediction)
+
+
+def _predict_test(estimator: Any, context: AuditContext, test: pd.DataFrame) -> Prediction:
+    return EstimatorPredictor(estimator, context.classes).predict("test", test, context.features)
 
 
 def _usable(prediction: Prediction, metric: Metric, name: str) -> Prediction:

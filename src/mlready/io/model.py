@@ -520,3 +520,24 @@ def load_model(
         note = f"; the pinned sha256 did not match (pinned {pinned_sha256}, file {digest})"
         raise ModelLoadError(exc.message + note, hint=exc.hint) from exc
     return LoadedModel(estimator, path, fmt, digest, trusted=False)
+
+
+def require_predict(loaded: LoadedModel) -> None:
+    """Raise :class:`ModelLoadError` unless the loaded object is a model (has predict)."""
+    if not callable(getattr(loaded.estimator, "predict", None)):
+        raise ModelLoadError(
+            f"{loaded.path} holds a {type(loaded.estimator).__name__}, not a model with predict()",
+            hint="save the fitted estimator or pipeline itself",
+        )
+
+
+def describe_estimator(estimator: Any) -> str:
+    """The model's type, with its steps' types for a pipeline: ``Pipeline(Scaler, Tree)``."""
+    from mlready.io.isolation import RemoteModel
+
+    if isinstance(estimator, RemoteModel):
+        return estimator.description  # described in its own process
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return f"{type(estimator).__name__}({', '.join(type(s).__name__ for _, s in steps)})"
+    return type(estimator).__name__
