@@ -359,6 +359,7 @@ def audit(
     engine: str = "memory",
     scheduler: str | None = None,
     isolate: Isolation | None = None,
+    needs_production: bool = False,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
@@ -375,6 +376,7 @@ def audit(
     model in a child process under its limits (:mod:`mlready.io.isolation`): a first run on
     a sample (``probe``), or every call (``full``); a model that crashes, hangs or runs out
     of memory there becomes an error of the checks that need it, and the rest still run.
+    ``needs_production`` makes a missing production split an error (``mlready monitor``).
     """
     today = today or dt.date.today()
     previous = load_report(compare_to) if compare_to is not None else None
@@ -394,6 +396,8 @@ def audit(
     # A partial run with a train profile runs no check that needs train's rows.
     needed = tuple(s for s in REQUIRED_SPLITS
                    if s != "train" or train_profile is None or not partial)  # fmt: skip
+    if needs_production:
+        needed += ("production",)
     skip = ("production",) if streaming is not None else ()
     splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
     run_seed = spec.seed if seed is None else seed

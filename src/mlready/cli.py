@@ -478,7 +478,8 @@ def monitor(
         result = _run_audit(
             quiet, model_path=model, data_dir=data, checklist=checklist, target=target,
             seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
-            only=MONITOR_CHECKS, with_context=write_queue, jobs=jobs, profile=profile,
+            only=MONITOR_CHECKS, needs_production=True, with_context=write_queue, jobs=jobs,
+            profile=profile,
             engine=engine.value, scheduler=scheduler,
             isolate=_isolation(isolate, model_memory_mb, model_timeout),
         )  # fmt: skip

@@ -229,7 +229,8 @@ def load_splits(
             raise DataError(
                 f"{data_dir}: no {split} split found (looked for {location} with suffix "
                 f"{', '.join(SUPPORTED_SUFFIXES)}; the folder holds {present})",
-                hint=f"add {location}.csv or name the file in data.splits.{split}",
+                hint=f"add {location}.csv (or a {location}/ folder of batch files), or name "
+                f"the file in data.splits.{split}",
             )
     # Reading Parquet leaves freed Arrow buffers cached in pyarrow's pool (a third of the
     # data again at 1M rows); hand them back before the checks allocate their own.
