@@ -487,7 +487,7 @@ def monitor(
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
-            print_summary(result, out)
+            print_summary(result, out, title="mlready monitor")
     raise typer.Exit(_audit_exit_code(result))
 
 

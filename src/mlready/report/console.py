@@ -25,9 +25,9 @@ STYLES = {
 }
 
 
-def print_summary(report: AuditReport, console: Console) -> None:
+def print_summary(report: AuditReport, console: Console, title: str = "mlready audit") -> None:
     """Print one row per check, then the verdict."""
-    table = Table(title="mlready audit", title_justify="left", expand=False)
+    table = Table(title=title, title_justify="left", expand=False)
     table.add_column("Q", justify="right", style="dim")
     table.add_column("check")
     table.add_column("status")
