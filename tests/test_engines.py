@@ -117,13 +117,15 @@ def test_streamed_monitoring_finds_what_the_in_memory_one_finds(
     assert "x0" in by_batch["rows"][2][2] and by_batch["rows"][0][2] == "-"
 
 
+@pytest.mark.parametrize("isolate", ["off", "full"])
 def test_dask_engine_on_a_local_cluster_equals_the_stream_engine(
-    cli, streamed_case, tmp_path: Path
+    cli, streamed_case, tmp_path: Path, isolate: str
 ) -> None:
+    """With --isolate full, each worker runs the model in an isolated process of its own."""
     pytest.importorskip("distributed", reason="the Dask engine is the optional extra mlready[dask]")
     model, data, checklist = streamed_case
     stream = _drift(cli, tmp_path, model, data, checklist, "--engine", "stream")
-    dask = _drift(cli, tmp_path, model, data, checklist, "--engine", "dask")
+    dask = _drift(cli, tmp_path, model, data, checklist, "--engine", "dask", "--isolate", isolate)
     assert dask["status"] == stream["status"] and dask["message"] == stream["message"]
     ours, theirs = _numbers(dask), _numbers(stream)
     assert ours.keys() == theirs.keys()

@@ -23,6 +23,7 @@ that takes the child over still cannot make the audit run code by what it sends 
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import dataclasses
 import io
@@ -75,6 +76,7 @@ class ModelProcess:
 
     def __init__(self, path: Path, load_options: dict[str, Any], isolation: Isolation) -> None:
         self.path = path
+        self.load_options = load_options
         self.isolation = isolation
         self._lock = threading.Lock()
         self._death: str | None = None
@@ -214,6 +216,13 @@ class RemoteModel:
         if info["steps"] is not None:  # a Pipeline: step names and their types
             self.steps = [tuple(step) for step in info["steps"]]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to another process (a Dask worker): there it opens a process of its own for
+        # the same file, checked to be the same bytes.
+        process = self.process
+        return _reopened, (process.path, process.load_options, process.isolation,
+                           process.info["sha256"])  # fmt: skip
+
     def __getattr__(self, name: str) -> Any:
         if name in _METHODS and name in self.__dict__.get("_methods", ()):
             return lambda *args: self.process.call(name, *args)
@@ -228,6 +237,28 @@ class RemoteModel:
             classifier_tags=ClassifierTags() if kind == "classifier" else None,
             regressor_tags=RegressorTags() if kind == "regressor" else None,
         )  # fmt: skip
+
+
+_REOPENED: dict[tuple[str, str], RemoteModel] = {}  # one model process per file and process
+_REOPENING = threading.Lock()
+
+
+def _reopened(
+    path: Path, load_options: dict[str, Any], isolation: Isolation, sha256: str
+) -> RemoteModel:
+    """The model of an unpickled :class:`RemoteModel`, in a process opened once per process
+    that receives it (closed when that process exits)."""
+    with _REOPENING:
+        key = (str(path), sha256)
+        if key not in _REOPENED:
+            process = ModelProcess(path, load_options, isolation)
+            atexit.register(process.close)
+            if process.info["sha256"] != sha256:
+                process.close()
+                raise ModelLoadError(f"{path} changed while the audit ran (sha256 {sha256} at "
+                                     f"the start, {process.info['sha256']} now)")  # fmt: skip
+            _REOPENED[key] = RemoteModel(process)
+        return _REOPENED[key]
 
 
 def probe_model(
