@@ -14,8 +14,9 @@ to it over a pipe; :class:`RemoteModel` stands in for the estimator in the audit
   a second or two and catches what the sampled rows trigger.
 - ``full``: the model never enters the audit's process; every call goes to the child, so a
   crash on any row becomes an error of the checks that made the call. It costs sending the
-  rows to the child (pickled, about a second per million rows of 50 columns); latency is
-  measured in the child.
+  rows to the child (roughly 1-3 s per million rows of 50 columns: docs/benchmarks.md);
+  latency is measured in the child. Sent to a Dask worker, the model opens such a process
+  there too.
 
 The child answers in JSON and ``.npy`` arrays read with ``allow_pickle=False``: a model
 that takes the child over still cannot make the audit run code by what it sends back.
