@@ -194,3 +194,26 @@ def test_a_custom_baseline_model_runs_isolated_too(cli, tmp_path, cancer, good_c
     assert baseline["status"] == "error"
     assert "crafted.pkl" in baseline["message"] and "SIGSEGV" in baseline["message"]
     assert check_of(result, "metric_parity")["status"] != "error"  # the audited model is fine
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_profile_isolates_the_model(cli, tmp_path, cancer, cancer_splits, good_classifier, mode):
+    from mlready.io.profile import load_profile
+
+    crashing = save_pickle(_crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
+    train = cancer_splits / "train.csv"
+    out = tmp_path / "train.profile"
+    result = cli("profile", str(train), "-o", str(out), "--model", str(crashing), "--isolate", mode)
+    assert result.exit_code == 2, result.output
+    assert "crafted.pkl" in result.output and "SIGSEGV" in result.output
+    assert not out.exists()
+
+    isolated, direct = tmp_path / "isolated.profile", tmp_path / "direct.profile"
+    for path, how in ((isolated, mode), (direct, "off")):
+        made = cli("profile", str(train), "-o", str(path), "--model", str(good_classifier),
+                   "--isolate", how)  # fmt: skip
+        assert made.exit_code == 0, made.output
+    ours, theirs = load_profile(isolated).predictions, load_profile(direct).predictions
+    assert ours is not None and theirs is not None
+    np.testing.assert_array_equal(ours.numeric["prediction"].values,
+                                  theirs.numeric["prediction"].values)  # fmt: skip

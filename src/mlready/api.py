@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from mlready import __version__
 from mlready.answers import TOPICS, evaluate_answers
 from mlready.context import AuditContext, build_context
-from mlready.errors import MlreadyError, SpecError
+from mlready.errors import MlreadyError, ModelLoadError, SpecError
 from mlready.io.data import REQUIRED_SPLITS, Split, batch_files, find_split, load_splits
 from mlready.io.files import file_sha256
 from mlready.io.isolation import (
@@ -459,10 +459,12 @@ def make_profile(
     target: str | None = None,
     model_path: Path | None = None,
     trust_model: bool = False,
+    isolate: Isolation | None = None,
 ) -> Profile:
     """The reference profile of the training data at ``train_path`` (a file or a folder of
     batch files): what the distribution and quality checks need of train. With a model
-    (or in predictions-only mode), its outputs on train are profiled for prediction drift.
+    (or in predictions-only mode), its outputs on train are profiled for prediction drift,
+    the model run as ``isolate`` says (see :func:`audit`).
     """
     from mlready.checks.data_quality import DataQualityParams
     from mlready.io.data import read_split
@@ -476,10 +478,14 @@ def make_profile(
                            hint="pass the file (or folder) the model was trained on")  # fmt: skip
     split = read_split("train", train_path)
     with_model = model_path is not None or spec.data.prediction is not None
-    loaded = _load(model_path, spec, trust_model) if with_model else None
-    context = build_context(spec, {"train": split}, loaded, target, spec.seed)
+    model = (open_model(model_path, spec, {"train": split}, target, trust_model, isolate)
+             if with_model else nullcontext((None, None)))  # fmt: skip
+    with model as (loaded, problem):
+        if problem is not None:
+            raise ModelLoadError(problem, hint="profile without --model, or fix the model")
+        context = build_context(spec, {"train": split}, loaded, target, spec.seed)
+        predictions = context.output_reference("train") if with_model else None
     frame = split.frame
-    predictions = context.output_reference("train") if with_model else None
     planned = [p.params for p in plan(spec, load_checks())]
     margin = next((p.margin for p in planned if isinstance(p, DataQualityParams)),
                   DataQualityParams().margin)  # fmt: skip

@@ -634,6 +634,9 @@ def profile_command(
     checklist: ChecklistOption = None,
     target: TargetOption = None,
     trust_model: TrustOption = False,
+    isolate: IsolateOption = IsolateMode.probe,
+    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -648,8 +651,9 @@ def profile_command(
 
     with _exit_codes(debug):
         made = api.make_profile(
-            train, checklist=checklist, target=target, model_path=model, trust_model=trust_model
-        )
+            train, checklist=checklist, target=target, model_path=model, trust_model=trust_model,
+            isolate=_isolation(isolate, model_memory_mb, model_timeout),
+        )  # fmt: skip
         path = output or Path(f"{train.stem}.profile")
         if path.resolve() == train.resolve():
             raise MlreadyError(f"{path} is the training data", hint="write the profile elsewhere")
