@@ -22,6 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier
 
 from .conftest import save_pickle, write_splits
@@ -38,12 +43,34 @@ ONLY_BENCHMARK = "checks:\n" + "".join(
 )  # fmt: skip
 
 
+def only(*checks: str) -> str:
+    """A checklist section that enables ``checks`` and no other."""
+    every = (
+        "baseline", "benchmark", "metric_parity", "latency", "fairness", "ground_truth",
+        "split_distribution", "data_quality", "drift", "performance_monitoring", "no_regression",
+    )  # fmt: skip
+    return "checks:\n" + "".join(
+        f"  {check}: {{enabled: false}}\n" for check in every if check not in checks
+    )
+
+
 class PredictRaises(DecisionTreeClassifier):
     """A fitted tree whose predict fails, as a broken custom model would (needs
     --trust-model: the loader's allow-list does not know this module)."""
 
     def predict(self, X: Any) -> Any:
         raise RuntimeError("the feature store is unreachable")
+
+
+class Gadget:
+    """A type skops does not trust: rebuilding it from a file writes the canary."""
+
+    def __init__(self, canary: Path) -> None:
+        self.canary = str(canary)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Path(state["canary"]).touch()
+        self.__dict__.update(state)
 
 
 class Calls:
@@ -112,6 +139,7 @@ class Case:
     fragments: tuple[str, ...]
     check: str | None = None  # exit 0/1: the check whose status and message are judged
     status: str | None = None
+    notes: tuple[str, ...] = ()  # exit 0/1: in the check's notes or the report's
 
 
 # --- checklist ---------------------------------------------------------------------------
@@ -210,6 +238,117 @@ def _columns_reordered(s: Scene) -> Run:
     return Run(s.model, s.splits(test=s.test[s.test.columns[::-1]]), s.checklist())
 
 
+# --- size, levels and time zones ----------------------------------------------------------
+
+
+def _feather(s: Scene, name: str, **splits: pd.DataFrame) -> Path:
+    """Splits written as feather: a csv of thousands of columns is slow to write and read."""
+    folder = s.tmp_path / name
+    folder.mkdir()
+    for split, frame in splits.items():
+        frame.to_feather(folder / f"{split}.feather")
+    return folder
+
+
+def _wide(s: Scene) -> Run:
+    # The checks that work feature by feature (split_distribution's adversarial validation
+    # and drift engine, drift, data_quality, baseline's encoders); latency is left out: it
+    # times the model's own single-row calls, about 0.1 s each on 10,000 columns (scikit-learn
+    # validates every column name and dtype), which says nothing about the audit's cost.
+    rng = np.random.default_rng(0)
+    names = [f"f{i:05d}" for i in range(10_000)]
+
+    def split(rows: int) -> pd.DataFrame:
+        X = rng.normal(size=(rows, len(names)))
+        target = pd.Series((X[:, 0] + X[:, 1] > 0).astype(np.int64), name="target")
+        return pd.concat([pd.DataFrame(X, columns=names), target], axis=1)
+
+    train = split(400)
+    folder = _feather(s, "wide", train=train, test=split(200), production=split(200))
+    model = save_pickle(s.fitted(train), s.tmp_path / "wide.pkl")
+    checks = only("split_distribution", "drift", "data_quality", "baseline")
+    return Run(model, folder, s.checklist(checks))
+
+
+def _id_pipeline(column: str) -> Any:
+    """A tree behind an encoder that reads ``column``'s text as categories."""
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    return make_pipeline(
+        ColumnTransformer([("text", encoder, [column])], remainder="passthrough"),
+        DecisionTreeClassifier(max_depth=4, random_state=0),
+    )
+
+
+def _id_levels(s: Scene) -> Run:
+    # What costs is the number of levels, not of rows: 100,000 distinct values would already
+    # make a one-hot encoding of 80 GB and a loop over levels minutes long. A million rows
+    # (one level each) would prove nothing more and make the case too slow for the suite.
+    rng = np.random.default_rng(0)
+    ids = np.char.add("C", np.char.zfill(rng.permutation(200_000).astype(str), 7))
+
+    def split(start: int, rows: int) -> pd.DataFrame:
+        x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
+        target = (x1 + 0.5 * rng.normal(size=rows) > 0).astype(np.int64)
+        return pd.DataFrame({"customer": ids[start : start + rows], "x1": x1, "x2": x2,
+                             "target": target})  # fmt: skip
+
+    train = split(0, 100_000)
+    folder = _feather(s, "ids", train=train, test=split(100_000, 25_000),
+                      production=split(150_000, 25_000))  # fmt: skip
+    model = _id_pipeline("customer").fit(train.drop(columns="target"), train["target"])
+    checks = only("baseline", "split_distribution", "drift", "data_quality", "fairness",
+                  "metric_parity")  # fmt: skip
+    text = f"data:\n  sensitive: [customer]\n  slices: [customer]\n{checks}"
+    return Run(save_pickle(model, s.tmp_path / "ids.pkl"), folder, s.checklist(text))
+
+
+_OFFSET_MINUTES = {"+01:00": 60, "-05:00": -300, "+05:30": 330, "Z": 0}
+
+
+def _written(utc: pd.Series, offsets: np.ndarray) -> np.ndarray:
+    """UTC times as text, each in the local time of its offset ('+01:00', 'Z', ...)."""
+    minutes = pd.Series(offsets).map(_OFFSET_MINUTES).to_numpy(dtype=np.int64)
+    local = pd.Series(utc.dt.tz_convert(None).to_numpy() + minutes.astype("timedelta64[m]"))
+    return np.char.add(local.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=str), offsets)
+
+
+def _time_zones(naive_every: int | None) -> Callable[[Scene], Run]:
+    """Splits with a time column and a feature of times written in several UTC offsets.
+
+    Train's newest row is 2024-02-29 23:30 UTC, written +01:00 (00:30 on 1 March); test's
+    oldest is 15 minutes later, written -05:00 (18:45 on 29 February): read as one UTC time
+    line no test row predates train, read by the clock half of them would seem to.
+    """
+
+    def build(s: Scene) -> Run:
+        rng = np.random.default_rng(0)
+        newest = pd.Timestamp("2024-02-29T23:30:00Z")
+        splits = {}
+        for name, frame, start, days in (
+            ("train", s.train, newest - pd.Timedelta(days=59), 59),
+            ("test", s.test, newest + pd.Timedelta(minutes=15), 30),
+        ):
+            utc = pd.Series(start + pd.to_timedelta(rng.uniform(0, days, len(frame)), "D"))
+            offsets = rng.choice(list(_OFFSET_MINUTES), len(frame))
+            edge = int(utc.argmax() if name == "train" else utc.argmin())
+            utc[edge], offsets[edge] = (newest, "+01:00") if name == "train" else (start, "-05:00")
+            times = _written(utc, offsets)
+            if naive_every and name == "train":  # some values without their offset
+                times[::naive_every] = utc[::naive_every].dt.strftime("%Y-%m-%dT%H:%M:%S")
+            signup = _written(utc - pd.Timedelta(days=400), offsets)
+            splits[name] = frame.assign(event_time=times, signup=signup)
+        train = splits["train"]
+        model = _id_pipeline("signup").fit(
+            train.drop(columns=["target", "event_time"]), train["target"]
+        )
+        checks = only("benchmark", "metric_parity", "split_distribution", "data_quality")
+        text = f"data:\n  time: event_time\n{checks}"
+        path = save_pickle(model, s.tmp_path / "times.pkl")
+        return Run(path, s.splits(train, splits["test"]), s.checklist(text))
+
+    return build
+
+
 # --- model -------------------------------------------------------------------------------
 
 
@@ -290,6 +429,23 @@ def _unknown_module(s: Scene) -> Run:
 def _missing_module_trusted(s: Scene) -> Run:
     path = s.model_bytes(b"cmlready_no_such_module\nModel\n)R.")
     return Run(path, s.splits(), (*s.checklist(), "--trust-model"))
+
+
+def _skops(attribute: Callable[[Scene], Any] | None) -> Callable[[Scene], Run]:
+    """A tree saved with skops.io.dump, holding ``attribute(scene)`` as ``notes_``."""
+
+    def build(s: Scene) -> Run:
+        if attribute is None:
+            model: Any = RandomForestClassifier(n_estimators=20, random_state=0)
+            model.fit(s.train.drop(columns="target"), s.train["target"])
+        else:
+            model = s.fitted(s.train)
+            model.notes_ = attribute(s)
+        path = s.tmp_path / "model.skops"
+        skops.io.dump(model, path)
+        return Run(path, s.splits(), s.checklist())
+
+    return build
 
 
 REFUSED = ("was refused", "nothing from it was run", "--trust-model", "model.allow")
@@ -389,6 +545,29 @@ CASES = [
          ("model.pkl", "mlready_evil_plugin.Model, which is not on the allow-list", *REFUSED)),
     Case("pickle-missing-module-trusted", _missing_module_trusted, 2,
          ("could not load", "model.pkl", "mlready_no_such_module", "a module")),
+    # size, levels and time zones: the audit goes on, and every check finishes
+    Case("ten-thousand-columns", _wide, 0, ("train, test look alike", "train 400 rows"),
+         check="split_distribution", status="pass",
+         notes=("10,000 features are too many to learn from at once", "used the 200 a random "
+                "forest ranked highest", "only the top 20 were shuffled")),
+    Case("id-column-with-100k-levels", _id_levels, 0,
+         ("no drift in 3 features", "25000 production rows"), check="drift", status="pass",
+         notes=("'customer' has 100,000 distinct values in 100,000 rows",
+                "an identifier", "data.id")),
+    # exit 1: the depth-4 tree overfits (metric_parity); its windows by month are judged
+    Case("times-in-mixed-utc-offsets", _time_zones(naive_every=None), 1,
+         ("roc_auc 0.9", "no leakage between splits"), check="benchmark", status="pass"),
+    Case("time-column-mixing-offsets-and-none", _time_zones(naive_every=40), 2,
+         ("train.csv: column 'event_time' (data.time, ", "checklist.yaml:2)",
+          "mixes timestamps with a UTC offset and without one", "10 without",
+          "write every value with an offset")),
+    # skops files: judged by the same allow-list as pickles
+    Case("skops-untrusted-type", _skops(lambda s: Gadget(s.canary)), 2,
+         ("model.skops", f"{Gadget.__module__}.Gadget, which is not on the allow-list",
+          *REFUSED)),
+    Case("skops-builtins-eval", _skops(lambda s: eval), 2,
+         ("model.skops", "builtins.eval, which is not on the allow-list", *REFUSED)),
+    Case("skops-forest", _skops(None), 0, ("roc_auc 0.9",), check="benchmark", status="pass"),
 ]  # fmt: skip
 
 
@@ -415,3 +594,7 @@ def test_bad_input(case: Case, cli, tmp_path: Path, cancer, good_classifier, mon
     assert "Traceback" not in message
     for fragment in case.fragments:
         assert fragment in message, message
+    check_notes = next(c["notes"] for c in result.json["checks"] if c["id"] == case.check)
+    notes = " | ".join([*check_notes, *result.json.get("notes", [])])
+    for fragment in case.notes:
+        assert fragment in notes, notes

@@ -38,6 +38,13 @@ from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, 
 
 # Integer-valued targets with at most this many distinct values are taken as classes.
 _MAX_INFERRED_CLASSES = 20
+# The end of a timestamp written with its UTC offset (Z, +02:00, -0500 or +05) after a
+# time of day: a date alone (2024-05-01) ends in digits that would look like an offset.
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+# A categorical feature with a distinct value in at least this share of at least this many
+# train rows is an identifier (a few rows of free text are naturally all distinct).
+_ID_DISTINCT_SHARE = 0.95
+_MIN_ID_ROWS = 100
 _EMPTY_TARGET_HINT = (
     "fill in the labels, or name the right column with --target or data.target "
     "(only production may be unlabelled)"
@@ -110,14 +117,7 @@ class AuditContext:
         frame = self.splits[split].frame if all_rows else self.labelled(split)
         if name not in frame.columns:
             raise DataError(f"{self.splits[split].path}: the {split} split has no column {name!r}")
-        values = frame[name]
-        try:
-            return pd.to_datetime(values, utc=True, format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise DataError(
-                f"{self.splits[split].path}: column {name!r} is not a timestamp: {exc}",
-                hint="use ISO 8601 timestamps (2024-05-01 or 2024-05-01T12:00:00Z)",
-            ) from None
+        return utc_timestamps(frame[name], f"{self.splits[split].path}: column {name!r}")
 
     def X(self, split: str) -> pd.DataFrame:
         """Feature columns of the labelled rows of ``split``."""
@@ -232,6 +232,56 @@ class AuditContext:
         """A generator seeded by the audit seed and ``key``: a check's draws do not
         depend on which other checks ran."""
         return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
+
+
+def utc_timestamps(values: pd.Series, where: str) -> pd.Series:
+    """Timestamps as one UTC time line: values written with different UTC offsets are
+    converted to UTC. Raises :class:`DataError` (naming ``where``) for values that are not
+    timestamps, and for text that mixes values with an offset and values without one: a
+    value without an offset could be in any time zone, and reading it as UTC would shift
+    it by hours, silently, and reorder the rows around it."""
+    _check_offsets(values, where)
+    try:
+        return pd.to_datetime(values, utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{where} is not a timestamp: {exc}",
+            hint="use ISO 8601 timestamps (2024-05-01 or 2024-05-01T12:00:00Z)",
+        ) from None
+
+
+def _check_offsets(values: pd.Series, where: str) -> None:
+    """Raise :class:`DataError` when text timestamps are written some with a UTC offset and
+    some without (see :func:`utc_timestamps`); parsed or numeric columns have no offsets
+    to mix."""
+    if not (pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values)):
+        text = values.dropna().astype(str).str.strip()
+        with_offset = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
+        if with_offset.any() and not with_offset.all():
+            first = int(np.argmax(~with_offset))
+            row = int(np.flatnonzero(values.notna().to_numpy())[first]) + 1
+            raise DataError(
+                f"{where} mixes timestamps with a UTC offset and without one ("
+                f"{int((~with_offset).sum())} without, e.g. {text.iloc[first]!r} in data row "
+                f"{row}), so their order is unknown",
+                hint="write every value with an offset (2024-05-01T12:00:00+02:00, or Z for "
+                "UTC), or every value without one",
+            )
+
+
+def _check_times(spec: ChecklistSpec, splits: dict[str, Split]) -> None:
+    """No split's data.time column mixes values with and without a UTC offset: the order of
+    its rows, which the checks rely on, would be a guess. (A value that is no timestamp at
+    all is reported by the checks that read the column.)"""
+    name = spec.data.time
+    if name is None:
+        return
+    for split in splits.values():
+        if name in split.frame.columns:
+            _check_offsets(
+                split.frame[name],
+                f"{split.path}: column {name!r} (data.time, {spec.where('data', 'time')})",
+            )
 
 
 def _predict_hint(X: pd.DataFrame) -> str:
@@ -357,9 +407,10 @@ def _check_columns(
     ignored: set[str],
     notes: list[str],
 ) -> None:
+    used = {*features, target, *ignored}  # built once: a set per column is quadratic
     for split in splits.values():
         columns = set(split.frame.columns)
-        extra = [c for c in split.frame.columns if c not in {*features, target, *ignored}]
+        extra = [c for c in split.frame.columns if c not in used]
         if extra:
             notes.append(
                 f"{split.name}: columns the model does not use: "
@@ -377,7 +428,9 @@ def _check_columns(
                 f"{split.path}: the {split.name} split has no target column {target!r}",
                 hint="every labelled split needs the target",
             )
-        empty = [c for c in features if split.frame[c].isna().all()]
+        missing_everywhere = split.frame.isna().all()  # one pass, not one per column
+        all_missing = set(missing_everywhere.index[missing_everywhere.to_numpy()])
+        empty = [c for c in features if c in all_missing]
         if empty:
             notes.append(f"{split.name}: columns with no values at all: {', '.join(empty)}")
         if target in columns:
@@ -394,6 +447,28 @@ def _check_columns(
                     f"{split.name}: {int(values.isna().sum())} rows without a target "
                     "were left out of the metrics"
                 )
+
+
+def _identifier_notes(train: pd.DataFrame, categorical: list[str]) -> list[str]:
+    """A note per categorical feature whose train values are (almost) all distinct: an
+    identifier, not a category. The checks cap the levels they keep, so such a column costs
+    no more than any other; the note says why its statistics carry nothing."""
+    notes = []
+    for column in categorical:
+        present = train[column].dropna()
+        if len(present) < _MIN_ID_ROWS:
+            continue
+        distinct = int(present.nunique())
+        if distinct >= _ID_DISTINCT_SHARE * len(present):
+            notes.append(
+                f"train: feature {column!r} has {distinct:,} distinct values in {len(present):,} "
+                "rows: no category but an identifier (or a timestamp, or free text). The checks "
+                "keep its most frequent levels and pool the rest, so its drift and "
+                "distribution statistics say little (new values in test and production are "
+                "expected); a model that uses it as a category can memorise rows: drop it "
+                "from the features, or name it in data.id"
+            )
+    return notes
 
 
 def _check_named_columns(spec: ChecklistSpec, splits: dict[str, Split]) -> None:
@@ -510,6 +585,7 @@ def build_context(
     notes: list[str] = []
     _check_columns(splits, features, target_name, spec.data.reserved(), notes)
     _check_named_columns(spec, splits)
+    _check_times(spec, splits)
     predictor: Predictor
     if spec.data.prediction is not None:
         predictor = ColumnPredictor(spec.data.prediction, spec.data.score, classes)
@@ -524,11 +600,15 @@ def build_context(
         categorical = [c for c in profile.meta.categorical if c in features]
     elif categorical is None:
         assert train is not None
+        # Read once: taking 10,000 columns out one by one costs seconds.
+        dtypes = dict(zip(train.columns, train.dtypes, strict=True))
         categorical = [
             c
             for c in features
-            if not pd.api.types.is_numeric_dtype(train[c]) or pd.api.types.is_bool_dtype(train[c])
+            if not pd.api.types.is_numeric_dtype(dtypes[c]) or pd.api.types.is_bool_dtype(dtypes[c])
         ]
+    if train is not None:
+        notes += _identifier_notes(train, [c for c in categorical if c in features])
     return AuditContext(
         spec=spec,
         splits=splits,

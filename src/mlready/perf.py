@@ -33,6 +33,8 @@ from mlready.errors import MlreadyError
 from mlready.io.isolation import RemoteModel
 
 LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "onnxruntime", "mlready")
+# Single-row calls timed per repeat at the least, however slow the model.
+_MIN_CALLS = 10
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,18 @@ def _call(model: Any, method: str) -> Any:
 
 
 def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[list[float]]:
-    """Milliseconds of each single-row call, per repeat (after warm-up)."""
+    """Milliseconds of each single-row call, per repeat (after warm-up).
+
+    A slow model gets fewer calls: past the phase's time budget a repeat stops at 50 calls,
+    and past ten times the budget at ``_MIN_CALLS`` (a model that takes a second a row would
+    otherwise hold the audit for minutes)."""
     rows = [X.iloc[[i % len(X)]] for i in range(max(s.calls, s.warmup))]
+    started = time.perf_counter()
     for row in rows[: s.warmup]:
         predict(row)
+        if time.perf_counter() - started > s.seconds_per_phase:
+            break  # warmed up: the first call pays the one-off costs
+    hard_budget = max(10 * s.seconds_per_phase, 1.0)
     repeats = []
     for _ in range(s.repeats):
         times, started = [], time.perf_counter()
@@ -106,8 +116,11 @@ def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[
             t0 = time.perf_counter_ns()
             predict(row)
             times.append((time.perf_counter_ns() - t0) / 1e6)
-            if time.perf_counter() - started > s.seconds_per_phase and len(times) >= 50:
-                break  # a slow model: fewer calls, still enough for p95
+            elapsed = time.perf_counter() - started
+            if (elapsed > s.seconds_per_phase and len(times) >= 50) or (
+                elapsed > hard_budget and len(times) >= _MIN_CALLS
+            ):
+                break  # a slow model: fewer calls, still enough for a rough p95
         repeats.append(times)
     return repeats
 
@@ -115,12 +128,15 @@ def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[
 def _throughput(predict: Any, batch: pd.DataFrame, s: PerfSettings) -> list[float]:
     """Rows per second of repeated calls on ``batch``, per repeat."""
     predict(batch)  # warm-up
+    hard_budget = max(10 * s.seconds_per_phase, 1.0)
     rates = []
     for _ in range(s.repeats):
         calls, started = 0, time.perf_counter()
         while calls < 3 or time.perf_counter() - started < min(0.1, s.seconds_per_phase):
             predict(batch)
             calls += 1
+            if time.perf_counter() - started > hard_budget:
+                break  # a slow model: one long call already measures its rate
         rates.append(calls * len(batch) / (time.perf_counter() - started))
     return rates
 

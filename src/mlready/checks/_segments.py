@@ -237,13 +237,7 @@ def column_groups(
 
 
 def _search_groups(context: AuditContext, params: SegmentParams) -> list[grouping.Groups]:
-    frame = context.X("test")
-    return [
-        grouping.by_level(frame[c])
-        if c in context.categorical or frame[c].nunique() <= 10
-        else grouping.by_bins(frame[c], quantiles=params.quantile_bins)
-        for c in context.features
-    ]
+    return grouping.search_groups(context.X("test"), context.categorical, params.quantile_bins)
 
 
 def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Finding:
@@ -265,8 +259,12 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
     ]
     if not explicit:  # keep the worst few, but judge them as one of all the slices searched
         points = {
-            id(groups): grouping.group_points(metric, y, prediction, groups)
-            for groups in all_groups
+            id(groups): values
+            for groups, values in zip(
+                all_groups,
+                grouping.points_of_many(metric, y, prediction, all_groups),
+                strict=True,
+            )
         }
 
         def badness(item: tuple[grouping.Groups, int]) -> float:

@@ -11,8 +11,8 @@ from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table
 from mlready.stats.bootstrap import percentile_interval, resample_weights
-from mlready.stats.columns import canonical, column_kind
-from mlready.stats.leakage import SingleFeature, copied_rows, single_feature
+from mlready.stats.columns import canonical, column_kind, column_kinds
+from mlready.stats.leakage import SingleFeature, copied_rows, numeric_aucs, single_feature
 from mlready.stats.metrics import point_estimate
 
 # Held-out splits must not contain train rows; production may legitimately repeat them.
@@ -179,16 +179,34 @@ def _temporal_part(context: AuditContext, params: BenchmarkParams, held_out: lis
     return part
 
 
-def _single_features(context: AuditContext, bins: int) -> dict[str, SingleFeature]:
+def _single_feature(context: AuditContext, name: str, bins: int) -> SingleFeature:
     train, test = context.labelled("train"), context.labelled("test")
     n_classes = None if context.classes is None else len(context.classes)
-    return {
-        name: single_feature(
-            train[name], test[name], context.y("train"), n_classes,
-            name in context.categorical or column_kind(train[name]) != "numeric", bins,
-        )
-        for name in context.features
-    }  # fmt: skip
+    return single_feature(
+        train[name], test[name], context.y("train"), n_classes,
+        name in context.categorical or column_kind(train[name]) != "numeric", bins,
+    )  # fmt: skip
+
+
+def _single_scores(context: AuditContext, y: np.ndarray, bins: int) -> dict[str, float]:
+    """Each feature's score alone on test. A binary task's numeric features are scored
+    together (their values are the scores: one rank pass over all of them); the others
+    one at a time."""
+    train, test = context.labelled("train"), context.labelled("test")
+    listed = set(context.categorical)
+    together = []
+    if context.task == "binary":
+        not_numeric = {
+            c for frame in (train, test)
+            for c, kind in zip(frame.columns, column_kinds(frame), strict=True)
+            if kind != "numeric"
+        }  # fmt: skip
+        together = [c for c in context.features if c not in listed and c not in not_numeric]
+    scores = dict(zip(together, numeric_aucs(test[together], y == 1), strict=True))
+    for name in context.features:
+        if name not in scores:
+            scores[name] = float(_single_feature(context, name, bins).score(y)[0])
+    return {name: float(scores[name]) for name in context.features}
 
 
 def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Finding:
@@ -198,18 +216,18 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
     if not context.features or np.unique(y).size < 2:
         part.notes.append("target leakage not checked: no features, or one target value in test")
         return part
-    features = _single_features(context, params.bins)
-    scores = {name: float(f.score(y)[0]) for name, f in features.items()}
+    scores = _single_scores(context, y, params.bins)
     ranked = sorted(scores.items(), key=lambda kv: -np.nan_to_num(kv[1], nan=-np.inf))
     limit = params.max_single_feature_score
     # A strong honest feature can score near the limit on a small test set by chance: a
     # feature is flagged only when its interval's lower bound is above the limit too.
     lows = {
         name: percentile_interval(
-            np.concatenate([features[name].score(y, w) for w in resample_weights(
+            np.concatenate([feature.score(y, w) for w in resample_weights(
                 y.size, _LEAK_RESAMPLES, context.rng(f"benchmark.leak.{name}"))]),
             params.confidence)[0]
         for name, value in ranked if value > limit
+        for feature in [_single_feature(context, name, params.bins)]
     }  # fmt: skip
     best, top = ranked[0]
     part.evidence.append(

@@ -109,9 +109,18 @@ def _adversarial(context: AuditContext, other: str, params: SplitDistributionPar
         columns=["feature", "AUC drop when shuffled"],
         rows=[[name, fmt(value)] for name, value in result.importances],
     )
+    notes = []
+    if result.screened:
+        notes.append(
+            f"adversarial validation of train vs {other}: {len(context.features):,} features are "
+            f"too many to learn from at once, so each fold's classifier used the "
+            f"{result.model_features} a random forest ranked highest (impurity importance) on "
+            f"that fold's training rows, and only the top {result.permuted} were shuffled for "
+            "their importance"
+        )
     if result.ci_low > params.max_adversarial_auc:
         top = ", ".join(name for name, _ in result.importances[:3])
-        return Finding.of(
+        finding = Finding.of(
             Status.FAIL,
             f"a classifier tells train from {other} apart (AUC "
             f"{fmt(result.auc)}, CI from {fmt(result.ci_low)}; most telling: "
@@ -119,7 +128,9 @@ def _adversarial(context: AuditContext, other: str, params: SplitDistributionPar
             evidence,
             [table],
         )
-    return Finding(evidence=evidence, tables=[table])
+        finding.notes += notes
+        return finding
+    return Finding(evidence=evidence, tables=[table], notes=notes)
 
 
 class SplitDistributionCheck:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,16 @@ from mlready.spec import SPLIT_NAMES, SplitNames
 REQUIRED_SPLITS = ("train", "test")
 
 
+# Above this many columns a table becomes one pandas block per dtype, not one per column.
+_MAX_SPLIT_COLUMNS = 256
+
+
 def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     """Arrow's buffers are freed column by column as pandas takes them over, so reading
-    needs about the frame's memory, not twice it."""
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+    needs about the frame's memory, not twice it. A wide table is consolidated instead:
+    with a block per column, every frame-wide operation (isna, selecting the features,
+    to_numpy) loops over thousands of blocks and costs 20 times more."""
+    return table.to_pandas(self_destruct=True, split_blocks=table.num_columns <= _MAX_SPLIT_COLUMNS)
 
 
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
@@ -123,8 +130,9 @@ def _repeated_names(
     """Column names that appear more than once. pandas renames a CSV's repeats ('a',
     'a.1'), so when such a pair is seen the header row is read again as it is."""
     if path.suffix.lower() == ".csv":
+        known = set(names)  # membership per name: a list would be quadratic in the columns
         renamed = [
-            n for n in names if re.fullmatch(r".+\.\d+", n) and n.rpartition(".")[0] in names
+            n for n in names if re.fullmatch(r".+\.\d+", n) and n.rpartition(".")[0] in known
         ]
         if not renamed:
             return []
@@ -132,7 +140,7 @@ def _repeated_names(
             path, sep=delimiter or ",", encoding=encoding, header=None, nrows=1, dtype=str
         )
         names = [str(n) for n in header.iloc[0]]
-    return sorted({n for n in names if names.count(n) > 1})
+    return sorted(n for n, count in Counter(names).items() if count > 1)
 
 
 def _candidates(data_dir: Path, location: str) -> list[Path]:

@@ -396,12 +396,24 @@ def _load_checked_pickle(data: bytes, path: Path, extra_allowed: Sequence[str]) 
         return _SafeUnpickler(stream, enforce).load()
 
 
-def _refused_skops_types(data: bytes, path: Path, extra_allowed: Sequence[str]) -> list[str]:
+def _refused_skops_types(data: bytes, path: Path, extra_allowed: Sequence[str]) -> dict[str, bool]:
+    """The types in a skops file that skops does not trust by default and the allow-list
+    refuses, each with whether it cannot even be found. skops' audit lists the types; the
+    allow-list judges them as it judges a pickle's globals, so one model is accepted or
+    refused alike in either format (skops' defaults do not trust scikit-learn's own tree
+    structures, which the allow-list admits). Nothing from the file is imported or run."""
     import skops.io  # imported on demand: most models are pickles
 
     with _reported(f"{path} is not a valid skops file"):
         untrusted = skops.io.get_untrusted_types(data=data)
-    return sorted(t for t in untrusted if not _matches_prefix(t.rpartition(".")[0], extra_allowed))
+    refused = {}
+    for qualified in untrusted:
+        module, _, name = qualified.rpartition(".")
+        try:
+            _allowed_object(module, name, extra_allowed)
+        except _Refused as exc:
+            refused[qualified] = exc.missing
+    return dict(sorted(refused.items()))
 
 
 def _load_skops(data: bytes, path: Path) -> Any:
@@ -424,7 +436,7 @@ def _refusal(path: Path, refused: dict[str, bool], digest: str) -> ModelLoadErro
 
 def _load_safely(data: bytes, path: Path, fmt: str, extra_allowed: Sequence[str]) -> Any:
     if fmt == "skops":
-        refused = dict.fromkeys(_refused_skops_types(data, path, extra_allowed), False)
+        refused = _refused_skops_types(data, path, extra_allowed)
     else:
         refused = _scan_bytes(data, path, extra_allowed)
     if refused:
@@ -486,7 +498,7 @@ def scan_model_file(path: Path, extra_allowed: Sequence[str] = ()) -> list[str]:
     if fmt == "onnx":
         return []  # an ONNX graph references no Python globals
     if fmt == "skops":
-        return _refused_skops_types(data, path, extra_allowed)
+        return list(_refused_skops_types(data, path, extra_allowed))
     return sorted(_scan_bytes(data, path, extra_allowed))
 
 

@@ -166,8 +166,7 @@ def value_hashes(values: pd.Series) -> np.ndarray:
     encoded first so that each distinct string is hashed once.
     """
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan) + 0.0  # -0.0 becomes 0.0
-        return _mix(np.where(np.isnan(numbers), np.nan, numbers).view(np.uint64))
+        return float_hashes(values.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         stamps = (
             values.dt.tz_convert("UTC") if isinstance(values.dtype, pd.DatetimeTZDtype) else values
@@ -180,6 +179,13 @@ def value_hashes(values: pd.Series) -> np.ndarray:
     present = ~values.isna().to_numpy()
     hashes[present] = distinct[codes[present].astype(np.int64)]
     return hashes
+
+
+def float_hashes(numbers: np.ndarray) -> np.ndarray:
+    """``value_hashes`` of float values, in an array of any shape (-0.0 hashes as 0.0, and
+    every NaN alike)."""
+    numbers = numbers + 0.0
+    return _mix(np.where(np.isnan(numbers), np.nan, numbers).view(np.uint64))
 
 
 def _mix(bits: np.ndarray) -> np.ndarray:

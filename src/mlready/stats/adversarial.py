@@ -4,6 +4,11 @@ Rows of ``reference`` are labelled 0 and rows of ``current`` 1; a gradient-boost
 classifier learns the label out of fold. An AUC near 0.5 means the splits look alike; a
 high AUC means they differ (a split sorted on time instead of shuffled, drift), and the
 permutation importances name the features that give them away.
+
+Wide data (more than ``_MAX_MODEL_FEATURES`` features) is screened fold by fold: a random
+forest fitted on the fold's training rows ranks the features by impurity importance, the
+boosted classifier learns from the top ones only, and only the very top are shuffled for
+importance. Screening inside the fold keeps the held-out AUC honest.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
-from mlready.stats.columns import as_text, column_kind
+from mlready.stats.columns import as_text, column_kinds
 from mlready.stats.metrics import METRICS, Prediction, point_estimate
 
 Matrix = NDArray[np.float64]
@@ -34,6 +39,16 @@ _MIN_LEVEL_ROWS = 10
 _IMPORTANCE_ROWS = 3_000
 # Cells of one stack of permuted copies predicted in a single call (32 MiB of float64).
 _CHUNK_CELLS = 4_000_000
+# HistGradientBoosting scans every feature's histogram at every split: 10,000 features cost
+# about 40 s a fold. Above this many, a fold's classifier sees the ones a random forest
+# (which tries only sqrt(features) per split) ranks highest on that fold's training rows.
+_MAX_MODEL_FEATURES = 200
+# On screened (wide) data, the features shuffled for permutation importance in a fold: the
+# top of the forest's ranking. A feature the classifier never splits on would drop 0 anyway.
+_MAX_PERMUTED = 20
+# Cells of the encoded sample (160 MB of float64): wide data gets fewer rows per split.
+_MAX_CELLS = 20_000_000
+_MIN_ROWS_WIDE = 500
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,13 @@ class AdversarialResult:
     ci_high: float
     rows_used: int  # rows actually used after sampling (both splits together)
     importances: list[tuple[str, float]]  # (feature, mean AUC drop when shuffled), descending
+    model_features: int = 0  # features each fold's classifier learned from (all, or screened)
+    permuted: int = 0  # features shuffled for importance in each fold
+
+    @property
+    def screened(self) -> bool:
+        """Whether the features were screened (wide data): see the module docstring."""
+        return self.permuted < self.model_features
 
 
 def adversarial_validation(
@@ -62,16 +84,22 @@ def adversarial_validation(
 ) -> AdversarialResult:
     """Out-of-fold AUC of a classifier telling ``current`` rows from ``reference`` rows.
 
-    At most ``max_rows`` rows of each split are sampled. The interval is a bootstrap of
+    At most ``max_rows`` rows of each split are sampled (fewer on wide data, so the sample
+    stays within ``_MAX_CELLS`` cells). The interval is a bootstrap of
     the out-of-fold scores (the fitted models are held fixed). ``importances`` lists the
     features (at most ``top_features``) whose shuffling lowers the held-out AUC most,
     averaged over folds; features whose shuffling lowers it not at all are left out. On
-    alike splits the drops are small noise. Every random draw comes from ``rng``, so
-    equal seeds give equal results.
+    alike splits the drops are small noise. With more than ``_MAX_MODEL_FEATURES``
+    features, each fold learns from the ``_MAX_MODEL_FEATURES`` a random forest ranks
+    highest on its training rows and shuffles only the top ``_MAX_PERMUTED`` of them. Every
+    random draw comes from ``rng``, so equal seeds give equal results.
 
     Raises ``ValueError`` when ``features`` is empty, a feature is missing, or either
     split has fewer than ``2 * folds`` rows.
     """
+    wide = len(features) > _MAX_MODEL_FEATURES
+    if wide:
+        max_rows = min(max_rows, max(_MAX_CELLS // len(features), _MIN_ROWS_WIDE))
     _validate(reference, current, features, folds, max_rows)
     ref = _sample(reference[features], max_rows, rng)
     cur = _sample(current[features], max_rows, rng)
@@ -80,29 +108,53 @@ def adversarial_validation(
 
     splitter = StratifiedKFold(folds, shuffle=True, random_state=_seed(rng))
     model_seed = _seed(rng)
+    # Drawn only for wide data, so narrow data keeps its draws (and its results) as they were.
+    forest_seed = _seed(rng) if wide else 0
     scores = np.empty(y.size)
     drops = np.zeros(len(features))
     # One OpenMP thread: about 1.5x slower on an idle machine, but OpenMP's spin-waiting
     # threads slow down 100x when another process holds a core (shared CI runners).
     with threadpool_limits(limits=1, user_api="openmp"):
         for train, test in splitter.split(X, y):
+            columns = (
+                _ranked(X[train], y[train], forest_seed)[:_MAX_MODEL_FEATURES]
+                if wide
+                else np.arange(len(features))
+            )
+            X_train, X_test = X[train][:, columns], X[test][:, columns]
             # early_stopping="auto" (on above 10,000 rows) ends fits that learn nothing after
             # a few trees: identical splits, the common case, cost least.
             model = HistGradientBoostingClassifier(
                 max_iter=100,
                 early_stopping="auto",
-                categorical_features=is_categorical,
+                categorical_features=is_categorical[columns],
                 random_state=model_seed,
-            ).fit(X[train], y[train])
-            scores[test] = model.predict_proba(X[test])[:, 1]
-            drops += _permutation_drops(model, X[test], y[test], rng)
+            ).fit(X_train, y[train])
+            scores[test] = model.predict_proba(X_test)[:, 1]
+            shuffled = np.arange(_MAX_PERMUTED if wide else len(columns))
+            drops[columns[shuffled]] += _permutation_drops(model, X_test, y[test], shuffled, rng)
 
     auc, (low, high) = _auc_interval(y, scores, n_resamples, confidence, rng)
     # A feature whose shuffling costs no AUC does not separate the splits: left out, so a
     # split told apart by one feature lists that one alone. Stable sort: ties keep order.
     order = [j for j in np.argsort(-drops, kind="stable") if drops[j] > 0][:top_features]
     importances = [(features[j], float(drops[j] / folds)) for j in order]
-    return AdversarialResult(auc, low, high, int(y.size), importances)
+    model_features = min(len(features), _MAX_MODEL_FEATURES) if wide else len(features)
+    permuted = min(model_features, _MAX_PERMUTED) if wide else len(features)
+    return AdversarialResult(auc, low, high, int(y.size), importances, model_features, permuted)
+
+
+def _ranked(X: Matrix, y: Labels, seed: int) -> NDArray[np.intp]:
+    """Feature positions, highest random-forest impurity importance first (stable ties)."""
+    forest = RandomForestClassifier(
+        n_estimators=50,
+        max_features="sqrt",
+        min_samples_leaf=3,
+        max_depth=6,
+        random_state=seed,
+        n_jobs=1,
+    ).fit(X, y)
+    return np.argsort(-forest.feature_importances_, kind="stable")
 
 
 def _validate(
@@ -149,23 +201,35 @@ def _encode(
     ``category`` columns with ``from_dtype``: the model sees the same thing, and permuting
     a column for importance is plain numpy indexing, not a DataFrame rebuilt per feature.
     """
-    columns: list[Matrix] = []
-    is_categorical: list[bool] = []
-    for name in ref.columns:
-        kind = column_kind(ref[name])
-        both = pd.concat([ref[name], cur[name]], ignore_index=True)
+    categorical_set = set(categorical)
+    n_rows = len(ref) + len(cur)
+    X = np.empty((n_rows, len(ref.columns)))
+    is_categorical = np.zeros(len(ref.columns), dtype=bool)
+    plain: list[int] = []  # numeric on both sides: converted in one block, not column by column
+    ref_kinds, cur_kinds = column_kinds(ref), column_kinds(cur)
+    for j, name in enumerate(ref.columns):
+        kind = ref_kinds[j]
         # Datetimes are compared as time even when listed as categorical (inferred
         # categoricals include them): a split sorted on time must stay visible. Text not
         # listed is still levels: as numbers it would be all missing, and carry nothing.
-        as_levels = kind != "datetime" and (name in categorical or kind == "text")
+        as_levels = kind != "datetime" and (name in categorical_set or kind == "text")
+        is_categorical[j] = as_levels
+        if kind == "numeric" and not as_levels and cur_kinds[j] == "numeric":
+            plain.append(j)
+            continue
+        both = pd.concat([ref[name], cur[name]], ignore_index=True)
         if kind == "datetime":
-            columns.append(_epoch_seconds(both))
+            X[:, j] = _epoch_seconds(both)
         elif as_levels:
-            columns.append(_level_codes(both))
+            X[:, j] = _level_codes(both)
         else:
-            columns.append(_numbers(both))
-        is_categorical.append(as_levels)
-    return np.column_stack(columns), np.array(is_categorical)
+            X[:, j] = _numbers(both)
+    if plain:
+        block = np.vstack(
+            [frame.iloc[:, plain].to_numpy(dtype=float, na_value=np.nan) for frame in (ref, cur)]
+        )
+        X[:, plain] = np.where(np.isfinite(block), block, np.nan)
+    return X, is_categorical
 
 
 def _epoch_seconds(column: pd.Series) -> Matrix:
@@ -218,22 +282,27 @@ def _importance_rows(X: Matrix, y: Labels, rng: np.random.Generator) -> tuple[Ma
 
 
 def _permutation_drops(
-    model: HistGradientBoostingClassifier, X: Matrix, y: Labels, rng: np.random.Generator
+    model: HistGradientBoostingClassifier,
+    X: Matrix,
+    y: Labels,
+    shuffled: NDArray[np.intp],
+    rng: np.random.Generator,
 ) -> Matrix:
-    """Per feature, the held-out AUC lost when that column alone is shuffled.
+    """For each column of ``X`` listed in ``shuffled``, the held-out AUC lost when that
+    column alone is shuffled.
 
     Permuted copies of the held-out rows are stacked and predicted in one call per chunk:
     the model's per-call overhead is paid once, not once per feature.
     """
     X, y = _importance_rows(X, y, rng)
     base = _auc(y, model.predict_proba(X)[:, 1])
-    n_rows, n_features = X.shape
+    n_rows = X.shape[0]
     per_chunk = max(1, _CHUNK_CELLS // max(X.size, 1))
-    drops = np.empty(n_features)
-    for start in range(0, n_features, per_chunk):
-        block = np.arange(start, min(start + per_chunk, n_features))
+    drops = np.empty(shuffled.size)
+    for start in range(0, shuffled.size, per_chunk):
+        block = np.arange(start, min(start + per_chunk, shuffled.size))
         stacked = np.tile(X, (block.size, 1))
-        for copy, feature in enumerate(block):
+        for copy, feature in enumerate(shuffled[block]):
             stacked[copy * n_rows : (copy + 1) * n_rows, feature] = rng.permutation(X[:, feature])
         scores = model.predict_proba(stacked)[:, 1].reshape(block.size, n_rows)
         drops[block] = [base - _auc(y, s) for s in scores]
