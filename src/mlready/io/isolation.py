@@ -120,7 +120,7 @@ class ModelProcess:
         doing = _doing(method, args)
         with self._lock:
             if self._death is not None:
-                raise ModelProcessFailure(self._death, hint=_HINT)
+                raise ModelProcessFailure(self._death, hint=ISOLATION_HINT)
             try:
                 _write_message(self._child.stdin, pickle.dumps((method, args), protocol=5))
             except (BrokenPipeError, ValueError):  # the child has already gone
@@ -155,7 +155,7 @@ class ModelProcess:
             self._death = (f"{self.path}: the model did not finish {doing} within "
                            f"{self.isolation.timeout_s:g} s (it may hang); its process was "
                            "stopped")  # fmt: skip
-            raise ModelProcessFailure(self._death, hint=_HINT) from None
+            raise ModelProcessFailure(self._death, hint=ISOLATION_HINT) from None
         except (EOFError, ValueError, OSError):  # gone, or sent something that is no answer
             self._died(doing)
         return header, array
@@ -171,10 +171,11 @@ class ModelProcess:
         else:
             self._death = (f"{self.path}: the model's isolated process ended (exit code "
                            f"{code}) while {doing}")  # fmt: skip
-        raise ModelProcessFailure(self._death, hint=_HINT)
+        raise ModelProcessFailure(self._death, hint=ISOLATION_HINT)
 
 
-_HINT = "inspect the model file; if you trust it, rerun with --isolate off"
+# What to do about a model that failed in its isolated process.
+ISOLATION_HINT = "inspect the model file; if you trust it, rerun with --isolate off"
 
 
 class ModelError(Exception):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlready.errors import DataError, ModelLoadError
+from mlready.io.isolation import ISOLATION_HINT
 from mlready.stats.metrics import Prediction
 
 
@@ -43,7 +44,7 @@ class UnusableModel:
     def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
         raise ModelLoadError(
             f"no predictions: {self.problem}",
-            hint="inspect the model file; if you trust it, rerun with --no-isolate",
+            hint=ISOLATION_HINT,
         )
 
 
