@@ -1,11 +1,12 @@
-"""What --isolate full costs: predicting a split in-process versus through the model's child
-process (rows pickled to it, answers back as .npy), and starting that process.
+"""What the sandbox costs a whole audit: ``mlready audit`` sandboxed (the default) against
+``--isolate off`` on the same files, in the same run, alternating.
 
-    python benchmarks/isolation.py --keep DIR [--rows 1000000] [--repeats 3]
+    python benchmarks/isolation.py --keep DIR [--rows 1000000] [--pairs 3]
 
-Uses the problem benchmarks/run.py writes (and keeps with --keep): its model and train
-split. The two ways alternate, so a slow period of the shared machine hits both alike; on a
-busy machine compare the fastest runs.
+Uses the problem benchmarks/run.py writes (and keeps with --keep): ``--rows`` train and
+production rows of 50 columns and a HistGradientBoosting pipeline. Each pair runs both
+ways, the first of the pair alternating, so that a slow period of the shared machine hits
+both alike; the figure to quote is the median of the pairs' ratios (sandboxed / off).
 """
 
 from __future__ import annotations
@@ -13,21 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
+import sys
 from pathlib import Path
 
-import pandas as pd
-from run import reuse_or_write
-
-from mlready.io.isolation import Isolation, ModelProcess, RemoteModel
-from mlready.io.model import load_model
-from mlready.io.predictor import EstimatorPredictor
-
-
-def _timed(predictor: EstimatorPredictor, frame: pd.DataFrame, features: list[str]) -> float:
-    started = time.perf_counter()
-    predictor.predict("train", frame, features)
-    return time.perf_counter() - started
+sys.path.insert(0, str(Path(__file__).parent))
+from run import audit, reuse_or_write
 
 
 def main() -> None:
@@ -35,33 +26,38 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cols", type=int, default=50)
     parser.add_argument("--keep", type=Path, required=True)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_args()
     folder = args.keep / str(args.rows)
     folder.mkdir(parents=True, exist_ok=True)
-    model_path, _, _ = reuse_or_write(folder, args.rows, args.cols)
-    frame = pd.read_parquet(folder / "splits" / "train.parquet")
-    local = load_model(model_path, trust=True).estimator
-    features = list(local.feature_names_in_)
-    classes = pd.Index(local.classes_)
-
-    started = time.perf_counter()
-    process = ModelProcess(model_path, {"trust": True}, Isolation("full"))
-    start_s = time.perf_counter() - started
-    with process:
-        remote = RemoteModel(process)
-        in_process, isolated = [], []
-        for _ in range(args.repeats):
-            in_process.append(_timed(EstimatorPredictor(local, classes), frame, features))
-            isolated.append(_timed(EstimatorPredictor(remote, classes), frame, features))
-    print(json.dumps({
-        "rows": len(frame), "cols": len(features),
-        "process_start_s": round(start_s, 2),
-        "predict_in_process_s": [round(t, 2) for t in in_process],
-        "predict_isolated_s": [round(t, 2) for t in isolated],
-        "median_overhead_s": round(statistics.median(isolated) - statistics.median(in_process), 2),
-        "fastest_overhead_s": round(min(isolated) - min(in_process), 2),
-    }))  # fmt: skip
+    model, checklist, megabytes = reuse_or_write(folder, args.rows, args.cols)
+    runs: dict[str, list[dict[str, object]]] = {"full": [], "off": []}
+    ratios = []
+    for pair in range(args.pairs):
+        order = ("full", "off") if pair % 2 == 0 else ("off", "full")
+        for mode in order:
+            runs[mode].append(audit(folder, model, checklist, 1, mode))
+            print(json.dumps({"pair": pair, "isolate": mode, **runs[mode][-1]}), flush=True)
+        ratios.append(float(runs["full"][-1]["seconds"]) / float(runs["off"][-1]["seconds"]))
+    checks = list(runs["off"][0]["checks"])  # type: ignore[call-overload]
+    per_check = {
+        check: {
+            mode: round(statistics.median(float(r["checks"][check]) for r in runs[mode]), 1)  # type: ignore[index]
+            for mode in runs
+        }
+        for check in checks
+    }
+    summary = {
+        "rows": args.rows, "cols": args.cols, "data_mb": round(megabytes),
+        "seconds": {mode: [r["seconds"] for r in runs[mode]] for mode in runs},
+        "peak_rss_mb": {mode: [r["peak_rss_mb"] for r in runs[mode]] for mode in runs},
+        "ratio_by_pair": [round(r, 3) for r in ratios],
+        "median_ratio": round(statistics.median(ratios), 3),
+        "same_statuses": all(r["statuses"] == runs["off"][0]["statuses"]
+                             for mode in runs for r in runs[mode]),
+        "per_check_median_s": per_check,
+    }  # fmt: skip
+    print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--cols", type=int, default=50)
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated files here")
     parser.add_argument("--jobs", type=int, default=1, help="mlready audit --jobs")
-    parser.add_argument("--isolate", default="probe", help="mlready audit --isolate")
+    parser.add_argument("--isolate", default="full", help="mlready audit --isolate (full, off)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}", flush=True)
     for rows in (int(r) for r in args.rows.split(",")):

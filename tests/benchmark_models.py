@@ -1,4 +1,5 @@
-"""Hand-rolled estimators for the benchmark tests, loaded through ``model.allow: [tests]``."""
+"""Hand-rolled estimators for the benchmark tests, loaded through
+``model.allow: [tests.benchmark_models]``."""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import socket
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +82,32 @@ class Audit:
 
 
 @pytest.fixture(autouse=True)
-def _no_isolated_first_run(monkeypatch) -> None:
-    """The isolated first run of a model costs 1-2 s an audit; tests that need it pass
-    --isolate (tests/test_isolation.py)."""
+def _models_made_here_run_in_process(monkeypatch) -> None:
+    """The suite's own models (made by the tests, on data scikit-learn ships) run in
+    mlready's process: the sandboxed process costs 1-2 s an audit. The sandbox itself is
+    tested with mlready's defaults in tests/test_sandbox*.py and tests/test_isolation.py, and
+    the bundled example (tests/test_reports.py, tests/test_cli_commands.py) runs sandboxed."""
     monkeypatch.setenv("MLREADY_ISOLATE", "off")
+
+
+@pytest.fixture
+def tcp_listener():
+    """A TCP server on 127.0.0.1: its port, and the first bytes of each connection."""
+    server = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed
+                return
+            with conn:
+                received.append(conn.recv(100))
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1], received
+    server.close()
 
 
 @pytest.fixture

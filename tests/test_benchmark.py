@@ -20,7 +20,7 @@ from mlready.stats.leakage import copied_rows, single_feature
 from .benchmark_models import CoercingClassifier, NoisyClassifier
 from .conftest import save_pickle, write_splits
 
-ALLOW_TESTS = "model:\n  allow: [tests]\n"
+ALLOW_TESTS = "model:\n  allow: [tests.benchmark_models]\n"
 
 
 def benchmark(result) -> dict:

@@ -1,7 +1,7 @@
-"""Isolation: the model runs in a child process with memory and time limits, for a first
-run on a sample (--isolate probe) or for every call (--isolate full). A model that crashes
-the interpreter, hangs or exhausts memory there becomes an error of the checks that need
-it, saying why, and the rest of the audit still runs."""
+"""The model's process: a model that crashes the interpreter, hangs or exhausts memory
+there becomes an error of the checks that need it, saying why, and the rest of the audit
+still runs; a sound model gives the same audit sandboxed as in mlready's own process; every
+command that runs a model runs it there."""
 
 from __future__ import annotations
 
@@ -10,20 +10,26 @@ import sys
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from tests.conftest import check_of, save_pickle, write_splits
+from tests.conftest import check_of, save_pickle
+from tests.hostile import crafted_tree
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the sandbox needs POSIX")
+
+
+@pytest.fixture(autouse=True)
+def _default_settings(monkeypatch) -> None:
+    """The suite runs most models in-process (conftest.py); these tests use the default."""
+    monkeypatch.delenv("MLREADY_ISOLATE", raising=False)
 
 
 class Sleeper(DecisionTreeClassifier):
     """A model whose predict never returns (in time)."""
 
     def predict(self, X):
-        time.sleep(60)
+        time.sleep(3600)
         return super().predict(X)
 
 
@@ -36,138 +42,79 @@ class Hog(DecisionTreeClassifier):
             held.append(np.ones(25_000_000))  # 200 MB at a time
 
 
-def _crafted_tree(train):
-    """A fitted tree whose root points outside the node array: scikit-learn's predict reads
-    out of bounds and the interpreter dies (SIGSEGV). It passes the allow-list: every class
-    in it is scikit-learn's or numpy's."""
-    X, y = train.drop(columns="target"), train["target"]
-    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
-    state = model.tree_.__getstate__()
-    nodes = state["nodes"].copy()
-    nodes["left_child"][0] = nodes["right_child"][0] = 2**40
-    model.tree_.__setstate__({**state, "nodes": nodes})
-    return model
-
-
-def _run(cli, tmp_path, model, splits, mode, *extra):
+def _run(cli, tmp_path, model, splits, *extra):
     path = save_pickle(model, tmp_path / "model.pkl")
-    return cli.audit(path, splits, "--isolate", mode, *extra)
+    return cli.audit(path, splits, *extra)
 
 
-MODES = ["probe", "full"]
-
-
-@pytest.mark.parametrize("mode", MODES)
 def test_a_model_that_crashes_the_interpreter_is_an_error_and_the_audit_goes_on(
-    cli, tmp_path, cancer, cancer_splits, mode
+    cli, tmp_path, cancer, cancer_splits
 ):
-    result = _run(cli, tmp_path, _crafted_tree(cancer[0]), cancer_splits, mode)
+    result = _run(cli, tmp_path, crafted_tree(cancer[0]), cancer_splits)
     assert result.exit_code == 1, result.output
     statuses = {c["id"]: c["status"] for c in result.json["checks"]}
     for needs_predictions in ("baseline", "metric_parity", "latency"):
         assert statuses[needs_predictions] == "error", needs_predictions
         assert "SIGSEGV" in check_of(result, needs_predictions)["message"]
     assert statuses["split_distribution"] in ("pass", "warn")  # data checks still run
-    if mode == "probe":
-        assert result.json["model"]["kind"] == "failed its isolated first run"
-        assert any("SIGSEGV" in note for note in result.json["notes"])
+    assert result.json["sandbox"]["mode"] == "sandboxed"
 
 
-def test_full_isolation_catches_a_crash_on_rows_the_probe_never_sees(cli, tmp_path, cancer):
-    """The crafted tree crashes only on rows that pass one small inner node. Train, test and
-    production's first 1,000 rows (all the probe samples) avoid it; production's last rows
-    (up to 20) reach it. In full isolation that crash takes down the model's process, not the
-    audit."""
-    train, test = cancer
-    X, y = train.drop(columns="target"), train["target"]
-    model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
-    tree = model.tree_
-    inner = np.flatnonzero(tree.children_left >= 0)[1:]  # inner nodes below the root
-    node = int(inner[np.argmin(tree.n_node_samples[inner])])
-
-    def reaches(frame):
-        return model.decision_path(frame.drop(columns="target")).toarray()[:, node] > 0
-
-    rng = np.random.default_rng(0)
-    everything = pd.concat([train, test])
-    safe, deadly = everything[~reaches(everything)], everything[reaches(everything)]
-    production = pd.concat([safe.iloc[rng.integers(len(safe), size=1_000)], deadly.head(20)])
-    splits = write_splits(tmp_path / "splits", train[~reaches(train)], test[~reaches(test)],
-                          production=production.drop(columns="target"))  # fmt: skip
-    state = tree.__getstate__()
-    nodes = state["nodes"].copy()
-    nodes["left_child"][node] = nodes["right_child"][node] = 2**40
-    tree.__setstate__({**state, "nodes": nodes})
-
-    result = _run(cli, tmp_path, model, splits, "full")
-
-    assert result.exit_code == 1, result.output
-    crashed = [c for c in result.json["checks"] if "SIGSEGV" in c["message"]]
-    assert crashed and all(c["status"] == "error" for c in crashed)
-    assert len(deadly) > 0 and len(production) > 1_000
-    assert f"calling predict on {len(production):,} rows" in crashed[0]["message"]
-    statuses = {c["id"]: c["status"] for c in result.json["checks"]}
-    assert statuses["metric_parity"] != "error"  # train and test were predicted
-    assert statuses["data_quality"] != "error"
-    assert (tmp_path / "report.md").is_file()
-
-
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     ("model", "limits", "says"),
     [
-        (Sleeper(), ["--model-timeout", "3"], "within 3 s"),
-        (Hog(), ["--model-memory-mb", "2000"], "ran out of memory (limit 2,000 MB)"),
+        (Sleeper(), ["--model-timeout", "10"], "took longer than 10 s calling predict"),
+        (Hog(), ["--model-memory-mb", "2000"], "ran out of its 2,000 MB while calling predict"),
+        (Sleeper(), ["--model-total-timeout", "5"], "used up the 5 s it may run in all"),
     ],
-    ids=["hangs", "exhausts-memory"],
+    ids=["hangs", "exhausts-memory", "over-its-total-time"],
 )
 def test_a_model_that_hangs_or_exhausts_memory_is_an_error(
-    cli, tmp_path, cancer, cancer_splits, model, limits, says, mode
+    cli, tmp_path, cancer, cancer_splits, model, limits, says
 ):
     train = cancer[0]
     model.fit(train.drop(columns="target"), train["target"])
-    result = _run(cli, tmp_path, model, cancer_splits, mode, "--trust-model", *limits)
+    result = _run(cli, tmp_path, model, cancer_splits, "--trust-model", *limits)
     assert result.exit_code == 1, result.output
     assert says in check_of(result, "metric_parity")["message"]
     assert check_of(result, "split_distribution")["status"] != "error"
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_a_sound_model_gives_the_same_audit_isolated_or_not(
-    cli, tmp_path, good_classifier, cancer_splits, mode
+def test_a_sound_model_gives_the_same_audit_sandboxed_or_not(
+    cli, tmp_path, good_classifier, cancer_splits
 ):
-    isolated = cli.audit(good_classifier, cancer_splits, "--isolate", mode).json
+    sandboxed = cli.audit(good_classifier, cancer_splits).json
     direct = cli.audit(good_classifier, cancer_splits, "--isolate", "off").json
-    assert isolated["verdict"] == direct["verdict"]
-    assert isolated["model"] == direct["model"]
-    for mine, theirs in zip(isolated["checks"], direct["checks"], strict=True):
+    assert sandboxed["sandbox"]["mode"] == "sandboxed"
+    assert direct["sandbox"] == {"mode": "in-process", "layers": []}
+    assert sandboxed["verdict"] == direct["verdict"]
+    assert sandboxed["model"] == direct["model"]
+    for mine, theirs in zip(sandboxed["checks"], direct["checks"], strict=True):
         if mine["id"] != "latency":  # timings differ from run to run
             assert (mine["status"], mine["evidence"]) == (theirs["status"], theirs["evidence"])
 
 
-def test_full_isolation_passes_on_the_models_own_errors_and_refusals(cli, tmp_path, cancer,
-                                                                     cancer_splits):  # fmt: skip
+def test_the_sandbox_passes_on_the_models_own_errors_and_refusals(
+    cli, tmp_path, cancer, cancer_splits
+):
     from tests.test_bad_inputs import PredictRaises
 
     train = cancer[0]
     raises = PredictRaises(max_depth=2).fit(train.drop(columns="target"), train["target"])
-    result = _run(cli, tmp_path, raises, cancer_splits, "full", "--trust-model")
+    result = _run(cli, tmp_path, raises, cancer_splits, "--trust-model")
     assert result.exit_code == 1, result.output
     assert (
         "RuntimeError: the feature store is unreachable" in check_of(result, "benchmark")["message"]
     )
     hostile = save_pickle(Sleeper(), tmp_path / "untrusted.pkl")  # a class off the allow-list
-    refused = cli.audit(hostile, cancer_splits, "--isolate", "full")
+    refused = cli.audit(hostile, cancer_splits)
     assert refused.exit_code == 2
     assert "was refused" in refused.output and "nothing from it was run" in refused.output
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_compare_isolates_every_candidate(cli, tmp_path, cancer, cancer_splits, good_classifier,
-                                          mode):  # fmt: skip
-    crashing = save_pickle(_crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
-    args = ("--data", str(cancer_splits), "--quick", "--isolate", mode, "--report",
-            str(tmp_path / "compare.md"))  # fmt: skip
+def test_compare_sandboxes_every_candidate(cli, tmp_path, cancer, cancer_splits, good_classifier):
+    crashing = save_pickle(crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
+    args = ("--data", str(cancer_splits), "--quick", "--report", str(tmp_path / "compare.md"))
     result = cli("compare", str(good_classifier), str(crashing), *args)
     assert result.exit_code == 2, result.output
     assert "crafted.pkl" in result.output and "SIGSEGV" in result.output
@@ -181,14 +128,15 @@ def test_compare_isolates_every_candidate(cli, tmp_path, cancer, cancer_splits, 
     assert candidates[0]["metric"] == candidates[1]["metric"] > 0.9
 
 
-def test_a_custom_baseline_model_runs_isolated_too(cli, tmp_path, cancer, good_classifier,
-                                                   cancer_splits):  # fmt: skip
-    save_pickle(_crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
+def test_a_custom_baseline_model_runs_sandboxed_too(
+    cli, tmp_path, cancer, good_classifier, cancer_splits
+):
+    save_pickle(crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
     checklist = tmp_path / "checklist.yaml"  # the model path is relative to the checklist
     checklist.write_text(
         "checks:\n  baseline:\n    custom:\n      - {name: rival, model: crafted.pkl}\n"
     )
-    result = cli.audit(good_classifier, cancer_splits, "-c", str(checklist), "--isolate", "probe")
+    result = cli.audit(good_classifier, cancer_splits, "-c", str(checklist))
     assert result.exit_code == 1, result.output
     baseline = check_of(result, "baseline")
     assert baseline["status"] == "error"
@@ -196,20 +144,19 @@ def test_a_custom_baseline_model_runs_isolated_too(cli, tmp_path, cancer, good_c
     assert check_of(result, "metric_parity")["status"] != "error"  # the audited model is fine
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_profile_isolates_the_model(cli, tmp_path, cancer, cancer_splits, good_classifier, mode):
+def test_profile_sandboxes_the_model(cli, tmp_path, cancer, cancer_splits, good_classifier):
     from mlready.io.profile import load_profile
 
-    crashing = save_pickle(_crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
+    crashing = save_pickle(crafted_tree(cancer[0]), tmp_path / "crafted.pkl")
     train = cancer_splits / "train.csv"
     out = tmp_path / "train.profile"
-    result = cli("profile", str(train), "-o", str(out), "--model", str(crashing), "--isolate", mode)
+    result = cli("profile", str(train), "-o", str(out), "--model", str(crashing))
     assert result.exit_code == 2, result.output
     assert "crafted.pkl" in result.output and "SIGSEGV" in result.output
     assert not out.exists()
 
     isolated, direct = tmp_path / "isolated.profile", tmp_path / "direct.profile"
-    for path, how in ((isolated, mode), (direct, "off")):
+    for path, how in ((isolated, "full"), (direct, "off")):
         made = cli("profile", str(train), "-o", str(path), "--model", str(good_classifier),
                    "--isolate", how)  # fmt: skip
         assert made.exit_code == 0, made.output

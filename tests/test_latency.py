@@ -115,7 +115,7 @@ def test_memory_is_measured_in_a_child_process(cli, tmp_path, cancer, cancer_spl
     train, _ = cancer
     model = MemoryHungryClassifier().fit(train.drop(columns="target"), train["target"])
     path = save_pickle(model, tmp_path / "hungry.pkl")
-    text = "model:\n  allow: [tests]\nlimits:\n  max_memory_mb: 100\n"
+    text = "model:\n  allow: [tests.benchmark_models]\nlimits:\n  max_memory_mb: 100\n"
     check = latency(cli.audit(path, cancer_splits, "-c", checklist(tmp_path, text)))
     assert check["metrics"]["peak_memory_mb"] > 190
     assert check["status"] == "fail" and "peak_memory_mb" in check["message"]

@@ -153,6 +153,13 @@ class _Payload:
         return self.func, self.args, self.state
 
 
+class _CallablePayload(_Payload):
+    """A :class:`_Payload` that pickle accepts as the callable of another one."""
+
+    def __call__(self, *args: Any) -> Any:
+        raise AssertionError("only its unpickled form is called")
+
+
 def _touch_code(canary: Path) -> str:
     return f"open({str(canary)!r}, 'w').close()"
 
@@ -284,7 +291,6 @@ def test_unknown_module_is_refused_without_importing_it(
 @pytest.mark.parametrize(
     "qualified",
     [
-        "builtins.getattr",
         "builtins.__import__",
         "builtins.type",
         "pandas.HDFStore",  # relabelled to the "pandas" module, written in pandas.io.pytables
@@ -305,7 +311,11 @@ def test_unknown_module_is_refused_without_importing_it(
         "pandas.plotting.PlotAccessor",  # its __call__ imports any module named by "backend"
         "pandas.core.groupby.groupby.GroupByPlot",
         "numpy.lib._stride_tricks_impl.DummyArray",  # carries a raw __array_interface__ pointer
-        "scipy.stats._continuous_distns.uniform_gen",
+        "numpy.fromfile",
+        "numpy.rec.fromfile",
+        "scipy.sparse.load_npz",
+        "pandas.read_csv",
+        "numpy.lib._utils_impl.os",  # a module reached through a library module
     ],
 )
 def test_dangerous_library_objects_are_refused(tmp_path: Path, qualified: str) -> None:
@@ -327,9 +337,13 @@ def test_dangerous_library_objects_are_refused(tmp_path: Path, qualified: str) -
         ("pandas", "DataFrame"),
         ("scipy.sparse", "csr_matrix"),
         ("collections", "OrderedDict"),
+        ("numpy", "clip"),  # FunctionTransformer(numpy.clip)
+        ("sklearn.utils.validation", "check_array"),  # HistGradientBoosting's categoricals
+        ("scipy.stats._continuous_distns", "reciprocal_gen"),  # loguniform, in searches
+        ("scipy.stats._distn_infrastructure", "rv_continuous_frozen"),
     ],
 )
-def test_library_classes_and_ufuncs_are_allowed(tmp_path: Path, module: str, name: str) -> None:
+def test_library_classes_and_functions_are_allowed(tmp_path: Path, module: str, name: str) -> None:
     assert scan_model_file(_raw_pickle(tmp_path / "model.pkl", module, name)) == []
 
 
@@ -380,7 +394,10 @@ def test_scipy_distribution_state_cannot_smuggle_code(tmp_path: Path) -> None:
         b"\x8c\x13_parse_arg_template\x8c" + bytes([len(code)]) + code + b"sb."
     )
 
-    with pytest.raises(ModelLoadError, match=r"uniform_gen, which is not on the allow-list"):
+    own_code = r"gives a scipy\.stats distribution code of its own"
+    with pytest.raises(ModelLoadError, match=own_code):
+        scan_model_file(path)
+    with pytest.raises(ModelLoadError, match=own_code):
         load_model(path)
     assert not canary.exists()
 
@@ -495,7 +512,9 @@ def test_mismatched_pin_on_a_clean_file_uses_the_safe_path(
     assert loaded.trusted is False
 
 
-def test_extra_allowed_prefix_admits_a_module(tmp_path: Path, iris_pipeline: Pipeline) -> None:
+def test_model_allow_admits_exactly_the_named_module(
+    tmp_path: Path, iris_pipeline: Pipeline
+) -> None:
     path = _uuid_model(tmp_path, iris_pipeline)
 
     loaded = load_model(path, extra_allowed=["uuid"])
@@ -504,6 +523,124 @@ def test_extra_allowed_prefix_admits_a_module(tmp_path: Path, iris_pipeline: Pip
     assert loaded.estimator.run_id_ == uuid.UUID(int=5)
     assert scan_model_file(path, extra_allowed=["uuid"]) == []
     assert scan_model_file(path, extra_allowed=["uu"]) == ["uuid.UUID"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "module", "name"),
+    [
+        ("xgboost", "xgboost.core", "os"),  # a submodule: not admitted by its package
+        ("xgboost.core", "xgboost.core", "os.system"),  # a dotted name walks into os
+        ("xgboost.core", "xgboost.core", "os"),  # a module xgboost.core imports
+        ("lightgbm.basic", "lightgbm.basic", "np.lib._utils_impl.os.system"),
+        ("tests.hostile", "tests.hostile", "subprocess.run"),
+        ("tests.hostile", "tests.hostile", "np"),
+    ],
+)
+def test_model_allow_never_follows_a_name_into_another_module(
+    tmp_path: Path, allowed: str, module: str, name: str
+) -> None:
+    pytest.importorskip(allowed.split(".")[0])
+    path = _raw_pickle(tmp_path / "model.pkl", module, name)
+
+    assert scan_model_file(path, extra_allowed=[allowed]) == [f"{module}.{name}"]
+    with pytest.raises(ModelLoadError, match="was refused"):
+        load_model(path, extra_allowed=[allowed])
+
+
+def test_model_allow_admits_what_the_module_itself_defines(tmp_path: Path) -> None:
+    path = _raw_pickle(tmp_path / "model.pkl", "tests.hostile", "StartsProgram")
+
+    assert scan_model_file(path) == ["tests.hostile.StartsProgram"]
+    assert scan_model_file(path, extra_allowed=["tests.hostile"]) == []
+    assert scan_model_file(path, extra_allowed=["tests"]) == ["tests.hostile.StartsProgram"]
+
+
+def _stock_models() -> dict[str, tuple[Any, Any]]:
+    """Models teams ship that an allow-list of classes alone used to refuse."""
+    from scipy.stats import loguniform, randint
+    from sklearn.model_selection import RandomizedSearchCV
+
+    X = load_iris(as_frame=True).data
+    categorical = X.assign(band=pd.Categorical(np.where(X.iloc[:, 0] > 5.8, "high", "low")))
+    space = {"C": loguniform(1e-2, 1e2), "max_iter": randint(200, 400)}
+    search = RandomizedSearchCV(LogisticRegression(max_iter=500), space, n_iter=2, cv=2,
+                                random_state=0)  # fmt: skip
+    return {
+        "hgb_categorical": (HistGradientBoostingClassifier(categorical_features=["band"],
+                                                           max_iter=5), categorical),
+        "hgb_from_dtype": (HistGradientBoostingClassifier(max_iter=5), categorical),
+        "randomized_search": (search, X),
+        "clip": (make_pipeline(FunctionTransformer(np.clip, kw_args={"a_min": 0, "a_max": 7}),
+                               LogisticRegression(max_iter=500)), X),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["hgb_categorical", "hgb_from_dtype", "randomized_search", "clip"])
+def test_stock_models_load_by_default(tmp_path: Path, name: str) -> None:
+    model, X = _stock_models()[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, load_iris().target)
+    path = _pickle_to(model, tmp_path / "model.pkl")
+
+    assert scan_model_file(path) == []
+    np.testing.assert_array_equal(load_model(path).estimator.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("library", "make"),
+    [
+        ("xgboost", lambda: __import__("xgboost").XGBClassifier(n_estimators=5, max_depth=2)),
+        ("xgboost", lambda: __import__("xgboost").XGBRegressor(n_estimators=5, max_depth=2)),
+        ("lightgbm", lambda: __import__("lightgbm").LGBMClassifier(n_estimators=5, verbose=-1)),
+        ("lightgbm", lambda: __import__("lightgbm").LGBMRegressor(n_estimators=5, verbose=-1)),
+    ],
+    ids=["xgb_classifier", "xgb_regressor", "lgbm_classifier", "lgbm_regressor"],
+)
+def test_gradient_boosting_wrappers_load_by_exact_class(
+    tmp_path: Path, library: str, make: Callable[[], Any]
+) -> None:
+    pytest.importorskip(library)
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = make().fit(X, y)
+    path = _pickle_to(model, tmp_path / "model.pkl")
+
+    assert scan_model_file(path) == []
+    np.testing.assert_array_equal(load_model(path).estimator.predict(X), model.predict(X))
+    booster = f"{library}.{'core' if library == 'xgboost' else 'basic'}"
+    assert scan_model_file(_raw_pickle(tmp_path / "other.pkl", booster, "_load_lib")) == [
+        f"{booster}._load_lib"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("owner", "name"),
+    [(np.arange(3.0), "tofile"), (np.arange(3.0), "__class__"), (LogisticRegression, "fit"),
+     (1.5, "hex")],
+    ids=["tofile", "dunder", "class", "builtin-object"],
+)  # fmt: skip
+def test_getattr_reaches_only_methods_of_library_objects(
+    tmp_path: Path, owner: Any, name: str
+) -> None:
+    canary = tmp_path / "canary"
+    reach = _CallablePayload(getattr, owner, name)  # rebuilt as getattr(owner, name)
+    path = _pickle_to(_Payload(reach, str(canary)), tmp_path / "m.pkl")
+
+    with pytest.raises(ModelLoadError, match=f"was refused: it reaches .*{name}"):
+        load_model(path)
+    assert not canary.exists()
+
+
+def test_a_dunder_key_set_on_a_dict_like_object_is_refused(tmp_path: Path) -> None:
+    from tests.hostile import array_interface_model
+
+    train = pd.DataFrame(load_iris().data, columns=list("abcd")).assign(target=load_iris().target)
+    path = _pickle_to(array_interface_model(train), tmp_path / "model.pkl")
+
+    with pytest.raises(ModelLoadError, match="sets a dunder attribute on an object"):
+        scan_model_file(path)
+    with pytest.raises(ModelLoadError, match="sets a dunder attribute on an object"):
+        load_model(path)
 
 
 @pytest.mark.parametrize(

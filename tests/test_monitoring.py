@@ -172,7 +172,7 @@ def test_a_miscalibrated_model_is_recalibrated_on_validation(cli, tmp_path, depl
     model_path = save_pickle(overconfident, tmp_path / "overconfident.pkl")
     hidden = world(1500, 50)
     write_batches(splits, {"b0": hide_labels(hidden)})
-    spec = checklist(tmp_path, model={"allow": ["tests"]})
+    spec = checklist(tmp_path, model={"allow": ["tests.test_monitoring"]})
     result = cli.audit(model_path, splits, "--checklist", str(spec))
     check = check_of(result, "performance_monitoring")
     notes = " ".join(check["notes"])

@@ -35,7 +35,7 @@ def example(tmp_path_factory) -> dict[str, Path]:
     outputs = {name: folder / name for name in ("report.html", "report.md", "report.json",
                                                 "junit.xml", "assets")}  # fmt: skip
     result = CliRunner().invoke(app, [
-        "audit", str(model), "--checklist", str(checklist), "--quick",
+        "audit", str(model), "--checklist", str(checklist), "--quick", "--isolate", "full",
         "--html", str(outputs["report.html"]), "--report", str(outputs["report.md"]),
         "--json", str(outputs["report.json"]), "--junit", str(outputs["junit.xml"]),
         "--assets", str(outputs["assets"]),
@@ -82,6 +82,24 @@ def test_the_junit_file_has_a_testcase_per_check_grouped_by_question(example):
     assert len(root.findall("./testsuite/testcase/skipped")) == len(skipped)
     suites = {s.get("name").split(":")[0] for s in root.findall("testsuite")}
     assert suites == {f"Q{q}" for q in {c["question"] for c in report["checks"]}}
+
+
+def test_every_report_says_how_the_model_was_contained(example):
+    report = json.loads(example["report.json"].read_text())
+    sandbox = report["sandbox"]
+    assert sandbox["mode"] == "sandboxed"
+    names = [layer["name"] for layer in sandbox["layers"]]
+    assert names == ["privileges", "limits", "landlock", "seccomp", "memory"]
+    markdown, html = example["report.md"].read_text(), example["report.html"].read_text()
+    assert "| Sandbox | the model ran only in a locked-down process (privileges" in markdown
+    for layer in sandbox["layers"]:
+        assert f"| {layer['name']} | {'yes' if layer['in_force'] else '**no**'} |" in markdown
+        assert f"<td>{layer['name']}</td>" in html
+    assert "Sandbox: the model ran only in a locked-down process" in html
+    root = ET.parse(example["junit.xml"]).getroot()
+    values = {p.get("value") for p in root.findall("./testsuite/properties/property")
+              if p.get("name") == "mlready.sandbox"}  # fmt: skip
+    assert len(values) == 1 and values.pop().startswith("the model ran only in a locked-down")
 
 
 def test_a_failing_audit_puts_failures_in_junit(cli, tmp_path, cancer_splits):

@@ -5,30 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from mlready import __version__
 from mlready.answers import TOPICS, evaluate_answers
 from mlready.context import AuditContext, build_context
-from mlready.errors import MlreadyError, ModelLoadError, SpecError
+from mlready.errors import MlreadyError, ModelLoadError
 from mlready.io.data import REQUIRED_SPLITS, Split, batch_files, find_split, load_splits
-from mlready.io.files import file_sha256
-from mlready.io.isolation import (
-    Isolation,
-    ModelProcess,
-    ModelProcessFailure,
-    RemoteModel,
-    probe_model,
-)
-from mlready.io.model import LoadedModel, describe_estimator, load_model, require_predict
+from mlready.io.files import file_sha256, refuse_overwriting_inputs
+from mlready.io.model import LoadedModel, describe_estimator
 from mlready.io.predictor import UnusableModel
 from mlready.io.profile import Profile, load_profile
 from mlready.io.streamed import engine_named
+from mlready.model_under_audit import ModelUnderAudit
 from mlready.questions import QUESTIONS
 from mlready.registry import load_checks
 from mlready.results import (
@@ -45,6 +38,7 @@ from mlready.results import (
     worst,
 )
 from mlready.runner import PlannedCheck, plan, run_checks
+from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.scorecard import score_card
 from mlready.spec import ChecklistSpec, default_spec, load_spec
 
@@ -201,70 +195,6 @@ def _with_previous(result: CheckResult, previous: AuditReport) -> CheckResult:
     return result.model_copy(update={"evidence": evidence})
 
 
-def _load(model_path: Path | None, spec: ChecklistSpec, trust: bool) -> LoadedModel | None:
-    if spec.data.prediction is not None:
-        return None  # predictions-only: the model file is fingerprinted, never loaded
-    if model_path is None:
-        raise SpecError(
-            "no model file given",
-            hint="pass MODEL, or set data.prediction for predictions-only mode",
-        )
-    loaded = load_model(model_path, **_load_options(spec, trust))
-    require_predict(loaded)
-    return loaded
-
-
-def _load_options(spec: ChecklistSpec, trust: bool) -> dict[str, Any]:
-    """How the checklist and --trust-model say to load the model (``load_model``'s keywords)."""
-    return {"trust": trust, "pinned_sha256": spec.model.sha256,
-            "extra_allowed": list(spec.model.allow)}  # fmt: skip
-
-
-def _isolatable(model_path: Path, spec: ChecklistSpec) -> bool:
-    """Whether the model file has code that could run: not predictions-only, not a missing
-    file (the loader reports it), not ONNX (a graph, not code)."""
-    return (
-        spec.data.prediction is None
-        and model_path.is_file()
-        and model_path.suffix.lower() != ".onnx"
-    )
-
-
-@contextmanager
-def open_model(
-    model_path: Path | None,
-    spec: ChecklistSpec,
-    splits: dict[str, Split],
-    target: str | None,
-    trust: bool,
-    isolate: Isolation | None,
-) -> Iterator[tuple[LoadedModel | None, str | None]]:
-    """The model to audit, and why it is not loaded when it failed its isolated run
-    (:mod:`mlready.io.isolation`); None for predictions-only. In ``full`` isolation the
-    model lives in a child process until the ``with`` block ends."""
-    if isolate is None or model_path is None or not _isolatable(model_path, spec):
-        yield _load(model_path, spec, trust), None
-        return
-    options = _load_options(spec, trust)
-    if isolate.mode == "probe":
-        not_features = [target or spec.data.target or "target", *spec.data.reserved()]
-        samples = {name: split.frame for name, split in splits.items()}
-        problem = probe_model(model_path, samples, not_features, isolate, options)
-        yield (None if problem else _load(model_path, spec, trust)), problem
-        return
-    try:
-        process = ModelProcess(model_path, options, isolate)
-    except ModelProcessFailure as exc:
-        problem = exc.message
-    else:
-        with process:
-            info = process.info
-            yield LoadedModel(RemoteModel(process), model_path, info["format"], info["sha256"],
-                              info["trusted"]), None  # fmt: skip
-        return
-    yield None, problem
-
-
 def _model_fingerprint(
     model_path: Path | None, loaded: LoadedModel | None, problem: str | None = None
 ) -> ModelFingerprint:
@@ -278,7 +208,7 @@ def _model_fingerprint(
         )
     if problem is not None and model_path is not None:
         return ModelFingerprint(path=str(model_path), sha256=file_sha256(model_path),
-                                format="not loaded", kind="failed its isolated first run",
+                                format="not loaded", kind="failed in its sandboxed process",
                                 trusted=False)  # fmt: skip
     if model_path is not None and model_path.is_file():
         return ModelFingerprint(
@@ -291,6 +221,23 @@ def _model_fingerprint(
     return ModelFingerprint(
         path="", sha256="", format="none", kind="predictions-only", trusted=False
     )
+
+
+def audit_inputs(
+    models: list[Path | None],
+    spec: ChecklistSpec,
+    splits: dict[str, Split],
+    profile: Path | None = None,
+    compare_to: Path | None = None,
+) -> list[tuple[str, Path]]:
+    """Every file an audit (or a comparison of ``models``) reads, with what it is."""
+    named: list[tuple[str, Path | None]] = [
+        (f"the model file {path.name}", path) for path in models if path is not None
+    ]
+    named += [("the checklist", spec.source), ("the train profile", profile),
+              ("the earlier report", compare_to)]  # fmt: skip
+    found = [(what, path) for what, path in named if path is not None]
+    return found + [(f"the {name} split", split.path) for name, split in splits.items()]
 
 
 def _production_files(data_dir: Path, spec: ChecklistSpec) -> tuple[Path, ...]:
@@ -358,8 +305,9 @@ def audit(
     profile: Path | None = None,
     engine: str = "memory",
     scheduler: str | None = None,
-    isolate: Isolation | None = None,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     needs_production: bool = False,
+    outputs: Mapping[str, Path | None] | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
@@ -372,11 +320,13 @@ def audit(
     and quality checks use instead of the raw rows; with it, train may be absent when only
     such checks run (``mlready monitor``). ``engine`` "stream" or "dask" summarises
     production without reading it into memory (on the Dask ``scheduler``, or a local
-    cluster); then only the checks that can use such summaries run. ``isolate`` runs the
-    model in a child process under its limits (:mod:`mlready.io.isolation`): a first run on
-    a sample (``probe``), or every call (``full``); a model that crashes, hangs or runs out
-    of memory there becomes an error of the checks that need it, and the rest still run.
-    ``needs_production`` makes a missing production split an error (``mlready monitor``).
+    cluster); then only the checks that can use such summaries run. ``sandbox`` runs the
+    model in a locked-down child process under its limits (:mod:`mlready.sandbox`); a model
+    that crashes, hangs, runs out of memory or tries what the sandbox forbids there becomes
+    an error of the checks that need it, and the rest still run. ``sandbox=None`` loads the
+    model in this process: only for files you made yourself. ``needs_production`` makes a
+    missing production split an error (``mlready monitor``). ``outputs`` are the files the
+    caller will write, by option name: one that is an input stops the audit.
     """
     today = today or dt.date.today()
     previous = load_report(compare_to) if compare_to is not None else None
@@ -399,12 +349,14 @@ def audit(
     if needs_production:
         needed += ("production",)
     skip = ("production",) if streaming is not None else ()
-    splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
     run_seed = spec.seed if seed is None else seed
-    with open_model(model_path, spec, splits, target, trust_model, isolate) as model:
-        loaded, problem = model
+    with ModelUnderAudit(model_path, spec, trust_model, sandbox) as model:
+        splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
+        inputs = audit_inputs([model_path], spec, splits, profile, compare_to)
+        refuse_overwriting_inputs(outputs or {}, inputs)
+        loaded, problem = model.load(), model.problem
         context = build_context(spec, splits, loaded, target, run_seed, quick, today, train_profile)
-        context.isolation = isolate
+        context.sandbox = model.sandbox
         if problem:
             context.model_problem = problem
             context.predictor = UnusableModel(problem)
@@ -449,6 +401,7 @@ def audit(
         answers=answers,
         scorecard=None if partial else score_card(results, answers),
         compared_to=str(compare_to) if compare_to is not None else None,
+        sandbox=model.sandbox_record(),
     )
 
 
@@ -459,12 +412,12 @@ def make_profile(
     target: str | None = None,
     model_path: Path | None = None,
     trust_model: bool = False,
-    isolate: Isolation | None = None,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
 ) -> Profile:
     """The reference profile of the training data at ``train_path`` (a file or a folder of
     batch files): what the distribution and quality checks need of train. With a model
     (or in predictions-only mode), its outputs on train are profiled for prediction drift,
-    the model run as ``isolate`` says (see :func:`audit`).
+    the model run as ``sandbox`` says (see :func:`audit`).
     """
     from mlready.checks.data_quality import DataQualityParams
     from mlready.io.data import read_split
@@ -476,13 +429,13 @@ def make_profile(
     if not train_path.exists():
         raise MlreadyError(f"training data {train_path} does not exist",
                            hint="pass the file (or folder) the model was trained on")  # fmt: skip
-    split = read_split("train", train_path)
     with_model = model_path is not None or spec.data.prediction is not None
-    model = (open_model(model_path, spec, {"train": split}, target, trust_model, isolate)
-             if with_model else nullcontext((None, None)))  # fmt: skip
-    with model as (loaded, problem):
-        if problem is not None:
-            raise ModelLoadError(problem, hint="profile without --model, or fix the model")
+    opened = ModelUnderAudit(model_path, spec, trust_model, sandbox) if with_model else None
+    with opened or nullcontext():
+        split = read_split("train", train_path)
+        loaded = opened.load() if opened is not None else None
+        if opened is not None and opened.problem is not None:
+            raise ModelLoadError(opened.problem, hint="profile without --model, or fix the model")
         context = build_context(spec, {"train": split}, loaded, target, spec.seed)
         predictions = context.output_reference("train") if with_model else None
     frame = split.frame

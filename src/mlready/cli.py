@@ -26,14 +26,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from mlready import __version__
 from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
-from mlready.io.files import write_atomic, write_table_atomic
-from mlready.io.isolation import Isolation
+from mlready.io.files import refuse_overwriting_inputs, write_atomic, write_table_atomic
 from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
 from mlready.report.markdown import render_markdown, write_assets
 from mlready.results import AuditReport, ExitCode, Status
+from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.starter import starter_checklist, yaml_value
 
 if TYPE_CHECKING:
@@ -192,7 +192,12 @@ ChecklistOption = Annotated[Path | None, typer.Option("--checklist", "-c", help=
 TargetOption = Annotated[str | None, typer.Option(help="Target column.")]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="JSON report to write.")]
 SeedOption = Annotated[int | None, typer.Option(help="Random seed.")]
-TrustOption = Annotated[bool, typer.Option("--trust-model", help="Skip the allow-list scan.")]
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-model", help="Skip the name scan of the model file (it still runs sandboxed)."
+    ),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")]
 JobsOption = Annotated[
     int,
@@ -216,37 +221,63 @@ SchedulerOption = Annotated[
 
 
 class IsolateMode(StrEnum):
-    probe = "probe"
     full = "full"
     off = "off"
+
+
+class SandboxLevel(StrEnum):
+    best_effort = "best-effort"
+    required = "required"
 
 
 IsolateOption = Annotated[
     IsolateMode,
     typer.Option(
         envvar="MLREADY_ISOLATE",
-        help="Run the model in a child process with memory and time limits, so that a model "
-        "that crashes, hangs or runs out of memory becomes an error of the checks needing it. "
-        "probe: a first run on 1,000 rows of each split before the model is loaded (about "
-        "1-2 s). full: every call to the model, on every row (costs sending the rows to the "
-        "child). off: none.",
+        help="full: load and run the model only in a locked-down child process (no file "
+        "writes, no programs or processes, no network; memory and time limits), so that a "
+        "hostile, crashing or hanging model becomes an error of the checks needing it. off: "
+        "load it in mlready's own process, only for files you made yourself.",
+    ),
+]
+SandboxOption = Annotated[
+    SandboxLevel | None,
+    typer.Option(
+        "--sandbox",
+        envvar="MLREADY_SANDBOX",
+        help="required: exit 2 unless every layer of the sandbox (Landlock, seccomp, "
+        "no_new_privs, limits) is in force here. best-effort: run with the layers this "
+        "system offers and warn about the rest. Default: model.sandbox of the checklist, "
+        "else best-effort.",
+        show_default=False,
     ),
 ]
 ModelMemoryOption = Annotated[
-    int | None, typer.Option(min=64, help="Memory limit of the model's process, in MB.")
+    int | None,
+    typer.Option(min=64, help="Memory the model's process may use beyond the interpreter, in MB."),
 ]
 ModelTimeoutOption = Annotated[
     float,
-    typer.Option(min=1, help="Time limit of one call to the model in its process, in seconds."),
+    typer.Option(min=1, help="Time limit of loading the model, or of one call to it, in s."),
 ]
-DEFAULT_ISOLATION = Isolation()
+ModelTotalTimeoutOption = Annotated[
+    float,
+    typer.Option(min=1, help="Time limit of all calls to the model together, in seconds."),
+]
 
 
-def _isolation(mode: IsolateMode, memory_mb: int | None, timeout_s: float) -> Isolation | None:
-    """The isolation the options ask for, or None when it is off."""
+def _sandbox(
+    mode: IsolateMode,
+    level: SandboxLevel | None,
+    memory_mb: int | None,
+    timeout_s: float,
+    total_timeout_s: float,
+) -> SandboxSettings | None:
+    """The sandbox the options ask for, or None when the model runs in-process."""
     if mode == IsolateMode.off:
         return None
-    return Isolation("full" if mode == IsolateMode.full else "probe", memory_mb, timeout_s)
+    required = None if level is None else level == SandboxLevel.required
+    return SandboxSettings(memory_mb, timeout_s, total_timeout_s, required)
 
 
 ProfileOption = Annotated[
@@ -303,8 +334,8 @@ def audit(
         bool,
         typer.Option(
             "--trust-model",
-            help="Load the model file without the allow-list scan. Only for "
-            "files you trust: a pickle can run any code.",
+            help="Skip the name scan of the model file, for a file you trust that references "
+            "modules the scan refuses; it still runs in its sandbox.",
         ),
     ] = False,
     quick: Annotated[
@@ -325,9 +356,11 @@ def audit(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
-    isolate: IsolateOption = IsolateMode.probe,
-    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
+    isolate: IsolateOption = IsolateMode.full,
+    sandbox: SandboxOption = None,
+    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
+    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -349,7 +382,8 @@ def audit(
             profile=profile,
             engine=engine.value,
             scheduler=scheduler,
-            isolate=_isolation(isolate, model_memory_mb, model_timeout),
+            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            outputs={"--report": report, "--json": json_path, "--html": html, "--junit": junit},
         )
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
@@ -374,9 +408,11 @@ def compare(
     seed: SeedOption = None,
     trust_model: TrustOption = False,
     quick: Annotated[bool, typer.Option("--quick", help="Time fewer calls.")] = False,
-    isolate: IsolateOption = IsolateMode.probe,
-    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
+    isolate: IsolateOption = IsolateMode.full,
+    sandbox: SandboxOption = None,
+    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
+    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
     debug: DebugOption = False,
 ) -> None:
     """Compare candidate models: metric, latency, memory, size, cost; mark the Pareto set.
@@ -395,7 +431,8 @@ def compare(
             seed=seed,
             trust_model=trust_model,
             quick=quick,
-            isolate=_isolation(isolate, model_memory_mb, model_timeout),
+            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            outputs={"--report": report, "--json": json_path},
         )
         if report is not None:
             write_atomic(report, render_comparison(result))
@@ -452,9 +489,11 @@ def monitor(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
-    isolate: IsolateOption = IsolateMode.probe,
-    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
+    isolate: IsolateOption = IsolateMode.full,
+    sandbox: SandboxOption = None,
+    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
+    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -481,7 +520,9 @@ def monitor(
             only=MONITOR_CHECKS, needs_production=True, with_context=write_queue, jobs=jobs,
             profile=profile,
             engine=engine.value, scheduler=scheduler,
-            isolate=_isolation(isolate, model_memory_mb, model_timeout),
+            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            outputs={"--report": report, "--json": json_path, "--html": html, "--junit": junit,
+                     "--label-queue-file": label_queue_file if label_queue else None},
         )  # fmt: skip
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:
@@ -634,9 +675,11 @@ def profile_command(
     checklist: ChecklistOption = None,
     target: TargetOption = None,
     trust_model: TrustOption = False,
-    isolate: IsolateOption = IsolateMode.probe,
-    model_memory_mb: ModelMemoryOption = DEFAULT_ISOLATION.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_ISOLATION.timeout_s,
+    isolate: IsolateOption = IsolateMode.full,
+    sandbox: SandboxOption = None,
+    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
+    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
+    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -650,13 +693,14 @@ def profile_command(
     from mlready.io.profile import save_profile
 
     with _exit_codes(debug):
+        path = output or Path(f"{train.stem}.profile")
+        read = [("the training data", train), ("the model file", model),
+                ("the checklist", checklist)]  # fmt: skip
+        refuse_overwriting_inputs({"--output": path}, [(w, p) for w, p in read if p is not None])
         made = api.make_profile(
             train, checklist=checklist, target=target, model_path=model, trust_model=trust_model,
-            isolate=_isolation(isolate, model_memory_mb, model_timeout),
+            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
         )  # fmt: skip
-        path = output or Path(f"{train.stem}.profile")
-        if path.resolve() == train.resolve():
-            raise MlreadyError(f"{path} is the training data", hint="write the profile elsewhere")
         save_profile(made, path)
         if not quiet:
             meta = made.meta

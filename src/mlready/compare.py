@@ -9,14 +9,14 @@ beats on one axis without being worse on another.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from mlready import __version__
-from mlready.api import open_model, resolve_spec
+from mlready.api import audit_inputs, resolve_spec
 from mlready.checks.latency import (
     LatencyParams,
     breaches_of,
@@ -26,11 +26,12 @@ from mlready.checks.latency import (
 )
 from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
-from mlready.io.data import Split, load_splits
-from mlready.io.isolation import Isolation
+from mlready.io.data import load_splits
+from mlready.io.files import refuse_overwriting_inputs
 from mlready.io.model import LoadedModel
+from mlready.model_under_audit import ModelUnderAudit
 from mlready.perf import conditions, measure
-from mlready.spec import ChecklistSpec
+from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import point_estimate
 
@@ -92,7 +93,7 @@ def _candidate(context: AuditContext, loaded: LoadedModel, quick: bool) -> Candi
     limits, cost = context.spec.limits, context.spec.cost
     X = context.X("test")
     m = measure(loaded.estimator, loaded.path, loaded.sha256, X,
-                settings(params, quick, limits))  # fmt: skip
+                settings(params, quick, limits), context.sandbox)  # fmt: skip
     metric, y, prediction = context.primary, context.y("test"), context.prediction("test")
     samples = bootstrap_metrics([metric], y, prediction, 1000, context.rng("compare"))
     value = point_estimate(metric, y, prediction)
@@ -119,10 +120,12 @@ def compare_models(
     seed: int | None = None,
     trust_model: bool = False,
     quick: bool = False,
-    isolate: Isolation | None = None,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
+    outputs: Mapping[str, Path | None] | None = None,
 ) -> Comparison:
-    """Measure every model on the same splits; raise MlreadyError when it cannot run.
-    ``isolate`` runs each model in a child process, as for an audit."""
+    """Measure every model on the same splits; raise MlreadyError when it cannot run, or
+    when a model fails in its process. ``sandbox`` runs each model as for an audit;
+    ``outputs`` are the files the caller will write (none may be an input)."""
     if len(models) < 2:
         raise MlreadyError("compare needs at least two models", hint="mlready compare A B ...")
     spec = resolve_spec(checklist)
@@ -130,37 +133,33 @@ def compare_models(
         if spec.data.dir is None:
             raise MlreadyError("no data folder given", hint="pass --data DIR or set data.dir")
         data_dir = spec.base_dir / spec.data.dir
-    splits = load_splits(data_dir, spec.data.splits)
-    run_seed = spec.seed if seed is None else seed
-    with ExitStack() as open_models:
-        loaded = [_opened(open_models.enter_context(open_model(path, spec, splits, target,
-                                                               trust_model, isolate)), path)
-                  for path in models]  # fmt: skip
-        return _compare(loaded, spec, splits, target, run_seed, quick)
-
-
-def _opened(model: tuple[LoadedModel | None, str | None], path: Path) -> LoadedModel:
-    loaded, problem = model
-    if problem is not None:
-        raise ModelLoadError(problem,
-                             hint="fix the model, or leave it out of the comparison")  # fmt: skip
-    if loaded is None:
+    if spec.data.prediction is not None:
         raise SpecError(
             "compare measures model files: data.prediction (predictions-only mode) does not "
             "apply", hint="remove data.prediction from the checklist",
         )  # fmt: skip
+    run_seed = spec.seed if seed is None else seed
+    with ExitStack() as open_models:
+        opened = [open_models.enter_context(ModelUnderAudit(path, spec, trust_model, sandbox))
+                  for path in models]  # fmt: skip
+        splits = load_splits(data_dir, spec.data.splits)
+        refuse_overwriting_inputs(outputs or {}, audit_inputs(list(models), spec, splits))
+        loaded = [_loaded(model) for model in opened]
+        contexts = [build_context(spec, splits, m, target, run_seed, quick) for m in loaded]
+        for context, model in zip(contexts, opened, strict=True):
+            context.sandbox = model.sandbox
+        return _compare(loaded, contexts, quick)
+
+
+def _loaded(model: ModelUnderAudit) -> LoadedModel:
+    loaded = model.load()
+    if model.problem is not None or loaded is None:
+        raise ModelLoadError(model.problem or f"{model.path} could not be loaded",
+                             hint="fix the model, or leave it out of the comparison")  # fmt: skip
     return loaded
 
 
-def _compare(
-    loaded: list[LoadedModel],
-    spec: ChecklistSpec,
-    splits: dict[str, Split],
-    target: str | None,
-    run_seed: int,
-    quick: bool,
-) -> Comparison:
-    contexts = [build_context(spec, splits, m, target, run_seed, quick) for m in loaded]
+def _compare(loaded: list[LoadedModel], contexts: list[AuditContext], quick: bool) -> Comparison:
     candidates = [_candidate(c, m, quick) for c, m in zip(contexts, loaded, strict=True)]
     native = next((m for m in loaded if m.format != "onnx"), None)
     if native is not None:
@@ -181,7 +180,7 @@ def _compare(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         primary_metric=primary.name, greater_is_better=primary.greater_is_better,
-        seed=run_seed, conditions=conditions(LatencyParams().threads),
+        seed=contexts[0].seed, conditions=conditions(LatencyParams().threads),
         candidates=[c.model_copy(update={"pareto": f, "rank": ranks[i]})
                     for i, (c, f) in enumerate(zip(candidates, flags, strict=True))],
     )  # fmt: skip

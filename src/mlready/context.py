@@ -20,7 +20,6 @@ from sklearn.base import is_classifier, is_regressor
 
 from mlready.errors import DataError, MlreadyError, SpecError
 from mlready.io.data import Split
-from mlready.io.isolation import Isolation
 from mlready.io.model import LoadedModel
 from mlready.io.predictor import (
     ColumnPredictor,
@@ -32,6 +31,7 @@ from mlready.io.predictor import (
 from mlready.io.profile import Profile
 from mlready.io.streamed import Engine, SketchPlan, StreamedBatch
 from mlready.results import AuditReport, CheckResult
+from mlready.sandbox.process import SandboxSettings
 from mlready.spec import ChecklistSpec
 from mlready.stats.drift import Reference
 from mlready.stats.metrics import DEFAULT_PRIMARY, METRICS, Metric, Prediction, Task
@@ -75,8 +75,8 @@ class AuditContext:
     profile: Profile | None = None  # train's reference statistics (--profile)
     engine: Engine | None = None  # streams production instead of reading it (--engine)
     production_files: tuple[Path, ...] = ()  # production's batch files, when streamed
-    model_problem: str | None = None  # why the model was not loaded (isolated first run)
-    isolation: Isolation | None = None  # how model files run (--isolate); None: in-process
+    model_problem: str | None = None  # why the model cannot be used (it failed in its process)
+    sandbox: SandboxSettings | None = None  # how model files run; None: in-process
     _predictions: dict[str, Prediction] = field(default_factory=dict, repr=False)
     _labelled: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _references: dict[str, Reference] = field(default_factory=dict, repr=False)

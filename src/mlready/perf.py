@@ -1,24 +1,20 @@
 """Measuring what a model costs to run: latency, throughput, memory, CPU, size.
 
-Timings run in this process with BLAS/OpenMP threads pinned (threadpoolctl),
-so numbers are comparable between models and machines. Memory is measured in
-a fresh child process from its resident set size, which, unlike tracemalloc,
-counts numpy and other native allocations: the child loads the model (the
-same vetted bytes, pinned by digest), resets its peak RSS, predicts the
-sample in one batch, and reports the new peak.
+Timings run where the model runs (its sandboxed process, unless ``--isolate off``) with
+BLAS/OpenMP threads pinned (threadpoolctl), so numbers are comparable between models and
+machines and no pipe is in them. Memory is measured in a fresh sandboxed model process from
+its resident set size, which, unlike tracemalloc, counts numpy and other native
+allocations: mlready reads the child's resident set after it loads the model (the same
+vetted bytes, pinned by digest) and after a second copy, resets its peak, has it predict
+the sample in one batch, and reads the new peak.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gc
-import json
 import os
-import pickle
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -29,8 +25,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from mlready.errors import MlreadyError
-from mlready.io.isolation import RemoteModel
+from mlready.sandbox.process import DEFAULT_SANDBOX, ModelProcess, SandboxSettings
+from mlready.sandbox.remote import RemoteModel
 
 LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "onnxruntime", "mlready")
 # Single-row calls timed per repeat at the least, however slow the model.
@@ -75,12 +71,12 @@ class Measurement:
 
 def conditions(threads: int) -> dict[str, Any]:
     """The machine and software the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
+    names = []
+    if cpuinfo.exists():  # read first: platform.processor() may start a program (uname)
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                  if line.startswith("model name")]  # fmt: skip
-        cpu = names[0] if names else cpu
+    cpu = names[0] if names else platform.processor() or platform.machine()
     versions = {}
     for name in LIBRARIES:
         try:
@@ -141,69 +137,20 @@ def _throughput(predict: Any, batch: pd.DataFrame, s: PerfSettings) -> list[floa
     return rates
 
 
-def _rss_mb(field_name: str) -> float:
-    """A field of /proc/self/status in MB (VmRSS: now, VmHWM: peak)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field_name):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+@dataclass(frozen=True)
+class Timings:
+    """What :func:`time_model` measures: single-row latency and batch throughput."""
+
+    latency_ms: dict[str, float]
+    latency_calls: int
+    p95_by_repeat: list[float]
+    throughput_rps: dict[int, float]
+    throughput_spread: dict[int, tuple[float, float]]
+    conditions: dict[str, Any]
 
 
-def _child_memory(path: str, digest: str, X: pd.DataFrame, method: str, threads: int) -> Memory:
-    """Runs in a fresh process: load the model, then one batch prediction."""
-    from mlready.io.model import load_model
-
-    started = time.perf_counter()
-    # Cold load: imports the model's libraries too. It stays alive so that the second copy
-    # cannot reuse its freed memory: that copy's growth of the RSS is the model alone.
-    first = load_model(Path(path), pinned_sha256=digest)
-    load_s = time.perf_counter() - started
-    gc.collect()
-    before = _rss_mb("VmRSS")
-    model = load_model(Path(path), pinned_sha256=digest).estimator
-    loaded = _rss_mb("VmRSS")
-    del first
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
-    with threadpool_limits(limits=threads):
-        cpu = time.process_time()
-        _call(model, method)(X)
-        cpu = time.process_time() - cpu
-    peak = _rss_mb("VmHWM")
-    return Memory(load_s, loaded - before, max(peak - loaded, 0.0), cpu, len(X))
-
-
-def child_main() -> None:
-    """Entry point of the measuring child: a pickled job on stdin, Memory as JSON out (the
-    child runs the model's code, so what it sends back is not unpickled)."""
-    job = pickle.load(sys.stdin.buffer)
-    sys.stdout.write(json.dumps(dataclasses.asdict(_child_memory(**job))))
-
-
-def _memory(model_path: Path, digest: str, X: pd.DataFrame, s: PerfSettings) -> Memory | None:
-    if not (s.measure_memory and Path("/proc/self/clear_refs").exists()):
-        return None  # peak-RSS reset is Linux-only
-    job = {"path": str(model_path), "digest": digest, "X": X, "method": s.method,
-           "threads": s.threads}  # fmt: skip
-    # A fresh interpreter: nothing inherited inflates or hides the model's memory. The pipe
-    # carries only our own objects (the sample and the result), never the model file.
-    done = subprocess.run(
-        [sys.executable, "-c", "from mlready.perf import child_main; child_main()"],
-        input=pickle.dumps(job), capture_output=True, timeout=600, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise MlreadyError(
-            f"measuring memory in a child process failed: {done.stderr.decode()[-500:]}"
-        )
-    return Memory(**json.loads(done.stdout))
-
-
-def measure(model: Any, model_path: Path, digest: str, X: pd.DataFrame,
-            settings: PerfSettings | None = None) -> Measurement:  # fmt: skip
-    """Time and size ``model`` (loaded from ``model_path``) on the rows of ``X``. A model
-    isolated in its own process is timed there, so that no pipe is in the timings."""
-    s = settings or PerfSettings()
-    if isinstance(model, RemoteModel):
-        return _measurement(model.process.call("measure", X, dataclasses.asdict(s)))
+def time_model(model: Any, X: pd.DataFrame, s: PerfSettings) -> Timings:
+    """Time ``model`` on the rows of ``X`` in this process (where the model lives)."""
     predict = _call(model, s.method)
     with threadpool_limits(limits=s.threads):
         repeats = _single_row_latency(predict, X, s)
@@ -211,25 +158,68 @@ def measure(model: Any, model_path: Path, digest: str, X: pd.DataFrame,
         rates = {b: _throughput(predict, X.iloc[:b], s) for b in sizes}
     pooled = np.concatenate([np.asarray(r) for r in repeats])
     latency = dict(zip(("p50", "p95", "p99"), np.percentile(pooled, [50, 95, 99]), strict=True))
-    memory_sample = X.iloc[: s.memory_rows]
-    return Measurement(
-        file_size_mb=model_path.stat().st_size / 2**20,
+    return Timings(
         latency_ms={**{k: float(v) for k, v in latency.items()}, "max": float(pooled.max())},
         latency_calls=int(pooled.size),
         p95_by_repeat=[float(np.percentile(r, 95)) for r in repeats],
         throughput_rps={b: statistics.median(r) for b, r in rates.items()},
         throughput_spread={b: (min(r), max(r)) for b, r in rates.items()},
-        memory=_memory(model_path, digest, memory_sample, s),
         conditions=conditions(s.threads),
     )
 
 
-def _measurement(fields: dict[str, Any]) -> Measurement:
-    """A :class:`Measurement` from its fields sent as JSON (batch sizes became text)."""
+def _timings(fields: dict[str, Any]) -> Timings:
+    """:class:`Timings` from its fields sent as JSON (batch sizes became text)."""
+    rates, spread = fields["throughput_rps"], fields["throughput_spread"]
+    return Timings(
+        **{
+            **fields,
+            "throughput_rps": {int(b): r for b, r in rates.items()},
+            "throughput_spread": {int(b): (lo, hi) for b, (lo, hi) in spread.items()},
+        }
+    )
+
+
+def _memory(
+    model_path: Path, digest: str, X: pd.DataFrame, s: PerfSettings, sandbox: SandboxSettings
+) -> Memory | None:
+    """The model's memory, measured in a fresh model process: what loading a second copy
+    adds to its resident set, and the peak of one batch prediction above that."""
+    if not (s.measure_memory and Path("/proc/self/clear_refs").exists()):
+        return None  # reading and resetting another process's peak RSS is Linux-only
+    # The file's digest is pinned: these are the bytes the audit already vetted and loaded.
+    with ModelProcess(model_path, {"pinned_sha256": digest}, sandbox) as process:
+        load_s = float(process.info["load_s"])
+        before = process.memory_mb("VmRSS")
+        process.call("load_again")
+        loaded = process.memory_mb("VmRSS")
+        process.call("forget_first")  # its freed memory may serve the prediction
+        process.reset_peak_memory()
+        cpu = float(process.call("predict_once", X, s.method, s.threads))
+        peak = process.memory_mb("VmHWM")
+    return Memory(load_s, loaded - before, max(peak - loaded, 0.0), cpu, len(X))
+
+
+def measure(
+    model: Any,
+    model_path: Path,
+    digest: str,
+    X: pd.DataFrame,
+    settings: PerfSettings | None = None,
+    sandbox: SandboxSettings | None = None,
+) -> Measurement:
+    """Time and size ``model`` (loaded from ``model_path``) on the rows of ``X``. A model in
+    its sandboxed process is timed there; memory is measured in a fresh one, with
+    ``sandbox``'s limits (the defaults when the audit runs the model in-process)."""
+    s = settings or PerfSettings()
+    if isinstance(model, RemoteModel):
+        timed = _timings(model.process.call("time", X, dataclasses.asdict(s)))
+        sandbox = model.process.settings
+    else:
+        timed = time_model(model, X, s)
+    memory = _memory(model_path, digest, X.iloc[: s.memory_rows], s, sandbox or DEFAULT_SANDBOX)
     return Measurement(
-        **{**fields,
-           "throughput_rps": {int(b): r for b, r in fields["throughput_rps"].items()},
-           "throughput_spread": {int(b): (lo, hi)
-                                 for b, (lo, hi) in fields["throughput_spread"].items()},
-           "memory": None if fields["memory"] is None else Memory(**fields["memory"])}
-    )  # fmt: skip
+        file_size_mb=model_path.stat().st_size / 2**20,
+        memory=memory,
+        **dataclasses.asdict(timed),
+    )

@@ -170,6 +170,28 @@ class ModelFingerprint(_Frozen):
     trusted: bool
 
 
+class SandboxLayer(_Frozen):
+    """One layer of the model's sandbox, and whether it was in force in this run."""
+
+    name: str  # privileges, limits, landlock, seccomp, memory
+    in_force: bool
+    detail: str
+
+
+class SandboxRecord(_Frozen):
+    """How the model's code was contained: ``sandboxed`` (a locked-down child process, with
+    the layers that were in force), ``in-process`` (``--isolate off``: mlready's own
+    process), or ``not run`` (predictions-only mode: the file is never loaded)."""
+
+    mode: Literal["sandboxed", "in-process", "not run"]
+    layers: list[SandboxLayer] = Field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        """The layers that were not in force, each with why."""
+        return [f"{layer.name}: {layer.detail}" for layer in self.layers if not layer.in_force]
+
+
 # "not assessed" only when a run leaves out the checks of a question (mlready monitor).
 CoverageStatus = Literal["met", "partly met", "unmet", "not applicable", "not assessed"]
 AnswerState = Literal["answered", "not applicable", "missing", "empty", "stale"]
@@ -248,3 +270,4 @@ class AuditReport(_Frozen):
     answers: list[AnswerResult] = Field(default_factory=list)
     scorecard: ScoreCard | None = None
     compared_to: str | None = None  # the earlier report the numbers are compared with
+    sandbox: SandboxRecord | None = None  # None in reports written before it was recorded

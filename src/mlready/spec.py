@@ -169,11 +169,19 @@ class ModelSpec(_Strict):
     sha256: str | None = Field(
         None,
         pattern=r"^[0-9a-fA-F]{64}$",
-        description="Pinned sha256 of the model file: a file with this digest is trusted.",
+        description="Pinned sha256 of the model file: a file with this digest skips the name "
+        "scan (it still runs in its sandbox).",
     )
     allow: list[str] = Field(
         default_factory=list,
-        description="Extra modules a pickled model may reference (e.g. xgboost, my_pkg.features).",
+        description="Modules whose own classes and functions a pickled model may reference, by "
+        "exact name (e.g. my_pkg.features); their submodules and what they import are not "
+        "admitted.",
+    )
+    sandbox: Literal["best-effort", "required"] = Field(
+        "best-effort",
+        description="required: the audit stops (exit 2) unless every layer of the model's "
+        "sandbox is in force on this machine; best-effort: a missing layer is a warning.",
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,11 +20,10 @@ from mlready.check import CheckParams, SkipCheck
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import DataError
-from mlready.io.isolation import ModelProcess, RemoteModel
-from mlready.io.model import load_model
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table, worst
+from mlready.sandbox.remote import open_model
 from mlready.stats.bootstrap import paired_bootstrap, percentile_interval
 from mlready.stats.columns import as_text
 from mlready.stats.metrics import Metric, Prediction, point_estimate
@@ -211,14 +209,11 @@ def _custom(context: AuditContext, spec: CustomBaseline) -> _Candidate:
         return _Candidate(spec.name, spec.tier, predictor.predict("test", test, context.features))
     assert spec.model is not None
     path = context.spec.base_dir / spec.model
-    allowed = list(context.spec.model.allow)
-    if context.isolation is None:
-        estimator = load_model(path, extra_allowed=allowed).estimator
-        return _Candidate(spec.name, spec.tier, _predict_test(estimator, context, test))
-    # Run where a crash cannot take the audit down, whatever the audited model's mode.
-    full = dataclasses.replace(context.isolation, mode="full")
-    with ModelProcess(path, {"extra_allowed": allowed}, full) as process:
-        prediction = _predict_test(RemoteModel(process), context, test)
+    # Loaded just as the audited model is (sandboxed unless --isolate off), but never
+    # trusted: --trust-model and model.sha256 speak of the audited file only.
+    with open_model(path, {"extra_allowed": list(context.spec.model.allow)},
+                    context.sandbox) as baseline:  # fmt: skip
+        prediction = _predict_test(baseline.estimator, context, test)
     return _Candidate(spec.name, spec.tier, prediction)
 
 

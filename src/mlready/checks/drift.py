@@ -26,6 +26,7 @@ from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import Evidence, Outcome, Severity, Status, Table
+from mlready.sandbox.remote import permutation_importance
 from mlready.stats.drift import ColumnDrift, Reference, compare
 
 
@@ -52,8 +53,6 @@ class DriftParams(DistributionParams):
 
 def _importances(context: AuditContext) -> dict[str, float] | None:
     """Permutation importance of each feature on (a sample of) test, or None."""
-    from sklearn.inspection import permutation_importance
-
     estimator = getattr(context.predictor, "estimator", None)
     if estimator is None or not context.has_labels("test"):
         return None
@@ -61,11 +60,9 @@ def _importances(context: AuditContext) -> dict[str, float] | None:
     rng = context.rng("drift.importance")
     if len(test) > 5000:
         test = test.iloc[np.sort(rng.choice(len(test), 5000, replace=False))]
-    result = permutation_importance(
-        estimator, test[context.features], test[context.target], n_repeats=3,
-        random_state=int(rng.integers(2**31)),
-    )  # fmt: skip
-    weights = np.clip(result.importances_mean, 0, None)
+    found = permutation_importance(estimator, test[context.features], test[context.target],
+                                   n_repeats=3, random_state=int(rng.integers(2**31)))  # fmt: skip
+    weights = np.clip(found, 0, None)
     return dict(zip(context.features, weights, strict=True)) if weights.sum() > 0 else None
 
 

@@ -196,7 +196,8 @@ class LatencyCheck:
             rows = context.rng("latency").choice(len(frame), params.sample_rows, replace=False)
             frame = frame.iloc[sorted(rows)]
         plan = settings(params, context.quick, context.spec.limits)
-        m = measure(model.estimator, model.path, model.sha256, frame[context.features], plan)
+        m = measure(model.estimator, model.path, model.sha256, frame[context.features], plan,
+                    context.sandbox)  # fmt: skip
         limits, cost = context.spec.limits, context.spec.cost
         evidence = limit_evidence(m, limits, cost_per_1k(m, cost.per_hour, cost.mode))
         parts = [Finding(evidence=evidence, tables=[_conditions_table(m)], plots=_plots(m, limits)),

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,24 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise MlreadyError(f"cannot write {path}: {exc.strerror}") from None
         raise
+
+
+def refuse_overwriting_inputs(
+    outputs: Mapping[str, Path | None], inputs: Iterable[tuple[str, Path]]
+) -> None:
+    """Raise MlreadyError (exit 2) when an output, by its option name, is one of the
+    ``inputs`` (a description and a path; a folder stands for every file in it)."""
+    read: dict[Path, str] = {}
+    for what, path in inputs:
+        files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+        read.update({file.resolve(): what for file in files})
+    for option, output in outputs.items():
+        if output is not None and output.resolve() in read:
+            raise MlreadyError(
+                f"{option} {output} is {read[output.resolve()]}: mlready never overwrites "
+                "what it reads",
+                hint=f"give {option} another path",
+            )
 
 
 def file_sha256(path: Path) -> str:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from mlready.errors import DataError, ModelLoadError
-from mlready.io.isolation import ISOLATION_HINT
+from mlready.sandbox.process import SANDBOX_HINT
+from mlready.sandbox.remote import model_outputs
 from mlready.stats.metrics import Prediction
 
 
@@ -36,7 +37,7 @@ PREDICT_CHUNK_ROWS = 100_000
 
 @dataclass
 class UnusableModel:
-    """A model that failed its isolated first run: every prediction is an error saying why."""
+    """A model that failed in its sandboxed process: every prediction is an error saying why."""
 
     problem: str
     kind: str = "unusable"
@@ -44,7 +45,7 @@ class UnusableModel:
     def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
         raise ModelLoadError(
             f"no predictions: {self.problem}",
-            hint=ISOLATION_HINT,
+            hint=SANDBOX_HINT,
         )
 
 
@@ -87,28 +88,40 @@ class EstimatorPredictor:
             return Prediction(label=label)
         return Prediction(label=label, score=np.concatenate(scores))
 
+    def _score_method(self) -> str | None:
+        """The method whose output scores the classes: probabilities, else (binary) the
+        decision function; None for regression or a model with neither."""
+        if self.classes is None:
+            return None
+        if hasattr(self.estimator, "predict_proba"):
+            return "predict_proba"
+        if hasattr(self.estimator, "decision_function") and len(self.classes) == 2:
+            return "decision_function"
+        return None
+
     def _predict(self, X: pd.DataFrame) -> Prediction:
-        raw = np.asarray(self.estimator.predict(X))
+        scored_by = self._score_method()
+        methods = ("predict",) if scored_by is None else ("predict", scored_by)
+        outputs = model_outputs(self.estimator, X, methods)
+        raw = outputs["predict"]
         if self.classes is None:
             return Prediction(label=raw.astype(float))
-        return Prediction(label=encode(raw, self.classes), score=self._scores(X))
+        score = None if scored_by is None else self._scores(scored_by, outputs[scored_by])
+        return Prediction(label=encode(raw, self.classes), score=score)
 
-    def _scores(self, X: pd.DataFrame) -> np.ndarray | None:
+    def _scores(self, method: str, output: np.ndarray) -> np.ndarray | None:
         assert self.classes is not None
+        # Read after predicting: an ONNX graph's classes are known once it has predicted.
         model_classes = getattr(self.estimator, "classes_", None)
         if model_classes is None:
             return None
-        if hasattr(self.estimator, "predict_proba"):
-            proba = _class_matrix(
-                np.asarray(self.estimator.predict_proba(X)), model_classes, self.classes
-            )
+        if method == "predict_proba":
+            proba = _class_matrix(output, model_classes, self.classes)
             return proba[:, 1] if len(self.classes) == 2 else proba
-        if hasattr(self.estimator, "decision_function") and len(self.classes) == 2:
-            decision = np.asarray(self.estimator.decision_function(X), dtype=float)
-            # decision_function scores the model's second class; flip if that is not ours.
-            same = encode(model_classes[1:2], self.classes)[0] == 1
-            return decision if same else -decision
-        return None
+        decision = np.asarray(output, dtype=float)
+        # decision_function scores the model's second class; flip if that is not ours.
+        same = encode(model_classes[1:2], self.classes)[0] == 1
+        return decision if same else -decision
 
 
 @dataclass

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlready.numbers import fmt
+from mlready.report.sentences import sandbox_summary
 from mlready.results import AuditReport, Status
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ def print_summary(report: AuditReport, console: Console, title: str = "mlready a
         card = report.scorecard
         sections = ", ".join(f"{name} {fmt(points)}" for name, points in card.sections.items())
         console.print(f"[dim]ML Test Score {fmt(card.final)} ({sections})[/dim]")
+    missing = report.sandbox is not None and bool(report.sandbox.missing)
+    console.print(f"[{'yellow' if missing else 'dim'}]Sandbox: "
+                  f"{escape(sandbox_summary(report.sandbox))}[/]")  # fmt: skip
     style = STYLES[report.status] if report.status != Status.SKIP else "dim"
     console.print(f"[{style}]Verdict: {escape(report.verdict)}[/{style}]")
 

@@ -31,6 +31,9 @@ def workflow_commands(report: AuditReport) -> list[str]:
             continue
         title = _escape(f"mlready {check.id} (question {check.question})").replace(",", "%2C")
         commands.append(f"::{level} title={title}::{_escape(check.message)}")
+    if report.sandbox is not None and report.sandbox.missing:
+        what = _escape("the model's sandbox is incomplete: " + "; ".join(report.sandbox.missing))
+        commands.append(f"::warning title=mlready sandbox::{what}")
     return commands
 
 

@@ -2,7 +2,8 @@
 
 Failed checks carry a ``<failure>``, crashed ones an ``<error>``, skipped ones a
 ``<skipped>``; warnings and waived failures pass, with the message in
-``<system-out>`` (with ``--fail-on warn`` warnings and waivers are failures too).
+``<system-out>`` (with ``--fail-on warn`` warnings and waivers are failures too). Each
+suite's ``<properties>`` say how the model's code was contained (``mlready.sandbox``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from mlready.numbers import fmt
 from mlready.questions import question
+from mlready.report.sentences import sandbox_summary
 from mlready.results import AuditReport, CheckResult, Status
 
 
@@ -59,6 +61,9 @@ def render_junit(report: AuditReport) -> str:
         attributes = {"name": f"Q{number}: {question(number).text}", "time": f"{seconds:.3f}",
                       **{k: str(v) for k, v in counts.items()}}  # fmt: skip
         suite = ET.SubElement(suites, "testsuite", attributes)
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="mlready.sandbox",
+                      value=sandbox_summary(report.sandbox))  # fmt: skip
         suite.extend(cases)
         for key, value in counts.items():
             totals[key] += value

@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from mlready.numbers import fmt
+from mlready.report.sentences import sandbox_summary
 
 STATUS_ICONS = {
     "pass": "✅", "warn": "⚠️", "waived": "🛡️", "fail": "❌", "error": "💥", "skip": "⏭️"
@@ -41,4 +42,5 @@ def environment(html: bool = False) -> Environment:
     env.globals["status_icon"] = STATUS_ICONS.__getitem__
     env.globals["coverage_icon"] = COVERAGE_ICONS.__getitem__
     env.globals["max_rows"] = MAX_TABLE_ROWS
+    env.globals["sandbox_summary"] = sandbox_summary
     return env
