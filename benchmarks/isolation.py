@@ -48,15 +48,18 @@ def main() -> None:
         for check in checks
     }
     summary = {
-        "rows": args.rows, "cols": args.cols, "data_mb": round(megabytes),
+        "rows": args.rows,
+        "cols": args.cols,
+        "data_mb": round(megabytes),
         "seconds": {mode: [r["seconds"] for r in runs[mode]] for mode in runs},
         "peak_rss_mb": {mode: [r["peak_rss_mb"] for r in runs[mode]] for mode in runs},
         "ratio_by_pair": [round(r, 3) for r in ratios],
         "median_ratio": round(statistics.median(ratios), 3),
-        "same_statuses": all(r["statuses"] == runs["off"][0]["statuses"]
-                             for mode in runs for r in runs[mode]),
+        "same_statuses": all(
+            r["statuses"] == runs["off"][0]["statuses"] for mode in runs for r in runs[mode]
+        ),
         "per_check_median_s": per_check,
-    }  # fmt: skip
+    }
     print(json.dumps(summary), flush=True)
 
 

@@ -56,14 +56,24 @@ def main() -> None:
     sampler = Sampler()
     sampler.start()
     report = api.audit(
-        folder / "model.pkl", folder / "splits", checklist=folder / "checklist.yaml", quick=True,
+        folder / "model.pkl",
+        folder / "splits",
+        checklist=folder / "checklist.yaml",
+        quick=True,
         on_start=lambda planned: setattr(sampler, "label", planned.check.id),
-    )  # fmt: skip
+    )
     sampler.label = "done"
     time.sleep(0.1)
     sampler.running = False
-    print(json.dumps({"rows": args.rows, "verdict": report.verdict,
-                      "peak_rss_mb": {k: round(v) for k, v in sampler.peaks.items()}}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "rows": args.rows,
+                "verdict": report.verdict,
+                "peak_rss_mb": {k: round(v) for k, v in sampler.peaks.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,9 @@ def write_problem(folder: Path, train_rows: int, batches: int, batch_rows: int, 
     for i in range(batches):
         batch = make(batch_rows, cols, 10 + i, drift=i >= batches // 2)
         memory += int(batch.memory_usage(deep=True).sum())
-        batch.to_parquet(daily / "production" / f"batch-{i:03d}.parquet", index=False,
-                         row_group_size=100_000)  # fmt: skip
+        batch.to_parquet(
+            daily / "production" / f"batch-{i:03d}.parquet", index=False, row_group_size=100_000
+        )
     (folder / "checklist.yaml").write_text(CHECKLIST)
     on_disk = sum(p.stat().st_size for p in (daily / "production").iterdir())
     return {
@@ -77,8 +78,16 @@ def main() -> None:
         info = json.loads(info_file.read_text())
         print(json.dumps({"cores": os.cpu_count(), "train_rows": args.train_rows, **info}))
         profile = folder / "train.profile"
-        made = measure("mlready.cli", "profile", str(folder / "train.parquet"), "-o",
-                       str(profile), "--model", str(folder / "model.pkl"), "--quiet")  # fmt: skip
+        made = measure(
+            "mlready.cli",
+            "profile",
+            str(folder / "train.parquet"),
+            "-o",
+            str(profile),
+            "--model",
+            str(folder / "model.pkl"),
+            "--quiet",
+        )
         made["profile_mb"] = round(profile.stat().st_size / 2**20, 1)
         print(json.dumps({"step": "profile", **made}), flush=True)
         for engine in args.engines.split(","):
@@ -86,13 +95,31 @@ def main() -> None:
                 print(json.dumps({"step": "monitor", "engine": engine, "skipped": "too large"}))
                 continue
             report = folder / f"monitor-{engine}.json"
-            run = measure("mlready.cli", "monitor", str(folder / "model.pkl"), "-d",
-                          str(folder / "daily"), "-c", str(folder / "checklist.yaml"),
-                          "--profile", str(profile), "--engine", engine, "--json", str(report),
-                          "--report", str(folder / f"monitor-{engine}.md"), "--quiet")  # fmt: skip
+            run = measure(
+                "mlready.cli",
+                "monitor",
+                str(folder / "model.pkl"),
+                "-d",
+                str(folder / "daily"),
+                "-c",
+                str(folder / "checklist.yaml"),
+                "--profile",
+                str(profile),
+                "--engine",
+                engine,
+                "--json",
+                str(report),
+                "--report",
+                str(folder / f"monitor-{engine}.md"),
+                "--quiet",
+            )
             drift = next(c for c in json.loads(report.read_text())["checks"] if c["id"] == "drift")
-            print(json.dumps({"step": "monitor", "engine": engine, **run,
-                              "drift": drift["message"][:120]}), flush=True)  # fmt: skip
+            print(
+                json.dumps(
+                    {"step": "monitor", "engine": engine, **run, "drift": drift["message"][:120]}
+                ),
+                flush=True,
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -78,8 +78,15 @@ def main() -> None:
         print(json.dumps(child(int(args.rows), args.windows)))
         return
     for rows in args.rows.split(","):
-        command = [sys.executable, __file__, "--child", "--rows", rows, "--windows",
-                   str(args.windows)]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--rows",
+            rows,
+            "--windows",
+            str(args.windows),
+        ]
         print(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
 
 

@@ -36,13 +36,20 @@ def measure(module: str, *args: str) -> dict[str, float | int]:
     with tempfile.TemporaryDirectory() as folder:
         peak_file = Path(folder) / "peak"
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, __file__, module, *args], check=False,
-                              stdout=subprocess.DEVNULL, env={**os.environ,
-                              "PEAK_FILE": str(peak_file)})  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, __file__, module, *args],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PEAK_FILE": str(peak_file)},
+        )
         seconds = time.perf_counter() - started
         own, children = (int(v) for v in peak_file.read_text().split())
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(own / 1024),
-            "largest_child_mb": round(children / 1024), "exit_code": done.returncode}  # fmt: skip
+    return {
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(own / 1024),
+        "largest_child_mb": round(children / 1024),
+        "exit_code": done.returncode,
+    }
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def make(rows: int, cols: int, seed: int, drift: bool) -> pd.DataFrame:
         data[f"x{i}"] = rng.normal(shift, 1.0, rows).astype(np.float32).astype(float)
     for j in range(n_cat):
         data[f"c{j}"] = np.asarray(["a", "b", "c", "d", "e"], dtype=object)[
-            rng.integers(0, 5, rows)]  # fmt: skip
+            rng.integers(0, 5, rows)
+        ]
     frame = pd.DataFrame(data)
     logit = frame["x0"] - 0.8 * frame["x3"] + 0.5 * (frame["c0"] == "a") + 0.3 * frame["x5"]
     frame["target"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
@@ -63,11 +64,17 @@ def fit_model(train: pd.DataFrame, model_path: Path) -> None:
     from sklearn.preprocessing import OrdinalEncoder
 
     categorical = [c for c in train.columns if c.startswith("c")]
-    model = Pipeline([
-        ("encode", ColumnTransformer([("cat", OrdinalEncoder(), categorical)],
-                                     remainder="passthrough")),
-        ("model", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
-    ])  # fmt: skip
+    model = Pipeline(
+        [
+            (
+                "encode",
+                ColumnTransformer(
+                    [("cat", OrdinalEncoder(), categorical)], remainder="passthrough"
+                ),
+            ),
+            ("model", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
+        ]
+    )
     model.fit(train.drop(columns="target"), train["target"])
     with model_path.open("wb") as handle:
         pickle.dump(model, handle)
@@ -117,22 +124,39 @@ def floor(folder: Path) -> float:
         else:
             x, y = np.sort(train[column].to_numpy()), np.sort(current[column].to_numpy())
             grid = np.concatenate([x, y])
-            np.abs(np.searchsorted(x, grid, "right") / x.size
-                   - np.searchsorted(y, grid, "right") / y.size).max()  # KS  # fmt: skip
+            np.abs(
+                np.searchsorted(x, grid, "right") / x.size
+                - np.searchsorted(y, grid, "right") / y.size
+            ).max()  # KS
             edges = np.quantile(x, np.linspace(0, 1, 11))
             p = np.histogram(x, edges)[0] / x.size
             q = np.histogram(np.clip(y, edges[0], edges[-1]), edges)[0] / y.size
             np.sum((q - p) * np.log((q + 1e-6) / (p + 1e-6)))  # PSI
-            np.abs(np.quantile(x, np.linspace(0, 1, 1001)) - np.quantile(y, np.linspace(
-                0, 1, 1001))).mean()  # Wasserstein  # fmt: skip
+            np.abs(
+                np.quantile(x, np.linspace(0, 1, 1001)) - np.quantile(y, np.linspace(0, 1, 1001))
+            ).mean()  # Wasserstein
     return time.perf_counter() - started
 
 
 def audit(folder: Path, model: Path, checklist: Path, jobs: int, isolate: str) -> dict[str, object]:
     report = folder / "report.json"
-    measured = measure("mlready.cli", "audit", str(model), "--checklist", str(checklist),
-                       "--json", str(report), "--report", str(folder / "report.md"), "--quick",
-                       "--quiet", "--jobs", str(jobs), "--isolate", isolate)  # fmt: skip
+    measured = measure(
+        "mlready.cli",
+        "audit",
+        str(model),
+        "--checklist",
+        str(checklist),
+        "--json",
+        str(report),
+        "--report",
+        str(folder / "report.md"),
+        "--quick",
+        "--quiet",
+        "--jobs",
+        str(jobs),
+        "--isolate",
+        isolate,
+    )
     result = json.loads(report.read_text())
     return {
         "seconds": measured["seconds"],
@@ -160,9 +184,15 @@ def main() -> None:
             model, checklist, megabytes = reuse_or_write(folder, rows, args.cols)
             floor_s = round(floor(folder), 1)
             measured = audit(folder, model, checklist, args.jobs, args.isolate)
-            result = {"rows": rows, "cols": args.cols, "data_mb": round(megabytes),
-                      "floor_s": floor_s, "jobs": args.jobs, "isolate": args.isolate,
-                      **measured}  # fmt: skip
+            result = {
+                "rows": rows,
+                "cols": args.cols,
+                "data_mb": round(megabytes),
+                "floor_s": floor_s,
+                "jobs": args.jobs,
+                "isolate": args.isolate,
+                **measured,
+            }
             print(json.dumps(result), flush=True)
         finally:
             if args.keep is None:

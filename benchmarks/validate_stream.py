@@ -102,18 +102,43 @@ def run(gigabytes: float, folder: Path, seed: int, hash_sets: bool) -> dict[str,
     make_chunk(0, 20_000, seed + 1).to_csv(sample, index=False)
     contract = folder / "contract.yaml"
     subprocess.run(
-        [sys.executable, "-m", "mlready.cli", "contract", "infer", str(sample), "-o",
-         str(contract), "--id", "id", "--time", "ts", "--force"],
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mlready.cli",
+            "contract",
+            "infer",
+            str(sample),
+            "-o",
+            str(contract),
+            "--id",
+            "id",
+            "--time",
+            "ts",
+            "--force",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     if not hash_sets:
         without_hash_sets(contract)
     report = folder / "report.json"
     measured = measure(
-        "mlready.cli", "validate", str(batch), "--contract", str(contract),
-        "--quarantine", str(folder / "quarantine.csv"), "--clean", str(folder / "clean.csv"),
-        "--json", str(report), "--now", "2026-11-21T00:00Z", "--quiet",
-    )  # fmt: skip
+        "mlready.cli",
+        "validate",
+        str(batch),
+        "--contract",
+        str(contract),
+        "--quarantine",
+        str(folder / "quarantine.csv"),
+        "--clean",
+        str(folder / "clean.csv"),
+        "--json",
+        str(report),
+        "--now",
+        "2026-11-21T00:00Z",
+        "--quiet",
+    )
     seconds, rss, code = measured["seconds"], measured["peak_rss_mb"], measured["exit_code"]
     result = json.loads(report.read_text())
     size_mb = batch.stat().st_size / 1e6

@@ -33,9 +33,10 @@ def file_writer(target: Path, payload: bytes) -> Pipeline:
     fitted state says ``estimators_ = [a bytes array]``, ``stack_method_ = ["tofile"]``
     runs ``payload_array.tofile(PATH)``."""
     to_path = FunctionTransformer(
-        func=np.sum, kw_args={"where": False, "initial": str(target), "dtype": object},
+        func=np.sum,
+        kw_args={"where": False, "initial": str(target), "dtype": object},
         validate=True,
-    )  # fmt: skip
+    )
     to_path.fit(np.zeros((2, 30)))
     stack = StackingClassifier(estimators=[("a", LogisticRegression())])
     stack.estimators_ = [np.array(payload)]
@@ -154,16 +155,22 @@ def onnx_loop(path: Path, width: int, iterations: int = 10**12) -> Path:
     from onnx import TensorProto, helper
 
     body = helper.make_graph(
-        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
-         helper.make_node("Add", ["v_in", "one"], ["v_out"])],
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("Add", ["v_in", "one"], ["v_out"]),
+        ],
         "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [])],
-        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [])],
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_in", TensorProto.FLOAT, []),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_out", TensorProto.FLOAT, []),
+        ],
         [helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])],
-    )  # fmt: skip
+    )
     tail, constants = _first_column_plus(helper, TensorProto, "counted")
     loop = helper.make_node("Loop", ["trip", "cond", "v0"], ["counted"], body=body)
     constants += [
@@ -206,11 +213,13 @@ def onnx_with_outside_weights(path: Path, weights: Path, width: int) -> Path:
 
     W = numpy_helper.from_array(np.ones((width, 1), np.float32), "W")
     inputs, outputs = _onnx_io(helper, TensorProto, width)
-    graph = helper.make_graph([helper.make_node("MatMul", ["X", "W"], ["variable"])], "outside",
-                              inputs, outputs, [W])  # fmt: skip
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["variable"])], "outside", inputs, outputs, [W]
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    onnx.save_model(model, path, save_as_external_data=True, location=weights.name,
-                    size_threshold=0)  # fmt: skip
+    onnx.save_model(
+        model, path, save_as_external_data=True, location=weights.name, size_threshold=0
+    )
     (path.parent / weights.name).replace(weights)
     return path
 
@@ -246,8 +255,12 @@ def start_unsandboxed(model: Path, rows: Path, cwd: Path | None = None) -> subpr
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
     return subprocess.Popen(
         [sys.executable, "-c", _UNSANDBOXED, str(model), str(rows)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
 
 
 def unsandboxed(

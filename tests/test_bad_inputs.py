@@ -36,19 +36,35 @@ from .conftest import save_pickle, write_splits
 ONLY_BENCHMARK = "checks:\n" + "".join(
     f"  {check}: {{enabled: false}}\n"
     for check in (
-        "baseline", "metric_parity", "latency", "fairness", "ground_truth",
-        "split_distribution", "data_quality", "drift", "performance_monitoring",
+        "baseline",
+        "metric_parity",
+        "latency",
+        "fairness",
+        "ground_truth",
+        "split_distribution",
+        "data_quality",
+        "drift",
+        "performance_monitoring",
         "no_regression",
     )
-)  # fmt: skip
+)
 
 
 def only(*checks: str) -> str:
     """A checklist section that enables ``checks`` and no other."""
     every = (
-        "baseline", "benchmark", "metric_parity", "latency", "fairness", "ground_truth",
-        "split_distribution", "data_quality", "drift", "performance_monitoring", "no_regression",
-    )  # fmt: skip
+        "baseline",
+        "benchmark",
+        "metric_parity",
+        "latency",
+        "fairness",
+        "ground_truth",
+        "split_distribution",
+        "data_quality",
+        "drift",
+        "performance_monitoring",
+        "no_regression",
+    )
     return "checks:\n" + "".join(
         f"  {check}: {{enabled: false}}\n" for check in every if check not in checks
     )
@@ -289,15 +305,18 @@ def _id_levels(s: Scene) -> Run:
     def split(start: int, rows: int) -> pd.DataFrame:
         x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
         target = (x1 + 0.5 * rng.normal(size=rows) > 0).astype(np.int64)
-        return pd.DataFrame({"customer": ids[start : start + rows], "x1": x1, "x2": x2,
-                             "target": target})  # fmt: skip
+        return pd.DataFrame(
+            {"customer": ids[start : start + rows], "x1": x1, "x2": x2, "target": target}
+        )
 
     train = split(0, 100_000)
-    folder = _feather(s, "ids", train=train, test=split(100_000, 25_000),
-                      production=split(150_000, 25_000))  # fmt: skip
+    folder = _feather(
+        s, "ids", train=train, test=split(100_000, 25_000), production=split(150_000, 25_000)
+    )
     model = _id_pipeline("customer").fit(train.drop(columns="target"), train["target"])
-    checks = only("baseline", "split_distribution", "drift", "data_quality", "fairness",
-                  "metric_parity")  # fmt: skip
+    checks = only(
+        "baseline", "split_distribution", "drift", "data_quality", "fairness", "metric_parity"
+    )
     text = f"data:\n  sensitive: [customer]\n  slices: [customer]\n{checks}"
     return Run(save_pickle(model, s.tmp_path / "ids.pkl"), folder, s.checklist(text))
 
@@ -452,123 +471,331 @@ REFUSED = ("was refused", "nothing from it was run", "--trust-model", "model.all
 
 CASES = [
     # checklist: syntax, types, unknown keys, ranges
-    Case("yaml-tab-indent", _bad_checklist("checks:\n\tbaseline: {}\n"), 2,
-         ("checklist.yaml:2:1", "YAML syntax error", "'\\t'")),
-    Case("yaml-unclosed-mapping", _bad_checklist("checks:\n  benchmark: {enabled: true\n"), 2,
-         ("checklist.yaml:3:1", "YAML syntax error", "expected ',' or '}'")),
-    Case("checklist-not-utf8", _checklist_not_utf8, 2,
-         ("checklist.yaml is not valid UTF-8", "save it as UTF-8")),
+    Case(
+        "yaml-tab-indent",
+        _bad_checklist("checks:\n\tbaseline: {}\n"),
+        2,
+        ("checklist.yaml:2:1", "YAML syntax error", "'\\t'"),
+    ),
+    Case(
+        "yaml-unclosed-mapping",
+        _bad_checklist("checks:\n  benchmark: {enabled: true\n"),
+        2,
+        ("checklist.yaml:3:1", "YAML syntax error", "expected ',' or '}'"),
+    ),
+    Case(
+        "checklist-not-utf8",
+        _checklist_not_utf8,
+        2,
+        ("checklist.yaml is not valid UTF-8", "save it as UTF-8"),
+    ),
     Case("checklist-missing", _checklist_missing, 2, ("nope.yaml does not exist", "mlready init")),
-    Case("type-seed-not-int", _bad_checklist("seed: abc\n"), 2,
-         ("checklist.yaml:1: seed:", "valid integer")),
-    Case("type-enabled-not-bool", _bad_checklist("checks:\n  baseline:\n    enabled: maybe\n"),
-         2, ("checklist.yaml:3: checks.baseline.enabled:", "valid boolean")),
-    Case("type-splits-not-mapping", _bad_checklist("data:\n  splits: 5\n"), 2,
-         ("checklist.yaml:2: data.splits:", "valid dictionary")),
-    Case("type-extra-metrics-not-list", _bad_checklist("metrics:\n  extra: 3\n"), 2,
-         ("checklist.yaml:2: metrics.extra:", "valid list")),
-    Case("unknown-top-level-key", _bad_checklist("tsak: classification\n"), 2,
-         ("checklist.yaml:1: tsak: unknown key", "did you mean 'task'")),
-    Case("unknown-limits-key", _bad_checklist("limits:\n  p95_latency: 50\n"), 2,
-         ("checklist.yaml:2: limits.p95_latency: unknown key", "did you mean 'p95_latency_ms'")),
-    Case("negative-gap",
-         _bad_checklist("checks:\n  metric_parity:\n    max_train_test_gap: -0.1\n"), 2,
-         ("checklist.yaml:3: checks.metric_parity.max_train_test_gap",
-          "greater than or equal to 0")),
-    Case("negative-limit", _bad_checklist("limits:\n  p95_latency_ms: -1\n"), 2,
-         ("checklist.yaml:2: limits.p95_latency_ms", "greater than 0")),
-    Case("too-few-resamples", _bad_checklist("checks:\n  baseline:\n    n_resamples: 5\n"), 2,
-         ("checklist.yaml:3: checks.baseline.n_resamples", "greater than or equal to 100")),
-    Case("named-column-missing", _bad_checklist("data:\n  id: row_id\n"), 2,
-         ("train.csv: column 'row_id' named in data.id is not in train",
-          "fix data.id in", "checklist.yaml:2")),
+    Case(
+        "type-seed-not-int",
+        _bad_checklist("seed: abc\n"),
+        2,
+        ("checklist.yaml:1: seed:", "valid integer"),
+    ),
+    Case(
+        "type-enabled-not-bool",
+        _bad_checklist("checks:\n  baseline:\n    enabled: maybe\n"),
+        2,
+        ("checklist.yaml:3: checks.baseline.enabled:", "valid boolean"),
+    ),
+    Case(
+        "type-splits-not-mapping",
+        _bad_checklist("data:\n  splits: 5\n"),
+        2,
+        ("checklist.yaml:2: data.splits:", "valid dictionary"),
+    ),
+    Case(
+        "type-extra-metrics-not-list",
+        _bad_checklist("metrics:\n  extra: 3\n"),
+        2,
+        ("checklist.yaml:2: metrics.extra:", "valid list"),
+    ),
+    Case(
+        "unknown-top-level-key",
+        _bad_checklist("tsak: classification\n"),
+        2,
+        ("checklist.yaml:1: tsak: unknown key", "did you mean 'task'"),
+    ),
+    Case(
+        "unknown-limits-key",
+        _bad_checklist("limits:\n  p95_latency: 50\n"),
+        2,
+        ("checklist.yaml:2: limits.p95_latency: unknown key", "did you mean 'p95_latency_ms'"),
+    ),
+    Case(
+        "negative-gap",
+        _bad_checklist("checks:\n  metric_parity:\n    max_train_test_gap: -0.1\n"),
+        2,
+        ("checklist.yaml:3: checks.metric_parity.max_train_test_gap", "greater than or equal to 0"),
+    ),
+    Case(
+        "negative-limit",
+        _bad_checklist("limits:\n  p95_latency_ms: -1\n"),
+        2,
+        ("checklist.yaml:2: limits.p95_latency_ms", "greater than 0"),
+    ),
+    Case(
+        "too-few-resamples",
+        _bad_checklist("checks:\n  baseline:\n    n_resamples: 5\n"),
+        2,
+        ("checklist.yaml:3: checks.baseline.n_resamples", "greater than or equal to 100"),
+    ),
+    Case(
+        "named-column-missing",
+        _bad_checklist("data:\n  id: row_id\n"),
+        2,
+        (
+            "train.csv: column 'row_id' named in data.id is not in train",
+            "fix data.id in",
+            "checklist.yaml:2",
+        ),
+    ),
     # data files
-    Case("data-is-a-file", _data_is_a_file, 2,
-         ("data folder", "train.csv is a file", "pass --data DIR")),
-    Case("empty-lines-only-csv", _write("train", b"\n\n\n"), 2,
-         ("train.csv is empty", "header row")),
+    Case(
+        "data-is-a-file",
+        _data_is_a_file,
+        2,
+        ("data folder", "train.csv is a file", "pass --data DIR"),
+    ),
+    Case(
+        "empty-lines-only-csv", _write("train", b"\n\n\n"), 2, ("train.csv is empty", "header row")
+    ),
     Case("header-only-csv", _header_only, 2, ("test.csv has no data rows", "at least one row")),
-    Case("binary-garbage-csv", _write("train", np.random.default_rng(0).bytes(4096)), 2,
-         ("train.csv is not valid UTF-8 text", "re-export the file as UTF-8")),
-    Case("latin1-csv", _latin1, 2,
-         ("test.csv is not valid UTF-8 text", "on line 2", "re-export the file as UTF-8")),
-    Case("ragged-row-csv", _ragged_row, 2,
-         ("cannot read", "test.csv", "line 6", "check the file is a valid csv file")),
-    Case("garbage-parquet", _garbage_parquet, 2,
-         ("cannot read", "test.parquet", "check the file is a valid parquet file")),
-    Case("duplicate-column-names", _duplicate_columns, 2,
-         ("test.csv: column names appear more than once: mean_radius", "unique name")),
-    Case("train-target-all-nan", _train_target_empty, 2,
-         ("train.csv: target column 'target' has no values", "--target")),
+    Case(
+        "binary-garbage-csv",
+        _write("train", np.random.default_rng(0).bytes(4096)),
+        2,
+        ("train.csv is not valid UTF-8 text", "re-export the file as UTF-8"),
+    ),
+    Case(
+        "latin1-csv",
+        _latin1,
+        2,
+        ("test.csv is not valid UTF-8 text", "on line 2", "re-export the file as UTF-8"),
+    ),
+    Case(
+        "ragged-row-csv",
+        _ragged_row,
+        2,
+        ("cannot read", "test.csv", "line 6", "check the file is a valid csv file"),
+    ),
+    Case(
+        "garbage-parquet",
+        _garbage_parquet,
+        2,
+        ("cannot read", "test.parquet", "check the file is a valid parquet file"),
+    ),
+    Case(
+        "duplicate-column-names",
+        _duplicate_columns,
+        2,
+        ("test.csv: column names appear more than once: mean_radius", "unique name"),
+    ),
+    Case(
+        "train-target-all-nan",
+        _train_target_empty,
+        2,
+        ("train.csv: target column 'target' has no values", "--target"),
+    ),
     # data that should work: the audit runs and the model is scored
-    Case("unicode-and-padded-column-names", _unicode_names, 0, ("roc_auc 0.9",),
-         check="benchmark", status="pass"),
-    Case("test-has-one-class", _test_one_class, 1,
-         ("roc_auc cannot be computed on test", "every labelled test row has class 1",
-          "put rows of every class in test"),
-         check="benchmark", status="fail"),
-    Case("nan-in-features", _with_values(1, np.nan), 0, ("roc_auc 0.9",),
-         check="benchmark", status="pass"),
-    Case("columns-in-another-order", _columns_reordered, 0, ("roc_auc 0.9",),
-         check="benchmark", status="pass"),
-    Case("inf-in-features", _with_values(1, np.inf), 1,
-         ("test.csv: the model failed to predict the test split", "infinity",
-          "columns with infinite values: mean_texture", "replace them"),
-         check="benchmark", status="error"),
+    Case(
+        "unicode-and-padded-column-names",
+        _unicode_names,
+        0,
+        ("roc_auc 0.9",),
+        check="benchmark",
+        status="pass",
+    ),
+    Case(
+        "test-has-one-class",
+        _test_one_class,
+        1,
+        (
+            "roc_auc cannot be computed on test",
+            "every labelled test row has class 1",
+            "put rows of every class in test",
+        ),
+        check="benchmark",
+        status="fail",
+    ),
+    Case(
+        "nan-in-features",
+        _with_values(1, np.nan),
+        0,
+        ("roc_auc 0.9",),
+        check="benchmark",
+        status="pass",
+    ),
+    Case(
+        "columns-in-another-order",
+        _columns_reordered,
+        0,
+        ("roc_auc 0.9",),
+        check="benchmark",
+        status="pass",
+    ),
+    Case(
+        "inf-in-features",
+        _with_values(1, np.inf),
+        1,
+        (
+            "test.csv: the model failed to predict the test split",
+            "infinity",
+            "columns with infinite values: mean_texture",
+            "replace them",
+        ),
+        check="benchmark",
+        status="error",
+    ),
     # models
-    Case("model-wants-a-missing-column", _model_wants_more, 2,
-         ("train.csv: the train split lacks columns the model needs: store_id",
-          "re-export the split")),
-    Case("model-without-feature-names", _model_without_names, 2,
-         ("the model expects 29 features but train has 30", "data.features")),
-    Case("model-predict-raises", _predict_raises, 1,
-         ("train.csv: the model failed to predict the train split",
-          "RuntimeError: the feature store is unreachable", "check that the model runs"),
-         check="benchmark", status="error"),
-    Case("model-is-a-folder", _model_is_a_folder, 2,
-         ("model.pkl does not exist or is not a file",)),
-    Case("model-is-not-an-estimator", _not_a_model, 2,
-         ("model.pkl holds a dict, not a model with predict()", "save the fitted estimator")),
-    Case("truncated-pickle", _truncated(trust=False), 2,
-         ("half.pkl is not a valid pickle/joblib file", "truncated or damaged")),
-    Case("truncated-pickle-trusted", _truncated(trust=True), 2,
-         ("could not load", "half.pkl", "truncated or damaged")),
-    Case("pickle-os-system-opcodes", _hostile(_os_system_opcodes), 2,
-         ("model.pkl", f"{os.system.__module__}.system", *REFUSED)),
-    Case("pickle-builtins-eval", _hostile(_eval_reduce), 2,
-         ("model.pkl", "builtins.eval", *REFUSED)),
-    Case("pickle-subprocess", _hostile(_subprocess_reduce), 2,
-         ("model.pkl", "subprocess.check_call", *REFUSED)),
-    Case("pickle-eval-inside-a-real-model", _hostile(_eval_inside_a_real_model), 2,
-         ("model.pkl", "builtins.eval", *REFUSED)),
-    Case("pickle-unknown-module", _unknown_module, 2,
-         ("model.pkl", "mlready_evil_plugin.Model, which is not on the allow-list", *REFUSED)),
-    Case("pickle-missing-module-trusted", _missing_module_trusted, 2,
-         ("could not load", "model.pkl", "mlready_no_such_module", "a module")),
+    Case(
+        "model-wants-a-missing-column",
+        _model_wants_more,
+        2,
+        (
+            "train.csv: the train split lacks columns the model needs: store_id",
+            "re-export the split",
+        ),
+    ),
+    Case(
+        "model-without-feature-names",
+        _model_without_names,
+        2,
+        ("the model expects 29 features but train has 30", "data.features"),
+    ),
+    Case(
+        "model-predict-raises",
+        _predict_raises,
+        1,
+        (
+            "train.csv: the model failed to predict the train split",
+            "RuntimeError: the feature store is unreachable",
+            "check that the model runs",
+        ),
+        check="benchmark",
+        status="error",
+    ),
+    Case(
+        "model-is-a-folder", _model_is_a_folder, 2, ("model.pkl does not exist or is not a file",)
+    ),
+    Case(
+        "model-is-not-an-estimator",
+        _not_a_model,
+        2,
+        ("model.pkl holds a dict, not a model with predict()", "save the fitted estimator"),
+    ),
+    Case(
+        "truncated-pickle",
+        _truncated(trust=False),
+        2,
+        ("half.pkl is not a valid pickle/joblib file", "truncated or damaged"),
+    ),
+    Case(
+        "truncated-pickle-trusted",
+        _truncated(trust=True),
+        2,
+        ("could not load", "half.pkl", "truncated or damaged"),
+    ),
+    Case(
+        "pickle-os-system-opcodes",
+        _hostile(_os_system_opcodes),
+        2,
+        ("model.pkl", f"{os.system.__module__}.system", *REFUSED),
+    ),
+    Case(
+        "pickle-builtins-eval", _hostile(_eval_reduce), 2, ("model.pkl", "builtins.eval", *REFUSED)
+    ),
+    Case(
+        "pickle-subprocess",
+        _hostile(_subprocess_reduce),
+        2,
+        ("model.pkl", "subprocess.check_call", *REFUSED),
+    ),
+    Case(
+        "pickle-eval-inside-a-real-model",
+        _hostile(_eval_inside_a_real_model),
+        2,
+        ("model.pkl", "builtins.eval", *REFUSED),
+    ),
+    Case(
+        "pickle-unknown-module",
+        _unknown_module,
+        2,
+        ("model.pkl", "mlready_evil_plugin.Model, which is not on the allow-list", *REFUSED),
+    ),
+    Case(
+        "pickle-missing-module-trusted",
+        _missing_module_trusted,
+        2,
+        ("could not load", "model.pkl", "mlready_no_such_module", "a module"),
+    ),
     # size, levels and time zones: the audit goes on, and every check finishes
-    Case("ten-thousand-columns", _wide, 0, ("train, test look alike", "train 400 rows"),
-         check="split_distribution", status="pass",
-         notes=("10,000 features are too many to learn from at once", "used the 200 a random "
-                "forest ranked highest", "only the top 20 were shuffled")),
-    Case("id-column-with-100k-levels", _id_levels, 0,
-         ("no drift in 3 features", "25000 production rows"), check="drift", status="pass",
-         notes=("'customer' has 100,000 distinct values in 100,000 rows",
-                "an identifier", "data.id")),
+    Case(
+        "ten-thousand-columns",
+        _wide,
+        0,
+        ("train, test look alike", "train 400 rows"),
+        check="split_distribution",
+        status="pass",
+        notes=(
+            "10,000 features are too many to learn from at once",
+            "used the 200 a random forest ranked highest",
+            "only the top 20 were shuffled",
+        ),
+    ),
+    Case(
+        "id-column-with-100k-levels",
+        _id_levels,
+        0,
+        ("no drift in 3 features", "25000 production rows"),
+        check="drift",
+        status="pass",
+        notes=(
+            "'customer' has 100,000 distinct values in 100,000 rows",
+            "an identifier",
+            "data.id",
+        ),
+    ),
     # exit 1: the depth-4 tree overfits (metric_parity); its windows by month are judged
-    Case("times-in-mixed-utc-offsets", _time_zones(naive_every=None), 1,
-         ("roc_auc 0.9", "no leakage between splits"), check="benchmark", status="pass"),
-    Case("time-column-mixing-offsets-and-none", _time_zones(naive_every=40), 2,
-         ("train.csv: column 'event_time' (data.time, ", "checklist.yaml:2)",
-          "mixes timestamps with a UTC offset and without one", "10 without",
-          "write every value with an offset")),
+    Case(
+        "times-in-mixed-utc-offsets",
+        _time_zones(naive_every=None),
+        1,
+        ("roc_auc 0.9", "no leakage between splits"),
+        check="benchmark",
+        status="pass",
+    ),
+    Case(
+        "time-column-mixing-offsets-and-none",
+        _time_zones(naive_every=40),
+        2,
+        (
+            "train.csv: column 'event_time' (data.time, ",
+            "checklist.yaml:2)",
+            "mixes timestamps with a UTC offset and without one",
+            "10 without",
+            "write every value with an offset",
+        ),
+    ),
     # skops files: judged by the same allow-list as pickles
-    Case("skops-untrusted-type", _skops(lambda s: Gadget(s.canary)), 2,
-         ("model.skops", f"{Gadget.__module__}.Gadget, which is not on the allow-list",
-          *REFUSED)),
-    Case("skops-builtins-eval", _skops(lambda s: eval), 2,
-         ("model.skops", "builtins.eval, which is not on the allow-list", *REFUSED)),
+    Case(
+        "skops-untrusted-type",
+        _skops(lambda s: Gadget(s.canary)),
+        2,
+        ("model.skops", f"{Gadget.__module__}.Gadget, which is not on the allow-list", *REFUSED),
+    ),
+    Case(
+        "skops-builtins-eval",
+        _skops(lambda s: eval),
+        2,
+        ("model.skops", "builtins.eval, which is not on the allow-list", *REFUSED),
+    ),
     Case("skops-forest", _skops(None), 0, ("roc_auc 0.9",), check="benchmark", status="pass"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -81,8 +81,16 @@ def _production_lacks_a_feature(s: Scene) -> list[str]:
 
 
 def _stream_without_production(s: Scene) -> list[str]:
-    return ["audit", str(s.model), "--data", str(s.splits()), "--engine", "stream",
-            "--json", str(s.output)]  # fmt: skip
+    return [
+        "audit",
+        str(s.model),
+        "--data",
+        str(s.splits()),
+        "--engine",
+        "stream",
+        "--json",
+        str(s.output),
+    ]
 
 
 def _compare(s: Scene, *models: Path, data: Path | None = None) -> list[str]:
@@ -95,8 +103,7 @@ def _profile(s: Scene, train: Path, *extra: str) -> list[str]:
 
 
 def _validate(s: Scene, contract: Path) -> list[str]:
-    return ["validate", str(s.train_csv()), "--contract", str(contract),
-            "--clean", str(s.output)]  # fmt: skip
+    return ["validate", str(s.train_csv()), "--contract", str(contract), "--clean", str(s.output)]
 
 
 def _infer(s: Scene, train: Path, *extra: str) -> list[str]:
@@ -104,41 +111,83 @@ def _infer(s: Scene, train: Path, *extra: str) -> list[str]:
 
 
 CASES = [
-    Case("monitor-no-production", _no_production,
-         ("no production split found", "production.csv", "production/ folder")),
-    Case("monitor-production-lacks-a-feature", _production_lacks_a_feature,
-         ("production.csv: the production split lacks columns the model needs: mean_radius",
-          "re-export the split")),
-    Case("audit-stream-without-production", _stream_without_production,
-         ("no production split to stream", "add production.parquet")),
-    Case("compare-a-hostile-model", lambda s: _compare(s, s.model, s.hostile_model()),
-         ("evil.pkl was refused", "posix.system" if os.name == "posix" else "system",
-          "nothing from it was run", "--trust-model")),
-    Case("compare-one-model", lambda s: _compare(s, s.model),
-         ("compare needs at least two models",)),
-    Case("compare-missing-data", lambda s: _compare(s, s.model, s.model,
-                                                    data=s.tmp_path / "nowhere"),
-         ("data folder", "nowhere does not exist", "--data DIR")),
-    Case("profile-unknown-target", lambda s: _profile(s, s.train_csv(), "--target", "nope"),
-         ("train.csv: target column 'nope' not found", "--target COLUMN")),
-    Case("profile-a-hostile-model",
-         lambda s: _profile(s, s.train_csv(), "--model", str(s.hostile_model())),
-         ("evil.pkl was refused", "nothing from it was run")),
-    Case("profile-header-only", lambda s: _profile(s, s.file("head.csv", "a,b\n")),
-         ("head.csv has no data rows",)),
-    Case("validate-contract-yaml-syntax",
-         lambda s: _validate(s, s.file("contract.yaml", "columns:\n  a: {type: numeric\n")),
-         ("contract.yaml:3:1: YAML syntax error",)),
-    Case("validate-contract-unknown-key",
-         lambda s: _validate(s, s.file("contract.yaml", "colums: {}\n")),
-         ("contract.yaml:1: colums: unknown key", "did you mean 'columns'")),
-    Case("validate-contract-missing", lambda s: _validate(s, s.tmp_path / "nope.yaml"),
-         ("nope.yaml does not exist",)),
-    Case("infer-empty-file", lambda s: _infer(s, s.file("empty.csv", "")),
-         ("empty.csv is empty", "header row")),
-    Case("infer-unknown-time-column", lambda s: _infer(s, s.train_csv(), "--time", "nope"),
-         ("train.csv: no column 'nope' (--time)", "mean_radius")),
-]  # fmt: skip
+    Case(
+        "monitor-no-production",
+        _no_production,
+        ("no production split found", "production.csv", "production/ folder"),
+    ),
+    Case(
+        "monitor-production-lacks-a-feature",
+        _production_lacks_a_feature,
+        (
+            "production.csv: the production split lacks columns the model needs: mean_radius",
+            "re-export the split",
+        ),
+    ),
+    Case(
+        "audit-stream-without-production",
+        _stream_without_production,
+        ("no production split to stream", "add production.parquet"),
+    ),
+    Case(
+        "compare-a-hostile-model",
+        lambda s: _compare(s, s.model, s.hostile_model()),
+        (
+            "evil.pkl was refused",
+            "posix.system" if os.name == "posix" else "system",
+            "nothing from it was run",
+            "--trust-model",
+        ),
+    ),
+    Case(
+        "compare-one-model", lambda s: _compare(s, s.model), ("compare needs at least two models",)
+    ),
+    Case(
+        "compare-missing-data",
+        lambda s: _compare(s, s.model, s.model, data=s.tmp_path / "nowhere"),
+        ("data folder", "nowhere does not exist", "--data DIR"),
+    ),
+    Case(
+        "profile-unknown-target",
+        lambda s: _profile(s, s.train_csv(), "--target", "nope"),
+        ("train.csv: target column 'nope' not found", "--target COLUMN"),
+    ),
+    Case(
+        "profile-a-hostile-model",
+        lambda s: _profile(s, s.train_csv(), "--model", str(s.hostile_model())),
+        ("evil.pkl was refused", "nothing from it was run"),
+    ),
+    Case(
+        "profile-header-only",
+        lambda s: _profile(s, s.file("head.csv", "a,b\n")),
+        ("head.csv has no data rows",),
+    ),
+    Case(
+        "validate-contract-yaml-syntax",
+        lambda s: _validate(s, s.file("contract.yaml", "columns:\n  a: {type: numeric\n")),
+        ("contract.yaml:3:1: YAML syntax error",),
+    ),
+    Case(
+        "validate-contract-unknown-key",
+        lambda s: _validate(s, s.file("contract.yaml", "colums: {}\n")),
+        ("contract.yaml:1: colums: unknown key", "did you mean 'columns'"),
+    ),
+    Case(
+        "validate-contract-missing",
+        lambda s: _validate(s, s.tmp_path / "nope.yaml"),
+        ("nope.yaml does not exist",),
+    ),
+    Case(
+        "infer-empty-file",
+        lambda s: _infer(s, s.file("empty.csv", "")),
+        ("empty.csv is empty", "header row"),
+    ),
+    Case(
+        "infer-unknown-time-column",
+        lambda s: _infer(s, s.train_csv(), "--time", "nope"),
+        ("train.csv: no column 'nope' (--time)", "mean_radius"),
+    ),
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

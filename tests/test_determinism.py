@@ -50,15 +50,31 @@ def test_same_inputs_and_seed_give_byte_identical_json_across_runs_and_jobs(
     reports = []
     for run, jobs in enumerate(("1", "1", "2")):
         path = tmp_path / f"run{run}.json"
-        result = cli("audit", str(model), "--data", str(splits), "--checklist", str(checklist),
-                     "--json", str(path), "--report", str(tmp_path / f"run{run}.md"),
-                     "--jobs", jobs)  # fmt: skip
+        result = cli(
+            "audit",
+            str(model),
+            "--data",
+            str(splits),
+            "--checklist",
+            str(checklist),
+            "--json",
+            str(path),
+            "--report",
+            str(tmp_path / f"run{run}.md"),
+            "--jobs",
+            jobs,
+        )
         assert result.exit_code in (0, 1), result.output
         reports.append(stable_json(path))
     assert reports[0] == reports[1] == reports[2]
     checks = json.loads(reports[0])["checks"]
     assert {c["id"] for c in checks if c["status"] not in ("skip",)} >= {
-        "baseline", "metric_parity", "drift", "performance_monitoring", "data_quality"}  # fmt: skip
+        "baseline",
+        "metric_parity",
+        "drift",
+        "performance_monitoring",
+        "data_quality",
+    }
 
 
 def test_another_seed_changes_the_resampled_numbers_but_not_the_verdict(
@@ -67,8 +83,20 @@ def test_another_seed_changes_the_resampled_numbers_but_not_the_verdict(
     model, splits, checklist = example
     paths = [tmp_path / "seed0.json", tmp_path / "seed1.json"]
     for path, seed in zip(paths, ("0", "1"), strict=True):
-        cli("audit", str(model), "--data", str(splits), "--checklist", str(checklist),
-            "--json", str(path), "--report", str(tmp_path / "r.md"), "--seed", seed)  # fmt: skip
+        cli(
+            "audit",
+            str(model),
+            "--data",
+            str(splits),
+            "--checklist",
+            str(checklist),
+            "--json",
+            str(path),
+            "--report",
+            str(tmp_path / "r.md"),
+            "--seed",
+            seed,
+        )
     first, second = (json.loads(p.read_text()) for p in paths)
     assert first["verdict"] == second["verdict"]
     assert stable_json(paths[0]) != stable_json(paths[1])  # the seed is really used
@@ -92,9 +120,20 @@ def test_an_audit_runs_with_networking_disabled(cli, tmp_path, example, monkeypa
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     model, splits, checklist = example
     html = tmp_path / "report.html"
-    result = cli("audit", str(model), "--data", str(splits), "--checklist", str(checklist),
-                 "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.md"),
-                 "--html", str(html))  # fmt: skip
+    result = cli(
+        "audit",
+        str(model),
+        "--data",
+        str(splits),
+        "--checklist",
+        str(checklist),
+        "--json",
+        str(tmp_path / "r.json"),
+        "--report",
+        str(tmp_path / "r.md"),
+        "--html",
+        str(html),
+    )
     assert result.exit_code in (0, 1), result.output
     assert html.stat().st_size > 10_000 and (tmp_path / "r.json").exists()
     assert attempts == []

@@ -89,8 +89,19 @@ def streamed_case(tmp_path: Path):
 
 def _drift(cli, tmp_path: Path, model: Path, data: Path, checklist: Path, *extra: str) -> dict:
     out = tmp_path / f"drift-{'-'.join(extra) or 'memory'}.json"
-    result = cli("monitor", str(model), "-d", str(data), "-c", str(checklist), "--json",
-                 str(out), "--report", str(tmp_path / "m.md"), *extra)  # fmt: skip
+    result = cli(
+        "monitor",
+        str(model),
+        "-d",
+        str(data),
+        "-c",
+        str(checklist),
+        "--json",
+        str(out),
+        "--report",
+        str(tmp_path / "m.md"),
+        *extra,
+    )
     assert result.exit_code in (0, 1), result.output
     return next(c for c in json.loads(out.read_text())["checks"] if c["id"] == "drift")
 
@@ -135,8 +146,16 @@ def test_dask_engine_on_a_local_cluster_equals_the_stream_engine(
 
 def test_engine_options_are_checked(cli, streamed_case, tmp_path: Path) -> None:
     model, data, checklist = streamed_case
-    result = cli("monitor", str(model), "-d", str(data), "-c", str(checklist),
-                 "--scheduler", "tcp://127.0.0.1:1")  # fmt: skip
+    result = cli(
+        "monitor",
+        str(model),
+        "-d",
+        str(data),
+        "-c",
+        str(checklist),
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+    )
     assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output
     result = cli("monitor", str(model), "-d", str(data / "nowhere"), "--engine", "stream")
     assert result.exit_code == 2 and "does not exist" in result.output
@@ -170,12 +189,21 @@ def test_a_streamed_audit_runs_drift_and_data_quality_like_the_in_memory_one(
 
     # With a train profile, a streamed audit reads neither train nor production.
     profile = tmp_path / "train.profile"
-    made = cli("profile", str(data / "train.csv"), "-o", str(profile), "--model", str(model),
-               "-c", str(checklist))  # fmt: skip
+    made = cli(
+        "profile",
+        str(data / "train.csv"),
+        "-o",
+        str(profile),
+        "--model",
+        str(model),
+        "-c",
+        str(checklist),
+    )
     assert made.exit_code == 0, made.output
     (data / "train.csv").rename(tmp_path / "train-elsewhere.csv")
-    daily = cli.audit(model, data, "-c", str(checklist), "--engine", "stream", "--profile",
-                      str(profile))  # fmt: skip
+    daily = cli.audit(
+        model, data, "-c", str(checklist), "--engine", "stream", "--profile", str(profile)
+    )
     assert daily.exit_code == 1, daily.output
     assert {c["id"]: c["status"] for c in daily.json["checks"]} == {
         c: ran[c]["status"] for c in ("drift", "data_quality")

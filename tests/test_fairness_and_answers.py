@@ -28,21 +28,33 @@ def population(rows: int, seed: int, bias: float) -> pd.DataFrame:
     skill = rng.normal(size=rows)
     label = (skill + rng.normal(scale=0.5, size=rows)) > 0
     label &= ~((group == "b") & (rng.random(rows) < bias))
-    return pd.DataFrame({"skill": skill, "is_b": (group == "b").astype(int), "group": group,
-                         "target": label.astype(int)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "skill": skill,
+            "is_b": (group == "b").astype(int),
+            "group": group,
+            "target": label.astype(int),
+        }
+    )
 
 
 def case(tmp_path: Path, bias: float):
     train, test = population(4000, 0, bias), population(2000, 1, bias)
     model = LogisticRegression().fit(train[["skill", "is_b"]], train["target"])
-    return save_pickle(model, tmp_path / "model.pkl"), write_splits(tmp_path / "splits", train,
-                                                                  test)  # fmt: skip
+    return save_pickle(model, tmp_path / "model.pkl"), write_splits(
+        tmp_path / "splits", train, test
+    )
 
 
 def checklist(tmp_path: Path, **extra) -> Path:
-    spec = {"data": {"sensitive": ["group"], "features": ["skill", "is_b"]},
-            "checks": {"latency": {"enabled": False}, "benchmark": {"enabled": False},
-                       "split_distribution": {"enabled": False}}}  # fmt: skip
+    spec = {
+        "data": {"sensitive": ["group"], "features": ["skill", "is_b"]},
+        "checks": {
+            "latency": {"enabled": False},
+            "benchmark": {"enabled": False},
+            "split_distribution": {"enabled": False},
+        },
+    }
     for key, value in extra.items():
         if key == "checks":
             spec["checks"].update(value)
@@ -86,15 +98,21 @@ def test_a_fair_model_passes_and_a_tiny_group_is_reported_not_judged(cli, tmp_pa
     groups = table(check, "Groups of group").set_index("group")
     assert groups.loc["c", "judged"] == "too small" and groups.loc["c", "rows"] == 8
     assert "groups below min_group_size (30) are reported, not judged: c (8 rows)" in " ".join(
-        check["notes"])  # fmt: skip
+        check["notes"]
+    )
     assert check["metrics"]["group_parity_ratio"] > 0.8
 
 
 def test_intersections_are_judged_when_asked(cli, tmp_path):
     model, splits = case(tmp_path, bias=0.6)
-    spec = checklist(tmp_path, data={"sensitive": ["group", {"column": "skill", "edges": [0]}],
-                                     "features": ["skill", "is_b"]},
-                     checks={"fairness": {"intersections": True}})  # fmt: skip
+    spec = checklist(
+        tmp_path,
+        data={
+            "sensitive": ["group", {"column": "skill", "edges": [0]}],
+            "features": ["skill", "is_b"],
+        },
+        checks={"fairness": {"intersections": True}},
+    )
     check = check_of(cli.audit(model, splits, "--checklist", str(spec)), "fairness")
     crossed = table(check, "Groups of group & skill")
     assert len(crossed) == 6  # 3 groups x 2 skill bins
@@ -112,9 +130,13 @@ def test_without_sensitive_attributes_question_11_rests_on_the_written_answer(cl
 
 
 def answer(days_ago: int = 0, **more) -> dict:
-    return {"answer": "Nightly batch scoring; an analyst reviews every decision.",
-            "owner": "Dana Lee", "evidence": "https://wiki.example/model-42",
-            "date": str(TODAY - dt.timedelta(days=days_ago)), **more}  # fmt: skip
+    return {
+        "answer": "Nightly batch scoring; an analyst reviews every decision.",
+        "owner": "Dana Lee",
+        "evidence": "https://wiki.example/model-42",
+        "date": str(TODAY - dt.timedelta(days=days_ago)),
+        **more,
+    }
 
 
 def test_a_missing_integration_answer_leaves_question_7_unmet_with_guidance(cli, tmp_path):
@@ -135,17 +157,25 @@ def test_a_missing_integration_answer_leaves_question_7_unmet_with_guidance(cli,
 
 def test_answers_meet_their_questions_and_go_stale(cli, tmp_path):
     model, splits = case(tmp_path, bias=0.0)
-    spec = checklist(tmp_path, answers={
-        "integration": answer(10),
-        "ethics_review": answer(400),
-        "data_lineage": {"not_applicable": True, "reason": "public benchmark data",
-                         "owner": "Dana Lee", "date": str(TODAY)},
-    })  # fmt: skip
+    spec = checklist(
+        tmp_path,
+        answers={
+            "integration": answer(10),
+            "ethics_review": answer(400),
+            "data_lineage": {
+                "not_applicable": True,
+                "reason": "public benchmark data",
+                "owner": "Dana Lee",
+                "date": str(TODAY),
+            },
+        },
+    )
     result = cli.audit(model, splits, "--checklist", str(spec))
     answers = {a["id"]: a for a in result.json["answers"]}
     assert answers["integration"]["state"] == "answered"
-    assert answers["ethics_review"]["state"] == "stale" and answers["ethics_review"][
-        "age_days"] == 400  # fmt: skip
+    assert (
+        answers["ethics_review"]["state"] == "stale" and answers["ethics_review"]["age_days"] == 400
+    )
     assert "older than 365 days" in answers["ethics_review"]["message"]
     assert answers["data_lineage"]["state"] == "not applicable"
     questions = {q["number"]: q for q in result.json["questions"]}
@@ -177,8 +207,11 @@ def test_an_unknown_answer_topic_is_rejected_with_a_suggestion(cli, tmp_path):
 @pytest.mark.parametrize(("expires_in", "status", "code"), [(10, "waived", 0), (-1, "fail", 1)])
 def test_a_waived_failure_passes_until_its_expiry_date(cli, tmp_path, expires_in, status, code):
     model, splits = case(tmp_path, bias=0.6)
-    waiver = {"reason": "retraining with reweighting is scheduled", "owner": "Dana Lee",
-              "expires": str(TODAY + dt.timedelta(days=expires_in))}  # fmt: skip
+    waiver = {
+        "reason": "retraining with reweighting is scheduled",
+        "owner": "Dana Lee",
+        "expires": str(TODAY + dt.timedelta(days=expires_in)),
+    }
     spec = checklist(tmp_path, checks={"fairness": {"waive": waiver}})
     result = cli.audit(model, splits, "--checklist", str(spec))
     check = check_of(result, "fairness")
@@ -187,8 +220,10 @@ def test_a_waived_failure_passes_until_its_expiry_date(cli, tmp_path, expires_in
     assert result.exit_code == code
     if status == "waived":
         assert check["message"].startswith(f"waived until {waiver['expires']} by Dana Lee")
-        assert "ready with waivers: fairness" in result.json["verdict"] or "(waived: fairness)" in (
-            result.json["verdict"])  # fmt: skip
+        assert (
+            "ready with waivers: fairness" in result.json["verdict"]
+            or "(waived: fairness)" in (result.json["verdict"])
+        )
         assert "🛡️ `fairness`" in result.markdown
     else:
         assert f"expired on {waiver['expires']}" in check["message"]
@@ -210,15 +245,21 @@ def test_the_coverage_table_lists_all_eleven_questions_and_the_score_card_adds_u
     spec = checklist(tmp_path, answers={"integration": answer(), "ethics_review": answer()})
     result = cli.audit(model, splits, "--checklist", str(spec))
     assert [q["number"] for q in result.json["questions"]] == [q.number for q in QUESTIONS]
-    assert all(q["status"] in ("met", "partly met", "unmet", "not applicable")
-               for q in result.json["questions"])  # fmt: skip
+    assert all(
+        q["status"] in ("met", "partly met", "unmet", "not applicable")
+        for q in result.json["questions"]
+    )
     card = result.json["scorecard"]
     assert len(card["items"]) == 28
     sections = {}
     for item in card["items"]:
         sections[item["section"]] = sections.get(item["section"], 0) + item["points"]
     assert sections == card["sections"] and set(sections) == {
-        "Data", "Model", "Infrastructure", "Monitoring"}  # fmt: skip
+        "Data",
+        "Model",
+        "Infrastructure",
+        "Monitoring",
+    }
     assert card["final"] == min(sections.values())
     simpler = next(i for i in card["items"] if i["test"] == "A simpler model is not better")
     assert simpler["points"] == 1 and simpler["how"].startswith("automated: baseline")
@@ -234,14 +275,26 @@ def test_interactive_init_writes_a_valid_checklist_with_the_answers(cli, tmp_pat
 
     output = tmp_path / "checklist.yaml"
     answers = [
-        "splits", "diagnosis", "sex, age", "roc_auc", "fast", "50", "0.9", "Dana Lee",
+        "splits",
+        "diagnosis",
+        "sex, age",
+        "roc_auc",
+        "fast",
+        "50",
+        "0.9",
+        "Dana Lee",
         "",  # ground_truth_process: skipped for now
-        "n/a", "", "public benchmark data",  # data_lineage: a reason is insisted on
+        "n/a",
+        "",
+        "public benchmark data",  # data_lineage: a reason is insisted on
         "",  # goals
-        "Nightly batch; a clinician reviews every result.", "https://wiki.example/42",
-        "", "",  # drift_strategy, monitoring_plan
-        "Reviewed by the responsible-AI board.", "",
-    ]  # fmt: skip
+        "Nightly batch; a clinician reviews every result.",
+        "https://wiki.example/42",
+        "",
+        "",  # drift_strategy, monitoring_plan
+        "Reviewed by the responsible-AI board.",
+        "",
+    ]
     result = cli.runner.invoke(
         app, ["init", "--interactive", "-o", str(output)], input="\n".join(answers) + "\n"
     )

@@ -31,8 +31,9 @@ def _coverage(draw, metric: str, truth: float, rows: int) -> float:
     covered = 0
     for i in range(SIMULATIONS):
         y, prediction = draw(rng, rows)
-        samples = bootstrap_metrics([METRICS[metric]], y, prediction, 400,
-                                    np.random.default_rng(i))[metric]  # fmt: skip
+        samples = bootstrap_metrics(
+            [METRICS[metric]], y, prediction, 400, np.random.default_rng(i)
+        )[metric]
         low, high = percentile_interval(samples, 0.95)
         covered += low <= truth <= high
     return covered / SIMULATIONS
@@ -70,8 +71,7 @@ def test_without_drift_the_drift_verdict_is_wrong_at_most_alpha_of_the_time() ->
 
     def frame(rows: int) -> pd.DataFrame:
         data = {f"x{i}": rng.normal(size=rows) for i in range(15)}
-        data |= {f"c{i}": rng.choice(list("abcd"), rows, p=[0.4, 0.3, 0.2, 0.1])
-                 for i in range(5)}  # fmt: skip
+        data |= {f"c{i}": rng.choice(list("abcd"), rows, p=[0.4, 0.3, 0.2, 0.1]) for i in range(5)}
         return pd.DataFrame(data)
 
     any_flagged = 0
@@ -82,9 +82,21 @@ def test_without_drift_the_drift_verdict_is_wrong_at_most_alpha_of_the_time() ->
 
 
 def _baseline_only(tmp_path: Path) -> Path:
-    checks = {c: {"enabled": False} for c in (
-        "metric_parity", "benchmark", "latency", "split_distribution", "data_quality", "drift",
-        "performance_monitoring", "ground_truth", "fairness", "no_regression")}  # fmt: skip
+    checks = {
+        c: {"enabled": False}
+        for c in (
+            "metric_parity",
+            "benchmark",
+            "latency",
+            "split_distribution",
+            "data_quality",
+            "drift",
+            "performance_monitoring",
+            "ground_truth",
+            "fairness",
+            "no_regression",
+        )
+    }
     path = tmp_path / "checklist.yaml"
     path.write_text(yaml.safe_dump({"checks": checks}))
     return path
@@ -97,10 +109,15 @@ def test_a_model_that_equals_a_baseline_is_not_passed(cli, tmp_path, cancer, can
     if tier == "naive":  # the majority-class baseline itself
         model = DummyClassifier(strategy="most_frequent").fit(X, y)
     else:  # the logistic regression baseline: same imputation, scaling and solver
-        model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                              LogisticRegression(max_iter=1000)).fit(X, y)  # fmt: skip
-    result = cli.audit(save_pickle(model, tmp_path / "model.pkl"), cancer_splits,
-                       "--checklist", str(_baseline_only(tmp_path)))  # fmt: skip
+        model = make_pipeline(
+            SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000)
+        ).fit(X, y)
+    result = cli.audit(
+        save_pickle(model, tmp_path / "model.pkl"),
+        cancer_splits,
+        "--checklist",
+        str(_baseline_only(tmp_path)),
+    )
     baseline = check_of(result, "baseline")
     margin = next(e for e in baseline["evidence"] if e["name"] == f"margin_{tier}")
     # Equal to one baseline, so no better than the tier's strongest (0 or below).

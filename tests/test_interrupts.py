@@ -34,8 +34,11 @@ def large_case(tmp_path_factory) -> tuple[Path, Path]:
     splits = folder / "splits"
     splits.mkdir()
     train = _rows(300_000, 0)
-    for name, frame in (("train", train), ("test", _rows(150_000, 1)),
-                        ("production", _rows(300_000, 2))):  # fmt: skip
+    for name, frame in (
+        ("train", train),
+        ("test", _rows(150_000, 1)),
+        ("production", _rows(300_000, 2)),
+    ):
         frame.to_parquet(splits / f"{name}.parquet")
     model = LogisticRegression().fit(train.drop(columns="target"), train["target"])
     return save_pickle(model, folder / "model.pkl"), splits
@@ -44,8 +47,10 @@ def large_case(tmp_path_factory) -> tuple[Path, Path]:
 def _stopped(command: list[str], after: float, signum: int) -> subprocess.CompletedProcess:
     process = subprocess.Popen(
         [sys.executable, "-m", "mlready.cli", *command],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(after)
     assert process.poll() is None, "finished before it could be interrupted"
     process.send_signal(signum)
@@ -58,9 +63,22 @@ def test_an_interrupted_audit_leaves_no_report(large_case, tmp_path: Path, signu
     model, splits = large_case
     out = tmp_path / "out"
     out.mkdir()
-    done = _stopped(["audit", str(model), "--data", str(splits), "--report",
-                     str(out / "report.md"), "--json", str(out / "report.json"), "--html",
-                     str(out / "report.html")], after=4.0, signum=signum)  # fmt: skip
+    done = _stopped(
+        [
+            "audit",
+            str(model),
+            "--data",
+            str(splits),
+            "--report",
+            str(out / "report.md"),
+            "--json",
+            str(out / "report.json"),
+            "--html",
+            str(out / "report.html"),
+        ],
+        after=4.0,
+        signum=signum,
+    )
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr and "Traceback" not in done.stderr
     assert list(out.iterdir()) == []
@@ -73,14 +91,36 @@ def test_an_interrupted_validate_leaves_no_quarantine_or_clean_file(
     batch = tmp_path / "batch.csv"
     pd.concat([_rows(300_000, 3)] * 4).to_csv(batch, index=False)  # about 1.2M rows
     contract = tmp_path / "contract.yaml"
-    subprocess.run([sys.executable, "-m", "mlready.cli", "contract", "infer",
-                    str(splits / "train.parquet"), "-o", str(contract)], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlready.cli",
+            "contract",
+            "infer",
+            str(splits / "train.parquet"),
+            "-o",
+            str(contract),
+        ],
+        check=True,
+        capture_output=True,
+    )
     out = tmp_path / "out"
     out.mkdir()
-    done = _stopped(["validate", str(batch), "--contract", str(contract), "--quarantine",
-                     str(out / "bad.csv"), "--clean", str(out / "good.parquet")],
-                    after=2.5, signum=signal.SIGTERM)  # fmt: skip
+    done = _stopped(
+        [
+            "validate",
+            str(batch),
+            "--contract",
+            str(contract),
+            "--quarantine",
+            str(out / "bad.csv"),
+            "--clean",
+            str(out / "good.parquet"),
+        ],
+        after=2.5,
+        signum=signal.SIGTERM,
+    )
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr
     assert list(out.iterdir()) == []

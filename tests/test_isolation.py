@@ -121,8 +121,9 @@ def test_compare_sandboxes_every_candidate(cli, tmp_path, cancer, cancer_splits,
     assert not (tmp_path / "compare.md").exists()
 
     json_path = tmp_path / "compare.json"
-    sound = cli("compare", str(good_classifier), str(good_classifier), *args,
-                "--json", str(json_path))  # fmt: skip
+    sound = cli(
+        "compare", str(good_classifier), str(good_classifier), *args, "--json", str(json_path)
+    )
     assert sound.exit_code == 0, sound.output
     candidates = json.loads(json_path.read_text())["candidates"]
     assert candidates[0]["metric"] == candidates[1]["metric"] > 0.9
@@ -157,10 +158,19 @@ def test_profile_sandboxes_the_model(cli, tmp_path, cancer, cancer_splits, good_
 
     isolated, direct = tmp_path / "isolated.profile", tmp_path / "direct.profile"
     for path, how in ((isolated, "full"), (direct, "off")):
-        made = cli("profile", str(train), "-o", str(path), "--model", str(good_classifier),
-                   "--isolate", how)  # fmt: skip
+        made = cli(
+            "profile",
+            str(train),
+            "-o",
+            str(path),
+            "--model",
+            str(good_classifier),
+            "--isolate",
+            how,
+        )
         assert made.exit_code == 0, made.output
     ours, theirs = load_profile(isolated).predictions, load_profile(direct).predictions
     assert ours is not None and theirs is not None
-    np.testing.assert_array_equal(ours.numeric["prediction"].values,
-                                  theirs.numeric["prediction"].values)  # fmt: skip
+    np.testing.assert_array_equal(
+        ours.numeric["prediction"].values, theirs.numeric["prediction"].values
+    )

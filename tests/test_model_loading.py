@@ -563,16 +563,24 @@ def _stock_models() -> dict[str, tuple[Any, Any]]:
     X = load_iris(as_frame=True).data
     categorical = X.assign(band=pd.Categorical(np.where(X.iloc[:, 0] > 5.8, "high", "low")))
     space = {"C": loguniform(1e-2, 1e2), "max_iter": randint(200, 400)}
-    search = RandomizedSearchCV(LogisticRegression(max_iter=500), space, n_iter=2, cv=2,
-                                random_state=0)  # fmt: skip
+    search = RandomizedSearchCV(
+        LogisticRegression(max_iter=500), space, n_iter=2, cv=2, random_state=0
+    )
     return {
-        "hgb_categorical": (HistGradientBoostingClassifier(categorical_features=["band"],
-                                                           max_iter=5), categorical),
+        "hgb_categorical": (
+            HistGradientBoostingClassifier(categorical_features=["band"], max_iter=5),
+            categorical,
+        ),
         "hgb_from_dtype": (HistGradientBoostingClassifier(max_iter=5), categorical),
         "randomized_search": (search, X),
-        "clip": (make_pipeline(FunctionTransformer(np.clip, kw_args={"a_min": 0, "a_max": 7}),
-                               LogisticRegression(max_iter=500)), X),
-    }  # fmt: skip
+        "clip": (
+            make_pipeline(
+                FunctionTransformer(np.clip, kw_args={"a_min": 0, "a_max": 7}),
+                LogisticRegression(max_iter=500),
+            ),
+            X,
+        ),
+    }
 
 
 @pytest.mark.parametrize("name", ["hgb_categorical", "hgb_from_dtype", "randomized_search", "clip"])
@@ -615,10 +623,14 @@ def test_gradient_boosting_wrappers_load_by_exact_class(
 
 @pytest.mark.parametrize(
     ("owner", "name"),
-    [(np.arange(3.0), "tofile"), (np.arange(3.0), "__class__"), (LogisticRegression, "fit"),
-     (1.5, "hex")],
+    [
+        (np.arange(3.0), "tofile"),
+        (np.arange(3.0), "__class__"),
+        (LogisticRegression, "fit"),
+        (1.5, "hex"),
+    ],
     ids=["tofile", "dunder", "class", "builtin-object"],
-)  # fmt: skip
+)
 def test_getattr_reaches_only_methods_of_library_objects(
     tmp_path: Path, owner: Any, name: str
 ) -> None:

@@ -72,10 +72,17 @@ def checklist(
     **checks: dict,
 ) -> Path:
     path = tmp_path / "checklist.yaml"
-    spec: dict = {"metrics": {"primary": primary} if primary else {}, "checks": {
-        "latency": {"enabled": False}, "benchmark": {"enabled": False},
-        "metric_parity": {"enabled": False}, "split_distribution": {"enabled": False},
-        "baseline": {"enabled": False}, **checks}}  # fmt: skip
+    spec: dict = {
+        "metrics": {"primary": primary} if primary else {},
+        "checks": {
+            "latency": {"enabled": False},
+            "benchmark": {"enabled": False},
+            "metric_parity": {"enabled": False},
+            "split_distribution": {"enabled": False},
+            "baseline": {"enabled": False},
+            **checks,
+        },
+    }
     if data:
         spec["data"] = data
     if model:
@@ -87,15 +94,18 @@ def checklist(
 def test_corrupted_labels_raise_an_alert_at_the_right_window(cli, tmp_path, deployment):
     _, model_path, splits = deployment
     shares = [0.0, 0.0, 0.0, 0.3, 0.4]
-    write_batches(splits, {f"2026-11-0{i + 1}": flip(world(400, 10 + i), share, i)
-                           for i, share in enumerate(shares)})  # fmt: skip
+    write_batches(
+        splits,
+        {f"2026-11-0{i + 1}": flip(world(400, 10 + i), share, i) for i, share in enumerate(shares)},
+    )
     result = cli.audit(model_path, splits, "--checklist", str(checklist(tmp_path)))
     check = check_of(result, "performance_monitoring")
     windows = table(check, "accuracy by batch")
     assert list(windows["status"]) == ["ok", "ok", "ok", "degraded", "degraded"]
     assert check["status"] == "fail"  # two degraded batches in a row
-    assert "accuracy degraded in 2 batch(s) (2026-11-04, 2026-11-05; 2 in a row)" in check[
-        "message"]  # fmt: skip
+    assert (
+        "accuracy degraded in 2 batch(s) (2026-11-04, 2026-11-05; 2 in a row)" in check["message"]
+    )
     assert "investigate the labels and a change of concept" in check["message"]
     assert check["metrics"]["degraded_windows"] == 2
     drop = windows.iloc[3]
@@ -106,10 +116,14 @@ def test_corrupted_labels_raise_an_alert_at_the_right_window(cli, tmp_path, depl
 def test_degradation_with_drifted_inputs_recommends_retraining(cli, tmp_path, deployment):
     _, model_path, splits = deployment
     concept = np.array([-1.5, -1.0, 0.8, 0.0, 0.5])  # x0 now acts the other way round
-    write_batches(splits, {
-        "b1": world(400, 20), "b2": world(400, 21),
-        "b3": world(400, 22, shift=1.5, beta=concept),
-    })  # fmt: skip
+    write_batches(
+        splits,
+        {
+            "b1": world(400, 20),
+            "b2": world(400, 21),
+            "b3": world(400, 22, shift=1.5, beta=concept),
+        },
+    )
     result = cli.audit(
         model_path,
         splits,
@@ -139,8 +153,12 @@ def test_windows_with_few_labels_are_not_judged(cli, tmp_path, deployment):
     check = check_of(result, "performance_monitoring")
     windows = table(check, "accuracy by week")
     assert list(windows["labelled"]) == [400, 400, 12, 0]
-    assert list(windows["status"]) == ["ok", "ok", "not enough ground truth",
-                                       "not enough ground truth"]  # fmt: skip
+    assert list(windows["status"]) == [
+        "ok",
+        "ok",
+        "not enough ground truth",
+        "not enough ground truth",
+    ]
     assert windows.iloc[2]["accuracy"] is None or np.isnan(windows.iloc[2]["accuracy"])
     assert check["status"] == "pass", check["message"]
     truth = check_of(result, "ground_truth")
@@ -152,8 +170,10 @@ def test_estimated_accuracy_tracks_the_true_accuracy_without_labels(cli, tmp_pat
     model, model_path, splits = deployment
     batches = {f"b{i}": world(1500, 40 + i, shift=shift) for i, shift in enumerate([0, 1, 2])}
     truth = {name: model.score(b[FEATURES], b["target"]) for name, b in batches.items()}
-    write_batches(splits, {"b0": batches["b0"], **{n: hide_labels(b) for n, b in batches.items()
-                                                    if n != "b0"}})  # fmt: skip
+    write_batches(
+        splits,
+        {"b0": batches["b0"], **{n: hide_labels(b) for n, b in batches.items() if n != "b0"}},
+    )
     result = cli.audit(model_path, splits, "--checklist", str(checklist(tmp_path)))
     check = check_of(result, "performance_monitoring")
     windows = table(check, "accuracy by batch").set_index("batch")
@@ -204,8 +224,7 @@ def test_regression_says_no_label_free_estimate_is_made(cli, diabetes_case, tmp_
     test.drop(columns="target").to_csv(splits / "production.csv", index=False)
     result = cli.audit(model, splits, "--checklist", str(checklist(tmp_path, primary=None)))
     check = check_of(result, "performance_monitoring")
-    assert "no label-free estimate of a regression model's performance" in " ".join(
-        check["notes"])  # fmt: skip
+    assert "no label-free estimate of a regression model's performance" in " ".join(check["notes"])
 
 
 def test_ground_truth_measures_label_delay(cli, tmp_path, deployment):
@@ -215,8 +234,11 @@ def test_ground_truth_measures_label_delay(cli, tmp_path, deployment):
     production["labelled_at"] = production["scored_at"] + pd.Timedelta(days=3)
     production.loc[production.index[:30], "labelled_at"] += pd.Timedelta(days=30)
     production.to_csv(splits / "production.csv", index=False)
-    spec = checklist(tmp_path, {"time": "scored_at", "label_time": "labelled_at"},
-                     ground_truth={"max_label_delay": "14d"})  # fmt: skip
+    spec = checklist(
+        tmp_path,
+        {"time": "scored_at", "label_time": "labelled_at"},
+        ground_truth={"max_label_delay": "14d"},
+    )
     result = cli.audit(model_path, splits, "--checklist", str(spec))
     check = check_of(result, "ground_truth")
     assert check["metrics"]["label_delay_median_days"] == pytest.approx(3.0)
@@ -224,8 +246,11 @@ def test_ground_truth_measures_label_delay(cli, tmp_path, deployment):
     assert check["metrics"]["label_delay_p90_days"] == pytest.approx(6.0)
     assert check["status"] == "pass"
 
-    spec = checklist(tmp_path, {"time": "scored_at", "label_time": "labelled_at"},
-                     ground_truth={"max_label_delay": "5d"})  # fmt: skip
+    spec = checklist(
+        tmp_path,
+        {"time": "scored_at", "label_time": "labelled_at"},
+        ground_truth={"max_label_delay": "5d"},
+    )
     late = check_of(cli.audit(model_path, splits, "--checklist", str(spec)), "ground_truth")
     assert late["status"] == "warn" and "labels arrive late" in late["message"]
 
@@ -292,8 +317,11 @@ def test_monitor_runs_the_monitoring_checks_and_queues_rows_for_labelling(
     report = json.loads((tmp_path / "m.json").read_text())
     cases = ET.parse(tmp_path / "m.xml").getroot().findall("./testsuite/testcase")
     assert sorted(c.get("name") for c in cases) == sorted(MONITOR_CHECKS)
-    assert [c["id"] for c in report["checks"]] == ["ground_truth", "drift",
-                                                   "performance_monitoring"]  # fmt: skip
+    assert [c["id"] for c in report["checks"]] == [
+        "ground_truth",
+        "drift",
+        "performance_monitoring",
+    ]
     assert next(q for q in report["questions"] if q["number"] == 1)["reason"] == (
         "not part of this run"
     )
@@ -302,8 +330,10 @@ def test_monitor_runs_the_monitoring_checks_and_queues_rows_for_labelling(
     assert queue["target"].isna().all()
     assert (queue["_reason"] == "random sample (unbiased estimate)").sum() == 20
     unsure = queue[queue["_reason"] == "uncertain prediction (most informative)"]
-    assert unsure["_confidence"].max() < queue.loc[queue["_reason"].str.startswith("random"),
-                                                   "_confidence"].median()  # fmt: skip
+    assert (
+        unsure["_confidence"].max()
+        < queue.loc[queue["_reason"].str.startswith("random"), "_confidence"].median()
+    )
     first = queue_path.read_bytes()
     assert cli(*args).exit_code == 0
     assert queue_path.read_bytes() == first  # seeded: the same rows every time
@@ -340,13 +370,15 @@ def test_multiclass_accuracy_is_estimated_from_the_top_class_probability(cli, ir
 def test_without_labels_ground_truth_rests_on_the_written_plan(cli, tmp_path, deployment):
     _, model_path, splits = deployment
     world(300, 110).drop(columns="target").to_csv(splits / "production.csv", index=False)
-    plan = {"answer": "A 2% random sample is labelled by two nurses each week.",
-            "owner": "Dana Lee", "date": str(pd.Timestamp.today().date())}  # fmt: skip
+    plan = {
+        "answer": "A 2% random sample is labelled by two nurses each week.",
+        "owner": "Dana Lee",
+        "date": str(pd.Timestamp.today().date()),
+    }
     spec = checklist(tmp_path)
     data = yaml.safe_load(spec.read_text())
     data["answers"] = {"ground_truth_process": plan}
     spec.write_text(yaml.safe_dump(data))
     check = check_of(cli.audit(model_path, splits, "--checklist", str(spec)), "ground_truth")
     assert check["status"] == "warn"
-    assert "the written answer says how it will be obtained: A 2% random sample" in check[
-        "message"]  # fmt: skip
+    assert "the written answer says how it will be obtained: A 2% random sample" in check["message"]

@@ -41,15 +41,34 @@ def test_two_runs_writing_the_same_outputs_never_interleave(tmp_path: Path) -> N
         batch.to_csv(tmp_path / f"batch{i}.csv", index=False)
         batches.append(rows)
     mlready = [sys.executable, "-m", "mlready.cli"]
-    subprocess.run([*mlready, "contract", "infer", str(tmp_path / "train.csv"), "-o",
-                    str(tmp_path / "contract.yaml")], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            *mlready,
+            "contract",
+            "infer",
+            str(tmp_path / "train.csv"),
+            "-o",
+            str(tmp_path / "contract.yaml"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     out = tmp_path / "out"
     commands = [
-        [*mlready, "validate", str(tmp_path / f"batch{i}.csv"), "--contract",
-         str(tmp_path / "contract.yaml"), "--clean", str(out / "clean.csv"), "--json",
-         str(out / "report.json"), "--quiet"]
+        [
+            *mlready,
+            "validate",
+            str(tmp_path / f"batch{i}.csv"),
+            "--contract",
+            str(tmp_path / "contract.yaml"),
+            "--clean",
+            str(out / "clean.csv"),
+            "--json",
+            str(out / "report.json"),
+            "--quiet",
+        ]
         for i in range(2)
-    ]  # fmt: skip
+    ]
     runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for command in commands]
     assert all(run.wait(timeout=120) in (0, 1) for run in runs)
     # Each file is one run's whole output, not a mix of the two (which run's file is last

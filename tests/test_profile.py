@@ -41,8 +41,9 @@ def coded(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture
 def case(tmp_path: Path):
     """A fitted model on 30,000 training rows (more than the profile's grid holds)."""
-    train, test, production = (coded(f) for f in (mixed(30_000, 0), mixed(3_000, 1),
-                                                  mixed(4_000, 2, shift=0.3)))  # fmt: skip
+    train, test, production = (
+        coded(f) for f in (mixed(30_000, 0), mixed(3_000, 1), mixed(4_000, 2, shift=0.3))
+    )
     model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0)
     model.fit(train.drop(columns="target"), train["target"])
     splits = write_splits(tmp_path / "splits", train, test, production=production)
@@ -60,9 +61,11 @@ def test_a_stored_profile_compares_like_the_raw_reference(tmp_path: Path) -> Non
     assert stored.numeric["a"].count == raw.numeric["a"].count == 50_000
     assert stored.missing == pytest.approx(raw.missing)
     pd.testing.assert_series_equal(
-        stored.level_counts["colour"], raw.level_counts["colour"], check_names=False,
+        stored.level_counts["colour"],
+        raw.level_counts["colour"],
+        check_names=False,
         check_index_type=False,
-    )  # fmt: skip
+    )
     exact = {r.column: r for r in compare(raw, current)}
     approx = {r.column: r for r in compare(stored, current)}
     for column in columns:
@@ -105,8 +108,18 @@ def test_profile_audit_gives_the_raw_audit_verdicts_and_monitor_needs_no_train(
     for name in ("test.csv", "production.csv"):
         (daily / name).write_bytes((splits / name).read_bytes())
     json_path = tmp_path / "monitor.json"
-    run = cli("monitor", str(model), "-d", str(daily), "--profile", str(profile),
-              "--json", str(json_path), "--report", str(tmp_path / "m.md"))  # fmt: skip
+    run = cli(
+        "monitor",
+        str(model),
+        "-d",
+        str(daily),
+        "--profile",
+        str(profile),
+        "--json",
+        str(json_path),
+        "--report",
+        str(tmp_path / "m.md"),
+    )
     assert run.exit_code in (0, 1), run.output
     import json
 
@@ -123,15 +136,26 @@ def test_profile_without_the_model_says_prediction_drift_was_not_checked(
     model, splits = case
     profile = tmp_path / "train.profile"
     assert cli("profile", str(splits / "train.csv"), "-o", str(profile)).exit_code == 0
-    result = cli.audit(model, splits, "--profile", str(profile), "--checklist",
-                       str(_only(tmp_path, "drift")))  # fmt: skip
+    result = cli.audit(
+        model, splits, "--profile", str(profile), "--checklist", str(_only(tmp_path, "drift"))
+    )
     drift = check_of(result, "drift")
     assert any("prediction drift not checked" in n for n in drift["notes"])
 
 
-ALL_CHECKS = ("baseline", "metric_parity", "benchmark", "latency", "fairness", "ground_truth",
-              "split_distribution", "data_quality", "drift", "performance_monitoring",
-              "no_regression")  # fmt: skip
+ALL_CHECKS = (
+    "baseline",
+    "metric_parity",
+    "benchmark",
+    "latency",
+    "fairness",
+    "ground_truth",
+    "split_distribution",
+    "data_quality",
+    "drift",
+    "performance_monitoring",
+    "no_regression",
+)
 
 
 def _only(tmp_path: Path, check: str) -> Path:
@@ -152,8 +176,9 @@ def test_validate_holds_batches_to_the_profile_contract(cli, case, tmp_path: Pat
     result = cli("validate", str(tmp_path / "batch.csv"), "--profile", str(profile))
     assert result.exit_code == 1, result.output
     assert "range" in result.output
-    both = cli("validate", str(tmp_path / "batch.csv"), "--profile", str(profile),
-               "--contract", "c.yaml")  # fmt: skip
+    both = cli(
+        "validate", str(tmp_path / "batch.csv"), "--profile", str(profile), "--contract", "c.yaml"
+    )
     assert both.exit_code == 2 and "not both" in both.output
 
 
@@ -203,8 +228,16 @@ def test_the_bundled_example_gets_the_same_verdicts_from_its_profile(cli, tmp_pa
     model, checklist = build_example(tmp_path / "demo")
     splits = tmp_path / "demo" / "splits"
     profile = tmp_path / "train.profile"
-    made = cli("profile", str(splits / "train.csv"), "-o", str(profile), "--model", str(model),
-               "-c", str(checklist))  # fmt: skip
+    made = cli(
+        "profile",
+        str(splits / "train.csv"),
+        "-o",
+        str(profile),
+        "--model",
+        str(model),
+        "-c",
+        str(checklist),
+    )
     assert made.exit_code == 0, made.output
     raw = cli.audit(model, splits, "-c", str(checklist))
     with_profile = cli.audit(model, splits, "-c", str(checklist), "--profile", str(profile))

@@ -23,24 +23,55 @@ from mlready.spec import ChecklistSpec, load_spec
 from mlready.stats.drift import Reference, compare
 
 # Real keys next to made-up ones, so documents reach deep into the checklist's models.
-KEYS = ["data", "target", "features", "checks", "metrics", "primary", "extra", "limits",
-        "baseline", "drift", "alpha", "enabled", "severity", "min_margin", "answers", "owner",
-        "seed", "task", "splits", "train", "window", "waive", "reason", "expires", "model",
-        "sha256", "columns", "threshold", "x", "élan", " spaced "]  # fmt: skip
+KEYS = [
+    "data",
+    "target",
+    "features",
+    "checks",
+    "metrics",
+    "primary",
+    "extra",
+    "limits",
+    "baseline",
+    "drift",
+    "alpha",
+    "enabled",
+    "severity",
+    "min_margin",
+    "answers",
+    "owner",
+    "seed",
+    "task",
+    "splits",
+    "train",
+    "window",
+    "waive",
+    "reason",
+    "expires",
+    "model",
+    "sha256",
+    "columns",
+    "threshold",
+    "x",
+    "élan",
+    " spaced ",
+]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**6), 10**6),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
     st.sampled_from(["warn", "fail", "roc_auc", "accuracy", "2026-01-01", "week", "1e-3"]),
-)  # fmt: skip
+)
 DOCUMENTS = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), inner,
-                        max_size=5),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), inner, max_size=5),
     ),
     max_leaves=25,
-)  # fmt: skip
+)
 
 
 def _load(text: str) -> ChecklistSpec | SpecError:
@@ -80,13 +111,14 @@ def tables(draw) -> pd.DataFrame:
     floats = st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False))
     return pd.DataFrame(
         {
-            "number": pd.array(draw(st.lists(floats, min_size=rows, max_size=rows)),
-                               dtype="float64"),
+            "number": pd.array(
+                draw(st.lists(floats, min_size=rows, max_size=rows)), dtype="float64"
+            ),
             "count": draw(st.lists(st.integers(-1000, 1000), min_size=rows, max_size=rows)),
             "flag": draw(st.lists(st.booleans(), min_size=rows, max_size=rows)),
             "word": draw(st.lists(LETTERS, min_size=rows, max_size=rows)),
         }
-    )  # fmt: skip
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,13 +135,16 @@ def test_every_format_reads_back_the_same_table_and_the_same_results(frame, othe
             assert list(read.columns) == list(frame.columns), suffix
             # Written with every digit; pandas' text parsers (CSV, JSON) read a decimal to
             # within a unit in its last place.
-            np.testing.assert_allclose(read["number"].to_numpy(float),
-                                       frame["number"].to_numpy(float), rtol=5e-16)  # fmt: skip
+            np.testing.assert_allclose(
+                read["number"].to_numpy(float), frame["number"].to_numpy(float), rtol=5e-16
+            )
             assert read["count"].tolist() == frame["count"].tolist(), suffix
             assert read["flag"].astype(bool).tolist() == frame["flag"].tolist(), suffix
             assert read["word"].astype(str).tolist() == frame["word"].tolist(), suffix
-            drift = [(r.column, _number(r.statistic), _number(r.p_value), r.drifted)
-                     for r in compare(reference, read)]  # fmt: skip
+            drift = [
+                (r.column, _number(r.statistic), _number(r.p_value), r.drifted)
+                for r in compare(reference, read)
+            ]
             quality = validate_frame(
                 read, contract, "table", now=pd.Timestamp("2026-01-01", tz="UTC")
             )

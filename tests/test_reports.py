@@ -32,14 +32,33 @@ def example(tmp_path_factory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("example")
     model, checklist = build_example(folder)
-    outputs = {name: folder / name for name in ("report.html", "report.md", "report.json",
-                                                "junit.xml", "assets")}  # fmt: skip
-    result = CliRunner().invoke(app, [
-        "audit", str(model), "--checklist", str(checklist), "--quick", "--isolate", "full",
-        "--html", str(outputs["report.html"]), "--report", str(outputs["report.md"]),
-        "--json", str(outputs["report.json"]), "--junit", str(outputs["junit.xml"]),
-        "--assets", str(outputs["assets"]),
-    ], env={"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""})  # fmt: skip
+    outputs = {
+        name: folder / name
+        for name in ("report.html", "report.md", "report.json", "junit.xml", "assets")
+    }
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            str(model),
+            "--checklist",
+            str(checklist),
+            "--quick",
+            "--isolate",
+            "full",
+            "--html",
+            str(outputs["report.html"]),
+            "--report",
+            str(outputs["report.md"]),
+            "--json",
+            str(outputs["report.json"]),
+            "--junit",
+            str(outputs["junit.xml"]),
+            "--assets",
+            str(outputs["assets"]),
+        ],
+        env={"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""},
+    )
     assert result.exit_code == 0, result.output
     return {**outputs, "folder": folder, "model": model, "checklist": checklist}
 
@@ -76,8 +95,11 @@ def test_the_junit_file_has_a_testcase_per_check_grouped_by_question(example):
     cases = root.findall("./testsuite/testcase")
     assert len(cases) == len(report["checks"]) == int(root.get("tests"))
     failed = [c for c in report["checks"] if c["status"] == "fail"]
-    assert len(root.findall("./testsuite/testcase/failure")) == len(failed) == int(
-        root.get("failures"))  # fmt: skip
+    assert (
+        len(root.findall("./testsuite/testcase/failure"))
+        == len(failed)
+        == int(root.get("failures"))
+    )
     skipped = [c for c in report["checks"] if c["status"] == "skip"]
     assert len(root.findall("./testsuite/testcase/skipped")) == len(skipped)
     suites = {s.get("name").split(":")[0] for s in root.findall("testsuite")}
@@ -97,30 +119,38 @@ def test_every_report_says_how_the_model_was_contained(example):
         assert f"<td>{layer['name']}</td>" in html
     assert "Sandbox: the model ran only in a locked-down process" in html
     root = ET.parse(example["junit.xml"]).getroot()
-    values = {p.get("value") for p in root.findall("./testsuite/properties/property")
-              if p.get("name") == "mlready.sandbox"}  # fmt: skip
+    values = {
+        p.get("value")
+        for p in root.findall("./testsuite/properties/property")
+        if p.get("name") == "mlready.sandbox"
+    }
     assert len(values) == 1 and values.pop().startswith("the model ran only in a locked-down")
 
 
 def test_a_failing_audit_puts_failures_in_junit(cli, tmp_path, cancer_splits):
     model = save_pickle(DummyClassifier().fit([[0]] * 4, [0, 1, 0, 1]), tmp_path / "dummy.pkl")
     spec = tmp_path / "checklist.yaml"
-    spec.write_text(yaml.safe_dump({"data": {"features": ["mean_radius"]},
-                                    "checks": {"latency": {"enabled": False}}}))  # fmt: skip
+    spec.write_text(
+        yaml.safe_dump(
+            {"data": {"features": ["mean_radius"]}, "checks": {"latency": {"enabled": False}}}
+        )
+    )
     junit = tmp_path / "junit.xml"
     result = cli.audit(model, cancer_splits, "--checklist", str(spec), "--junit", str(junit))
     assert result.exit_code == 1
     root = ET.parse(junit).getroot()
     failures = root.findall("./testsuite/testcase/failure")
     failed = [c["id"] for c in result.json["checks"] if c["status"] == "fail"]
-    names = sorted(c.get("name") for c in root.findall("./testsuite/testcase")
-                   if c.find("failure") is not None)  # fmt: skip
+    names = sorted(
+        c.get("name") for c in root.findall("./testsuite/testcase") if c.find("failure") is not None
+    )
     assert names == sorted(failed) and len(failures) == len(failed) > 0
     assert "baseline" in names
 
 
-def test_github_actions_summary_and_annotations(cli, tmp_path, cancer_splits, good_classifier,
-                                                monkeypatch):  # fmt: skip
+def test_github_actions_summary_and_annotations(
+    cli, tmp_path, cancer_splits, good_classifier, monkeypatch
+):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -133,16 +163,20 @@ def test_github_actions_summary_and_annotations(cli, tmp_path, cancer_splits, go
     assert warned  # the default audit of this model warns (baseline, latency limits)
     for check in warned:
         assert f"::warning title=mlready {check['id']} (question {check['question']})::" in (
-            result.stdout)  # fmt: skip
+            result.stdout
+        )
 
 
-def test_compare_to_a_better_earlier_model_fails_no_regression(cli, tmp_path, cancer,
-                                                               cancer_splits):  # fmt: skip
+def test_compare_to_a_better_earlier_model_fails_no_regression(
+    cli, tmp_path, cancer, cancer_splits
+):
     X, y = cancer[0].drop(columns="target"), cancer[0]["target"]
-    strong = save_pickle(RandomForestClassifier(n_estimators=50, random_state=0).fit(X, y),
-                         tmp_path / "strong.pkl")  # fmt: skip
-    weak = save_pickle(DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y),
-                       tmp_path / "weak.pkl")  # fmt: skip
+    strong = save_pickle(
+        RandomForestClassifier(n_estimators=50, random_state=0).fit(X, y), tmp_path / "strong.pkl"
+    )
+    weak = save_pickle(
+        DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y), tmp_path / "weak.pkl"
+    )
     spec = tmp_path / "checklist.yaml"
     spec.write_text(yaml.safe_dump({"checks": {"latency": {"enabled": False}}}))
     before = cli.audit(strong, cancer_splits, "--checklist", str(spec))
@@ -150,8 +184,7 @@ def test_compare_to_a_better_earlier_model_fails_no_regression(cli, tmp_path, ca
     shutil.copy(tmp_path / "report.json", previous)
     assert check_of(before, "no_regression")["status"] == "skip"
 
-    after = cli.audit(weak, cancer_splits, "--checklist", str(spec), "--compare-to",
-                      str(previous))  # fmt: skip
+    after = cli.audit(weak, cancer_splits, "--checklist", str(spec), "--compare-to", str(previous))
     check = check_of(after, "no_regression")
     assert check["status"] == "fail", check["message"]
     assert check["message"].startswith("worse than the earlier model: roc_auc")
@@ -163,14 +196,13 @@ def test_compare_to_a_better_earlier_model_fails_no_regression(cli, tmp_path, ca
     assert "| Compared with |" in after.markdown and "Before | Δ |" in after.markdown
     assert after.json["compared_to"] == str(previous)
 
-    same = cli.audit(strong, cancer_splits, "--checklist", str(spec), "--compare-to",
-                     str(previous))  # fmt: skip
+    same = cli.audit(strong, cancer_splits, "--checklist", str(spec), "--compare-to", str(previous))
     assert check_of(same, "no_regression")["status"] == "pass"
 
 
-def test_compare_to_something_that_is_not_a_report_is_a_clear_error(cli, tmp_path,
-                                                                    cancer_splits,
-                                                                    good_classifier):  # fmt: skip
+def test_compare_to_something_that_is_not_a_report_is_a_clear_error(
+    cli, tmp_path, cancer_splits, good_classifier
+):
     bogus = tmp_path / "bogus.json"
     bogus.write_text('{"status": "pass"}')
     result = cli.audit(good_classifier, cancer_splits, "--compare-to", str(bogus))
@@ -187,16 +219,21 @@ def test_the_json_report_validates_against_the_shipped_schema(example):
     assert report["schema_version"] == 1
 
 
-def test_long_tables_are_capped_in_markdown_but_complete_in_json(cli, tmp_path, cancer_splits,
-                                                                 good_classifier):  # fmt: skip
+def test_long_tables_are_capped_in_markdown_but_complete_in_json(
+    cli, tmp_path, cancer_splits, good_classifier
+):
     spec = tmp_path / "checklist.yaml"
-    spec.write_text(yaml.safe_dump({"checks": {"metric_parity": {"top_slices": 40},
-                                               "latency": {"enabled": False}}}))  # fmt: skip
+    spec.write_text(
+        yaml.safe_dump(
+            {"checks": {"metric_parity": {"top_slices": 40}, "latency": {"enabled": False}}}
+        )
+    )
     result = cli.audit(good_classifier, cancer_splits, "--checklist", str(spec))
     tables = [t for c in result.json["checks"] for t in c["tables"] if len(t["rows"]) > 25]
     assert tables, "expected a table longer than the cap"
     assert f"… {len(tables[0]['rows']) - 25} more rows (every row is in the JSON report)." in (
-        result.markdown)  # fmt: skip
+        result.markdown
+    )
 
 
 def _browser() -> str | None:
@@ -208,11 +245,14 @@ def _browser() -> str | None:
     if os.geteuid() != 0:
         return None
     try:  # the test setup installs Debian's chromium where it can
-        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=300,
-                       capture_output=True)  # fmt: skip
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, timeout=900,
-                       capture_output=True, env={**os.environ,
-                                                 "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=300, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=True,
+            timeout=900,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     except (subprocess.SubprocessError, OSError):
         return None
     return shutil.which("chromium")
@@ -221,17 +261,28 @@ def _browser() -> str | None:
 def test_the_html_report_renders_in_headless_chromium(example, tmp_path):
     browser = _browser()
     if browser is None:
-        pytest.skip("no Chromium here and it could not be installed from Debian's packages "
-                    "(apt-get as root); the HTML checks above still ran")  # fmt: skip
+        pytest.skip(
+            "no Chromium here and it could not be installed from Debian's packages "
+            "(apt-get as root); the HTML checks above still ran"
+        )
     from PIL import Image
 
     shot = tmp_path / "report.png"
     subprocess.run(
-        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--screenshot={shot}", "--window-size=1280,2000",
-         example["report.html"].resolve().as_uri()],
-        check=True, timeout=180, capture_output=True,
-    )  # fmt: skip
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            "--window-size=1280,2000",
+            example["report.html"].resolve().as_uri(),
+        ],
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
     image = Image.open(shot).convert("L")
     colours = image.getcolors(maxcolors=1 << 16) or []
     assert len(colours) > 50, "the screenshot is blank"

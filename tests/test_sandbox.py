@@ -62,8 +62,11 @@ def _pth_payload(canary: Path) -> bytes:
 def _python_with_site(site: Path) -> None:
     """Start a Python that reads ``site`` as a site directory, as the next Python started
     reads site-packages."""
-    subprocess.run([sys.executable, "-c", f"import site; site.addsitedir({str(site)!r})"],
-                   check=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", f"import site; site.addsitedir({str(site)!r})"],
+        check=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("suffix", [".pkl", ".skops"])
@@ -105,10 +108,12 @@ def test_worker_processes_of_n_jobs_never_start(cli, tmp_path, cancer, cancer_sp
     target = tmp_path / "written-by-a-worker"
     train = cancer[0]
     features = list(train.drop(columns="target").columns)
-    columns = ColumnTransformer([("write", FunctionTransformer(), features),
-                                 ("keep", "passthrough", features)], n_jobs=2)  # fmt: skip
-    model = _fitted(Pipeline([("columns", columns), ("clf", LogisticRegression(max_iter=5000))]),
-                    train)  # fmt: skip
+    columns = ColumnTransformer(
+        [("write", FunctionTransformer(), features), ("keep", "passthrough", features)], n_jobs=2
+    )
+    model = _fitted(
+        Pipeline([("columns", columns), ("clf", LogisticRegression(max_iter=5000))]), train
+    )
     name, _, selected = columns.transformers_[0]  # the fitted placeholder gives way
     columns.transformers_[0] = (name, hostile.file_writer(target, b"payload"), selected)
     path = save_pickle(model, tmp_path / "model.pkl")
@@ -192,8 +197,12 @@ def test_a_crash_on_any_row_is_an_error_and_the_audit_goes_on(cli, tmp_path, can
     everything = pd.concat([train, test])
     safe, deadly = everything[~reaches(everything)], everything[reaches(everything)]
     production = pd.concat([safe.iloc[rng.integers(len(safe), size=1_000)], deadly.head(20)])
-    splits = write_splits(tmp_path / "splits", train[~reaches(train)], test[~reaches(test)],
-                          production=production.drop(columns="target"))  # fmt: skip
+    splits = write_splits(
+        tmp_path / "splits",
+        train[~reaches(train)],
+        test[~reaches(test)],
+        production=production.drop(columns="target"),
+    )
     hostile.poison(model, node)
     path = save_pickle(model, tmp_path / "model.pkl")
     production.drop(columns="target").to_csv(tmp_path / "production.csv", index=False)
@@ -307,14 +316,14 @@ def test_an_onnx_loop_that_never_ends_is_killed(cli, tmp_path, onnx_regression_s
         control.wait()
 
 
-def test_an_onnx_graph_reads_no_file_but_itself(cli, tmp_path, onnx_regression_splits,
-                                                monkeypatch):  # fmt: skip
+def test_an_onnx_graph_reads_no_file_but_itself(cli, tmp_path, onnx_regression_splits, monkeypatch):
     pytest.importorskip("onnx")
     (tmp_path / "models").mkdir()
     here = tmp_path / "working-directory"
     here.mkdir()
-    path = hostile.onnx_with_outside_weights(tmp_path / "models" / "outside.onnx",
-                                             here / "weights.bin", width=30)  # fmt: skip
+    path = hostile.onnx_with_outside_weights(
+        tmp_path / "models" / "outside.onnx", here / "weights.bin", width=30
+    )
 
     _, report = hostile.unsandboxed(path, onnx_regression_splits / "test.csv", cwd=here)
     assert report.get("predicted"), report  # loaded as usual, it reads ./weights.bin
@@ -349,10 +358,21 @@ def test_sigterm_to_mlready_ends_a_hanging_model_at_once(tmp_path, onnx_regressi
     path = hostile.onnx_loop(tmp_path / "loop.onnx", width=30)
     report = tmp_path / "report.md"
     audit = subprocess.Popen(
-        [sys.executable, "-m", "mlready.cli", "audit", str(path), "--data",
-         str(onnx_regression_splits), "--quick", "--report", str(report)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mlready.cli",
+            "audit",
+            str(path),
+            "--data",
+            str(onnx_regression_splits),
+            "--quick",
+            "--report",
+            str(report),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert _wait_for(lambda: bool(_children(audit.pid)), seconds=300)
         (model,) = _children(audit.pid)
@@ -372,21 +392,48 @@ def test_sigterm_to_mlready_ends_a_hanging_model_at_once(tmp_path, onnx_regressi
 
 def test_outputs_can_never_be_inputs(cli, tmp_path, good_classifier, cancer_splits):
     before = {p: p.read_bytes() for p in [good_classifier, *cancer_splits.iterdir()]}
-    for option, victim in [("--report", good_classifier), ("--json", cancer_splits / "test.csv"),
-                           ("--html", cancer_splits / "train.csv")]:  # fmt: skip
-        result = cli("audit", str(good_classifier), "--data", str(cancer_splits), "--quick",
-                     "--isolate", "off", option, str(victim))  # fmt: skip
+    for option, victim in [
+        ("--report", good_classifier),
+        ("--json", cancer_splits / "test.csv"),
+        ("--html", cancer_splits / "train.csv"),
+    ]:
+        result = cli(
+            "audit",
+            str(good_classifier),
+            "--data",
+            str(cancer_splits),
+            "--quick",
+            "--isolate",
+            "off",
+            option,
+            str(victim),
+        )
         assert result.exit_code == 2, result.output
         assert f"{option} {victim} is the" in result.output
         assert "never overwrites" in result.output
     checklist = tmp_path / "checklist.yaml"
     checklist.write_text("seed: 1\n")
     before[checklist] = checklist.read_bytes()
-    result = cli("audit", str(good_classifier), "--data", str(cancer_splits), "-c",
-                 str(checklist), "--report", str(checklist))  # fmt: skip
+    result = cli(
+        "audit",
+        str(good_classifier),
+        "--data",
+        str(cancer_splits),
+        "-c",
+        str(checklist),
+        "--report",
+        str(checklist),
+    )
     assert result.exit_code == 2 and "is the checklist" in result.output
-    compared = cli("compare", str(good_classifier), str(good_classifier), "--data",
-                   str(cancer_splits), "--json", str(good_classifier))  # fmt: skip
+    compared = cli(
+        "compare",
+        str(good_classifier),
+        str(good_classifier),
+        "--data",
+        str(cancer_splits),
+        "--json",
+        str(good_classifier),
+    )
     assert compared.exit_code == 2 and "is the model file" in compared.output
     assert {p: p.read_bytes() for p in before} == before
 
@@ -429,8 +476,14 @@ main()
 
 def _without_landlock(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "MLREADY_ISOLATE"}
-    return subprocess.run([sys.executable, "-c", _WITHOUT_LANDLOCK, *args], capture_output=True,
-                          text=True, timeout=600, env=env, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_LANDLOCK, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
+    )
 
 
 def test_a_missing_layer_is_a_warning_or_with_sandbox_required_an_error(
@@ -439,8 +492,19 @@ def test_a_missing_layer_is_a_warning_or_with_sandbox_required_an_error(
     report, markdown = tmp_path / "report.json", tmp_path / "report.md"
     checklist = tmp_path / "checklist.yaml"
     checklist.write_text("model:\n  sandbox: required\n")
-    args = ["audit", str(good_classifier), "--data", str(cancer_splits), "--quick", "--json",
-            str(report), "--report", str(markdown), "-c", str(checklist)]  # fmt: skip
+    args = [
+        "audit",
+        str(good_classifier),
+        "--data",
+        str(cancer_splits),
+        "--quick",
+        "--json",
+        str(report),
+        "--report",
+        str(markdown),
+        "-c",
+        str(checklist),
+    ]
 
     warned = _without_landlock(*args, "--sandbox", "best-effort")  # overrides the checklist
     assert warned.returncode in (0, 1), warned.stderr

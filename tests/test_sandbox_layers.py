@@ -49,8 +49,11 @@ def _attempt(layers: str, code: str, *args: str) -> subprocess.CompletedProcess[
     script = _PRELUDE + textwrap.dedent(code)
     return subprocess.run(
         [sys.executable, "-c", script, layers, *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 _WRITE = """
@@ -103,9 +106,13 @@ except PermissionError as exc:
 
 @pytest.mark.parametrize(
     "layer",
-    ["seccomp", pytest.param("landlock", marks=pytest.mark.skipif(_landlock_abi() < 4,
-                                                                  reason="TCP needs ABI 4"))],
-)  # fmt: skip
+    [
+        "seccomp",
+        pytest.param(
+            "landlock", marks=pytest.mark.skipif(_landlock_abi() < 4, reason="TCP needs ABI 4")
+        ),
+    ],
+)
 def test_no_network_connection(tcp_listener, layer: str) -> None:
     port, received = tcp_listener
     assert "DENIED" in _attempt(layer, _CONNECT, str(port)).stdout
@@ -273,8 +280,12 @@ except OSError:
 """
         done = subprocess.run(
             [sys.executable, "-c", _PRELUDE + code, "", str(fd)],
-            capture_output=True, text=True, timeout=120, check=False, pass_fds=(fd,),
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            pass_fds=(fd,),
+        )
         assert "CLOSED" in done.stdout, done.stderr
         assert target.read_bytes() == b""
     finally:

@@ -43,8 +43,10 @@ def _parallel_columns() -> Pipeline:
 
 def _boosters() -> dict[str, tuple[Callable[[], Any], str]]:
     made: dict[str, tuple[Callable[[], Any], str]] = {}
-    wrappers = [("xgboost", "XGBClassifier", "XGBRegressor"),
-                ("lightgbm", "LGBMClassifier", "LGBMRegressor")]  # fmt: skip
+    wrappers = [
+        ("xgboost", "XGBClassifier", "XGBRegressor"),
+        ("lightgbm", "LGBMClassifier", "LGBMRegressor"),
+    ]
     for library, classifier, regressor in wrappers:
         try:
             module = __import__(library)

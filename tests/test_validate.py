@@ -38,10 +38,20 @@ def _validate(cli, tmp_path: Path, contract: Path, *batches: Path, extra: tuple[
     out = {name: tmp_path / f"{name}.csv" for name in ("quarantine", "clean")}
     report_json = tmp_path / "validation.json"
     result = cli(
-        "validate", *map(str, batches), "--contract", str(contract),
-        "--quarantine", str(out["quarantine"]), "--clean", str(out["clean"]),
-        "--json", str(report_json), "--report", str(tmp_path / "validation.md"), *extra,
-    )  # fmt: skip
+        "validate",
+        *map(str, batches),
+        "--contract",
+        str(contract),
+        "--quarantine",
+        str(out["quarantine"]),
+        "--clean",
+        str(out["clean"]),
+        "--json",
+        str(report_json),
+        "--report",
+        str(tmp_path / "validation.md"),
+        *extra,
+    )
     result.report = json.loads(report_json.read_text()) if report_json.exists() else None
     result.quarantine = pd.read_csv(out["quarantine"]) if out["quarantine"].exists() else None
     result.clean = pd.read_csv(out["clean"]) if out["clean"].exists() else None
@@ -56,8 +66,11 @@ def test_inferred_contract_describes_the_training_data(contract_file: Path):
     contract = yaml.safe_load(contract_file.read_text())
     columns = contract["columns"]
     assert columns["patient_id"] == {
-        "type": "string", "nullable": False, "unique": True, "pattern": "[A-Z]\\-[0-9]{5}"
-    }  # fmt: skip
+        "type": "string",
+        "nullable": False,
+        "unique": True,
+        "pattern": "[A-Z]\\-[0-9]{5}",
+    }
     assert columns["site"]["levels"] == ["north", "south"]
     assert columns["target"] == {"type": "integer", "required": False, "levels": [0, 1]}
     radius = columns["mean_radius"]
@@ -291,9 +304,16 @@ def test_nothing_is_written_when_a_batch_cannot_be_read(
     garbage.write_bytes(b"\x00\x01 not parquet" * 10)
     out = tmp_path / "out"
     result = cli(
-        "validate", str(good), str(garbage), "--contract", str(contract_file),
-        "--quarantine", str(out / "q.csv"), "--clean", str(out / "c.csv"),
-    )  # fmt: skip
+        "validate",
+        str(good),
+        str(garbage),
+        "--contract",
+        str(contract_file),
+        "--quarantine",
+        str(out / "q.csv"),
+        "--clean",
+        str(out / "c.csv"),
+    )
     assert result.exit_code == 2
     assert "garbage.parquet" in result.output
     assert not out.exists() or list(out.iterdir()) == []
@@ -355,9 +375,14 @@ def test_infer_refuses_to_overwrite_an_edited_contract(cli, tmp_path: Path, cont
 
 def test_infer_names_an_unknown_column(cli, tmp_path: Path, contract_file: Path):
     result = cli(
-        "contract", "infer", str(tmp_path / "train.csv"), "-o", str(tmp_path / "c2.yaml"),
-        "--target", "tagret",
-    )  # fmt: skip
+        "contract",
+        "infer",
+        str(tmp_path / "train.csv"),
+        "-o",
+        str(tmp_path / "c2.yaml"),
+        "--target",
+        "tagret",
+    )
     assert result.exit_code == 2
     assert "no column 'tagret' (--target) (did you mean 'target'?)" in result.output
 
@@ -389,9 +414,15 @@ def test_an_interrupted_run_leaves_no_partial_output(
     patients[1].to_csv(batch, index=False)
     out = tmp_path / "out"
     result = cli(
-        "validate", str(batch), "--contract", str(contract_file),
-        "--quarantine", str(out / "q.parquet"), "--clean", str(out / "c.parquet"),
-    )  # fmt: skip
+        "validate",
+        str(batch),
+        "--contract",
+        str(contract_file),
+        "--quarantine",
+        str(out / "q.parquet"),
+        "--clean",
+        str(out / "c.parquet"),
+    )
     assert result.exit_code == 130
     assert "interrupted" in result.output
     assert list(out.iterdir()) == []  # no outputs and no temporary files

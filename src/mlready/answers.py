@@ -22,53 +22,85 @@ class Topic(NamedTuple):
 
 
 TOPICS: dict[str, Topic] = {
-    "ground_truth_process": Topic(4, "How ground truth is obtained in production", (
-        "Can the ground truth be obtained as the model scores, automatically or by people?",
-        "How long until labels arrive, and for what share of the predictions?",
-        "If people label: how is their accuracy known (two annotators, adjudication)?",
-        "Where there is no ground truth, which proxy measures performance?",
-    )),
-    "data_lineage": Topic(5, "Where the data came from", (
-        "Where did the data come from, and how was it collected and labelled?",
-        "How well do the training and test data represent what the model will see?",
-        "Can collection and labelling be automated?",
-    )),
-    "goals": Topic(6, "Who set the goals and hard limits, and on what basis", (
-        "Who agreed the limits for performance, speed of prediction and cost?",
-        "Which trade-offs are acceptable (a cheaper, less accurate model)?",
-    )),
-    "integration": Topic(7, "How the model is integrated, and what impact it has", (
-        "Where does the model fit in the larger system; what output is expected, and how "
-        "is it used?",
-        "Batch or real-time inference?",
-        "Is there a human in the loop?",
-        "How is feedback collected (how do we know a prediction was wrong)?",
-        "Is there a fallback when things go wrong?",
-        "Is it transparent to users that a model decides, and on which data?",
-        "What does a wrong prediction cost?",
-    )),
-    "drift_strategy": Topic(9, "How drift is adapted to", (
-        "What drift has been seen in the past, or is expected?",
-        "What triggers retraining, and at what cadence?",
-        "Does the adaptation strategy fit the expected kinds of change (abrupt, gradual)?",
-    )),
-    "monitoring_plan": Topic(10, "How performance is monitored, and who acts", (
-        "Who watches the model's performance, and how often?",
-        "What happens on an alert: who decides to retrain or roll back?",
-    )),
-    "ethics_review": Topic(11, "Ethics and responsible-AI review", (
-        "Has the project been through a responsible-AI review (fairness, reliability and "
-        "safety, privacy and security, inclusiveness, transparency, accountability)?",
-        "Who could be harmed by a wrong prediction, and how is that mitigated?",
-        "Is the data used with consent, and protected?",
-    )),
-}  # fmt: skip
+    "ground_truth_process": Topic(
+        4,
+        "How ground truth is obtained in production",
+        (
+            "Can the ground truth be obtained as the model scores, automatically or by people?",
+            "How long until labels arrive, and for what share of the predictions?",
+            "If people label: how is their accuracy known (two annotators, adjudication)?",
+            "Where there is no ground truth, which proxy measures performance?",
+        ),
+    ),
+    "data_lineage": Topic(
+        5,
+        "Where the data came from",
+        (
+            "Where did the data come from, and how was it collected and labelled?",
+            "How well do the training and test data represent what the model will see?",
+            "Can collection and labelling be automated?",
+        ),
+    ),
+    "goals": Topic(
+        6,
+        "Who set the goals and hard limits, and on what basis",
+        (
+            "Who agreed the limits for performance, speed of prediction and cost?",
+            "Which trade-offs are acceptable (a cheaper, less accurate model)?",
+        ),
+    ),
+    "integration": Topic(
+        7,
+        "How the model is integrated, and what impact it has",
+        (
+            "Where does the model fit in the larger system; what output is expected, and how "
+            "is it used?",
+            "Batch or real-time inference?",
+            "Is there a human in the loop?",
+            "How is feedback collected (how do we know a prediction was wrong)?",
+            "Is there a fallback when things go wrong?",
+            "Is it transparent to users that a model decides, and on which data?",
+            "What does a wrong prediction cost?",
+        ),
+    ),
+    "drift_strategy": Topic(
+        9,
+        "How drift is adapted to",
+        (
+            "What drift has been seen in the past, or is expected?",
+            "What triggers retraining, and at what cadence?",
+            "Does the adaptation strategy fit the expected kinds of change (abrupt, gradual)?",
+        ),
+    ),
+    "monitoring_plan": Topic(
+        10,
+        "How performance is monitored, and who acts",
+        (
+            "Who watches the model's performance, and how often?",
+            "What happens on an alert: who decides to retrain or roll back?",
+        ),
+    ),
+    "ethics_review": Topic(
+        11,
+        "Ethics and responsible-AI review",
+        (
+            "Has the project been through a responsible-AI review (fairness, reliability and "
+            "safety, privacy and security, inclusiveness, transparency, accountability)?",
+            "Who could be harmed by a wrong prediction, and how is that mitigated?",
+            "Is the data used with consent, and protected?",
+        ),
+    ),
+}
 
 
 def _judge(
-    topic_id: str, given: WrittenAnswer, required: bool, max_age: int, problem: Status,
+    topic_id: str,
+    given: WrittenAnswer,
+    required: bool,
+    max_age: int,
+    problem: Status,
     today: dt.date,
-) -> tuple[AnswerState, Status, str]:  # fmt: skip
+) -> tuple[AnswerState, Status, str]:
     """The state of a given answer, its status, and a one-line message."""
     age = (today - given.date).days
     if given.not_applicable:
@@ -99,20 +131,32 @@ def evaluate_answers(spec: ChecklistSpec, today: dt.date) -> list[AnswerResult]:
         required = topic_id in rules.required
         if given is None and not required:
             continue
-        common = {"id": topic_id, "question": topic.question, "title": topic.title,
-                  "guidance": list(topic.guidance), "required": required}  # fmt: skip
+        common = {
+            "id": topic_id,
+            "question": topic.question,
+            "title": topic.title,
+            "guidance": list(topic.guidance),
+            "required": required,
+        }
         if given is None:
             missing = f"no written answer (answers.{topic_id})"
-            results.append(AnswerResult(**common, state="missing", status=problem,
-                                        message=missing))  # fmt: skip
+            results.append(AnswerResult(**common, state="missing", status=problem, message=missing))
             continue
         max_age = given.max_age_days or rules.max_age_days
         state, status, message = _judge(topic_id, given, required, max_age, problem, today)
-        results.append(AnswerResult(
-            **common, state=state, status=status, message=message, owner=given.owner,
-            date=given.date, age_days=(today - given.date).days, evidence=given.evidence,
-            answer=given.answer if state != "not applicable" else None,
-        ))  # fmt: skip
+        results.append(
+            AnswerResult(
+                **common,
+                state=state,
+                status=status,
+                message=message,
+                owner=given.owner,
+                date=given.date,
+                age_days=(today - given.date).days,
+                evidence=given.evidence,
+                answer=given.answer if state != "not applicable" else None,
+            )
+        )
     return results
 
 

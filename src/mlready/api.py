@@ -72,8 +72,11 @@ def _question_status(checks: list[CheckResult], answers: list[AnswerResult]) -> 
 
 def _missing(number: int, checks: list[CheckResult], answers: list[AnswerResult]) -> str:
     """What would answer a question that is not met, in one line."""
-    parts = [f"{r.id} {r.status.value}" for r in checks
-             if r.status in (Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED)]  # fmt: skip
+    parts = [
+        f"{r.id} {r.status.value}"
+        for r in checks
+        if r.status in (Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED)
+    ]
     parts += [f"answers.{a.id} {a.state}" for a in answers if a.state in _UNANSWERED]
     if parts:
         return "; ".join(parts)
@@ -106,13 +109,17 @@ def _coverage(
         guidance = [g for t in TOPICS.values() if t.question == q.number for g in t.guidance]
         coverage.append(
             QuestionCoverage(
-                number=q.number, key=q.key, text=q.text, status=status,
-                checks=[r.id for r in checks], answers=[a.id for a in written],
+                number=q.number,
+                key=q.key,
+                text=q.text,
+                status=status,
+                checks=[r.id for r in checks],
+                answers=[a.id for a in written],
                 reason=reason or "nothing answers it",
                 missing=_missing(q.number, checks, written) if unmet else None,
                 guidance=guidance if status == "unmet" else [],
             )
-        )  # fmt: skip
+        )
     return coverage
 
 
@@ -145,9 +152,10 @@ def _verdict(results: list[CheckResult], answers: list[AnswerResult], fail_on: S
     failed = blocking(results, answers, fail_on)
     waived = [r.id for r in results if r.status == Status.WAIVED and r.id not in failed]
     warned = [r.id for r in results if r.status == Status.WARN and r.id not in failed] + [
-        f"answers.{a.id} {a.state}" for a in answers
+        f"answers.{a.id} {a.state}"
+        for a in answers
         if a.status == Status.WARN and f"answers.{a.id}" not in failed
-    ]  # fmt: skip
+    ]
     if failed:
         return f"not ready: {', '.join(failed)} failed"
     extra = f" (waived: {', '.join(waived)})" if waived else ""
@@ -207,9 +215,13 @@ def _model_fingerprint(
             trusted=loaded.trusted,
         )
     if problem is not None and model_path is not None:
-        return ModelFingerprint(path=str(model_path), sha256=file_sha256(model_path),
-                                format="not loaded", kind="failed in its sandboxed process",
-                                trusted=False)  # fmt: skip
+        return ModelFingerprint(
+            path=str(model_path),
+            sha256=file_sha256(model_path),
+            format="not loaded",
+            kind="failed in its sandboxed process",
+            trusted=False,
+        )
     if model_path is not None and model_path.is_file():
         return ModelFingerprint(
             path=str(model_path),
@@ -234,8 +246,11 @@ def audit_inputs(
     named: list[tuple[str, Path | None]] = [
         (f"the model file {path.name}", path) for path in models if path is not None
     ]
-    named += [("the checklist", spec.source), ("the train profile", profile),
-              ("the earlier report", compare_to)]  # fmt: skip
+    named += [
+        ("the checklist", spec.source),
+        ("the train profile", profile),
+        ("the earlier report", compare_to),
+    ]
     found = [(what, path) for what, path in named if path is not None]
     return found + [(f"the {name} split", split.path) for name, split in splits.items()]
 
@@ -244,8 +259,10 @@ def _production_files(data_dir: Path, spec: ChecklistSpec) -> tuple[Path, ...]:
     """Production's batch files, for an engine to stream (they are not read here)."""
     location = find_split(data_dir, spec.data.splits, "production")
     if location is None:
-        raise MlreadyError(f"{data_dir}: no production split to stream",
-                           hint="add production.parquet or a production/ folder")  # fmt: skip
+        raise MlreadyError(
+            f"{data_dir}: no production split to stream",
+            hint="add production.parquet or a production/ folder",
+        )
     return batch_files(location)
 
 
@@ -344,8 +361,9 @@ def audit(
     partial = only is not None or streaming is not None  # some checks are left out
     train_profile = load_profile(profile) if profile is not None else None
     # A partial run with a train profile runs no check that needs train's rows.
-    needed = tuple(s for s in REQUIRED_SPLITS
-                   if s != "train" or train_profile is None or not partial)  # fmt: skip
+    needed = tuple(
+        s for s in REQUIRED_SPLITS if s != "train" or train_profile is None or not partial
+    )
     if needs_production:
         needed += ("production",)
     skip = ("production",) if streaming is not None else ()
@@ -427,8 +445,10 @@ def make_profile(
 
     spec = resolve_spec(checklist)
     if not train_path.exists():
-        raise MlreadyError(f"training data {train_path} does not exist",
-                           hint="pass the file (or folder) the model was trained on")  # fmt: skip
+        raise MlreadyError(
+            f"training data {train_path} does not exist",
+            hint="pass the file (or folder) the model was trained on",
+        )
     with_model = model_path is not None or spec.data.prediction is not None
     opened = ModelUnderAudit(model_path, spec, trust_model, sandbox) if with_model else None
     with opened or nullcontext():
@@ -440,8 +460,9 @@ def make_profile(
         predictions = context.output_reference("train") if with_model else None
     frame = split.frame
     planned = [p.params for p in plan(spec, load_checks())]
-    margin = next((p.margin for p in planned if isinstance(p, DataQualityParams)),
-                  DataQualityParams().margin)  # fmt: skip
+    margin = next(
+        (p.margin for p in planned if isinstance(p, DataQualityParams)), DataQualityParams().margin
+    )
     meta = ProfileMeta(
         format=FORMAT,
         version=VERSION,

@@ -515,15 +515,31 @@ def monitor(
 
     with _exit_codes(debug):
         result = _run_audit(
-            quiet, model_path=model, data_dir=data, checklist=checklist, target=target,
-            seed=seed, trust_model=trust_model, fail_on=fail_on.value, debug=debug,
-            only=MONITOR_CHECKS, needs_production=True, with_context=write_queue, jobs=jobs,
+            quiet,
+            model_path=model,
+            data_dir=data,
+            checklist=checklist,
+            target=target,
+            seed=seed,
+            trust_model=trust_model,
+            fail_on=fail_on.value,
+            debug=debug,
+            only=MONITOR_CHECKS,
+            needs_production=True,
+            with_context=write_queue,
+            jobs=jobs,
             profile=profile,
-            engine=engine.value, scheduler=scheduler,
+            engine=engine.value,
+            scheduler=scheduler,
             sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
-            outputs={"--report": report, "--json": json_path, "--html": html, "--junit": junit,
-                     "--label-queue-file": label_queue_file if label_queue else None},
-        )  # fmt: skip
+            outputs={
+                "--report": report,
+                "--json": json_path,
+                "--html": html,
+                "--junit": junit,
+                "--label-queue-file": label_queue_file if label_queue else None,
+            },
+        )
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
@@ -694,13 +710,20 @@ def profile_command(
 
     with _exit_codes(debug):
         path = output or Path(f"{train.stem}.profile")
-        read = [("the training data", train), ("the model file", model),
-                ("the checklist", checklist)]  # fmt: skip
+        read = [
+            ("the training data", train),
+            ("the model file", model),
+            ("the checklist", checklist),
+        ]
         refuse_overwriting_inputs({"--output": path}, [(w, p) for w, p in read if p is not None])
         made = api.make_profile(
-            train, checklist=checklist, target=target, model_path=model, trust_model=trust_model,
+            train,
+            checklist=checklist,
+            target=target,
+            model_path=model,
+            trust_model=trust_model,
             sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
-        )  # fmt: skip
+        )
         save_profile(made, path)
         if not quiet:
             meta = made.meta
@@ -708,8 +731,9 @@ def profile_command(
             out.print(
                 f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {meta.rows:,} rows, "
                 f"{len(meta.features)} features, target {meta.target!r}, {outputs}",
-                highlight=False, soft_wrap=True,
-            )  # fmt: skip
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()

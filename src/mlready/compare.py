@@ -70,8 +70,14 @@ class Comparison(BaseModel):
 
 def _axes(c: Candidate, greater_is_better: bool) -> list[float]:
     """Every axis as lower-is-better; memory and cost only when measured for all."""
-    return [-c.metric if greater_is_better else c.metric, c.p95_latency_ms, -c.throughput_rps,
-            c.model_size_mb, c.peak_memory_mb or 0.0, c.cost_per_1k or 0.0]  # fmt: skip
+    return [
+        -c.metric if greater_is_better else c.metric,
+        c.p95_latency_ms,
+        -c.throughput_rps,
+        c.model_size_mb,
+        c.peak_memory_mb or 0.0,
+        c.cost_per_1k or 0.0,
+    ]
 
 
 def pareto_flags(candidates: Sequence[Candidate], greater_is_better: bool) -> list[bool]:
@@ -82,8 +88,9 @@ def pareto_flags(candidates: Sequence[Candidate], greater_is_better: bool) -> li
     def dominated(i: int) -> bool:
         return any(
             all(b <= a for a, b in zip(axes[i], axes[j], strict=True)) and axes[j] != axes[i]
-            for j in range(len(axes)) if j != i
-        )  # fmt: skip
+            for j in range(len(axes))
+            if j != i
+        )
 
     return [not dominated(i) for i in range(len(axes))]
 
@@ -92,8 +99,14 @@ def _candidate(context: AuditContext, loaded: LoadedModel, quick: bool) -> Candi
     params = LatencyParams()
     limits, cost = context.spec.limits, context.spec.cost
     X = context.X("test")
-    m = measure(loaded.estimator, loaded.path, loaded.sha256, X,
-                settings(params, quick, limits), context.sandbox)  # fmt: skip
+    m = measure(
+        loaded.estimator,
+        loaded.path,
+        loaded.sha256,
+        X,
+        settings(params, quick, limits),
+        context.sandbox,
+    )
     metric, y, prediction = context.primary, context.y("test"), context.prediction("test")
     samples = bootstrap_metrics([metric], y, prediction, 1000, context.rng("compare"))
     value = point_estimate(metric, y, prediction)
@@ -103,12 +116,17 @@ def _candidate(context: AuditContext, loaded: LoadedModel, quick: bool) -> Candi
     if goal is not None and (value < goal if metric.greater_is_better else value > goal):
         breaches.append(f"{metric.name} {value:.4f} (goal {goal})")
     return Candidate(
-        path=str(loaded.path), format=loaded.format, metric=value,
+        path=str(loaded.path),
+        format=loaded.format,
+        metric=value,
         metric_ci=percentile_interval(samples[metric.name], 0.95),
-        p95_latency_ms=m.latency_ms["p95"], throughput_rps=m.throughput_rps[max(m.throughput_rps)],
+        p95_latency_ms=m.latency_ms["p95"],
+        throughput_rps=m.throughput_rps[max(m.throughput_rps)],
         peak_memory_mb=m.memory.predict_peak_mb if m.memory else None,
-        model_size_mb=m.file_size_mb, cost_per_1k=price, breaches=breaches,
-    )  # fmt: skip
+        model_size_mb=m.file_size_mb,
+        cost_per_1k=price,
+        breaches=breaches,
+    )
 
 
 def compare_models(
@@ -135,13 +153,15 @@ def compare_models(
         data_dir = spec.base_dir / spec.data.dir
     if spec.data.prediction is not None:
         raise SpecError(
-            "compare measures model files: data.prediction (predictions-only mode) does not "
-            "apply", hint="remove data.prediction from the checklist",
-        )  # fmt: skip
+            "compare measures model files: data.prediction (predictions-only mode) does not apply",
+            hint="remove data.prediction from the checklist",
+        )
     run_seed = spec.seed if seed is None else seed
     with ExitStack() as open_models:
-        opened = [open_models.enter_context(ModelUnderAudit(path, spec, trust_model, sandbox))
-                  for path in models]  # fmt: skip
+        opened = [
+            open_models.enter_context(ModelUnderAudit(path, spec, trust_model, sandbox))
+            for path in models
+        ]
         splits = load_splits(data_dir, spec.data.splits)
         refuse_overwriting_inputs(outputs or {}, audit_inputs(list(models), spec, splits))
         loaded = [_loaded(model) for model in opened]
@@ -154,8 +174,10 @@ def compare_models(
 def _loaded(model: ModelUnderAudit) -> LoadedModel:
     loaded = model.load()
     if model.problem is not None or loaded is None:
-        raise ModelLoadError(model.problem or f"{model.path} could not be loaded",
-                             hint="fix the model, or leave it out of the comparison")  # fmt: skip
+        raise ModelLoadError(
+            model.problem or f"{model.path} could not be loaded",
+            hint="fix the model, or leave it out of the comparison",
+        )
     return loaded
 
 
@@ -167,20 +189,30 @@ def _compare(loaded: list[LoadedModel], contexts: list[AuditContext], quick: boo
 
         X = contexts[0].X("test")
         candidates = [
-            c.model_copy(update={"max_abs_difference": max_abs_difference(
-                native.estimator, m.estimator, X)}) if m.format == "onnx" else c
+            c.model_copy(
+                update={"max_abs_difference": max_abs_difference(native.estimator, m.estimator, X)}
+            )
+            if m.format == "onnx"
+            else c
             for c, m in zip(candidates, loaded, strict=True)
-        ]  # fmt: skip
+        ]
     primary = contexts[0].primary
     flags = pareto_flags(candidates, primary.greater_is_better)
-    order = sorted(range(len(candidates)), key=lambda i: candidates[i].metric,
-                   reverse=primary.greater_is_better)  # fmt: skip
+    order = sorted(
+        range(len(candidates)),
+        key=lambda i: candidates[i].metric,
+        reverse=primary.greater_is_better,
+    )
     ranks = {i: position + 1 for position, i in enumerate(order)}
     return Comparison(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        primary_metric=primary.name, greater_is_better=primary.greater_is_better,
-        seed=contexts[0].seed, conditions=conditions(LatencyParams().threads),
-        candidates=[c.model_copy(update={"pareto": f, "rank": ranks[i]})
-                    for i, (c, f) in enumerate(zip(candidates, flags, strict=True))],
-    )  # fmt: skip
+        primary_metric=primary.name,
+        greater_is_better=primary.greater_is_better,
+        seed=contexts[0].seed,
+        conditions=conditions(LatencyParams().threads),
+        candidates=[
+            c.model_copy(update={"pareto": f, "rank": ranks[i]})
+            for i, (c, f) in enumerate(zip(candidates, flags, strict=True))
+        ],
+    )

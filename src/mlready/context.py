@@ -154,8 +154,9 @@ class AuditContext:
         key = f"{split}:labelled"
         if key not in self._predictions:
             labelled = frame[self.target].notna().to_numpy()
-            self._predictions[key] = every if labelled.all() else every.take(
-                np.flatnonzero(labelled))  # fmt: skip
+            self._predictions[key] = (
+                every if labelled.all() else every.take(np.flatnonzero(labelled))
+            )
         return self._predictions[key]
 
     @property
@@ -169,9 +170,12 @@ class AuditContext:
         if reference not in self._streamed:
             assert self.engine is not None
             plan = SketchPlan.of(
-                self.reference(reference), self.output_reference(reference),
-                self.target_reference(reference), self.predictor, self.classes,
-            )  # fmt: skip
+                self.reference(reference),
+                self.output_reference(reference),
+                self.target_reference(reference),
+                self.predictor,
+                self.classes,
+            )
             self._streamed[reference] = self.engine.run(list(self.production_files), plan)
         return self._streamed[reference]
 

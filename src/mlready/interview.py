@@ -41,9 +41,11 @@ def _number(console: Console, question: str) -> float | None:
 def _metric(console: Console) -> str | None:
     while True:
         name = Prompt.ask(
-            "Primary metric (blank: chosen for the task)", default="", console=console,
+            "Primary metric (blank: chosen for the task)",
+            default="",
+            console=console,
             show_default=False,
-        ).strip()  # fmt: skip
+        ).strip()
         if not name or name in METRICS:
             return name or None
         console.print(f"[red]unknown metric; one of: {', '.join(METRICS)}[/red]")
@@ -56,9 +58,11 @@ def _answers(console: Console, owner: str, today: dt.date) -> dict[str, Any]:
         for line in topic.guidance:
             console.print(f"  - {line}", highlight=False)
         text = Prompt.ask(
-            "Answer (blank: skip for now; n/a: does not apply)", default="", console=console,
+            "Answer (blank: skip for now; n/a: does not apply)",
+            default="",
+            console=console,
             show_default=False,
-        ).strip()  # fmt: skip
+        ).strip()
         if not text:
             continue
         entry: dict[str, Any] = {"owner": owner, "date": today.isoformat()}
@@ -70,9 +74,11 @@ def _answers(console: Console, owner: str, today: dt.date) -> dict[str, Any]:
         else:
             entry["answer"] = text
             evidence = Prompt.ask(
-                "Evidence (link or path; blank: none)", default="", console=console,
+                "Evidence (link or path; blank: none)",
+                default="",
+                console=console,
                 show_default=False,
-            ).strip()  # fmt: skip
+            ).strip()
             if evidence:
                 entry["evidence"] = evidence
         answers[topic_id] = entry
@@ -93,15 +99,18 @@ def interview(console: Console, today: dt.date) -> str:
 def _interview(console: Console, today: dt.date) -> str:
     console.print("[bold]mlready checklist[/bold]: press Enter to keep a default or skip.\n")
     data: dict[str, Any] = {
-        "dir": Prompt.ask("Folder with the splits, relative to the checklist",
-                          default="splits", console=console),
+        "dir": Prompt.ask(
+            "Folder with the splits, relative to the checklist", default="splits", console=console
+        ),
         "target": Prompt.ask("Target column", default="target", console=console),
-    }  # fmt: skip
+    }
     spec: dict[str, Any] = {"data": data}
     sensitive = Prompt.ask(
         "Sensitive attributes for the fairness check, comma-separated (blank: none)",
-        default="", console=console, show_default=False,
-    )  # fmt: skip
+        default="",
+        console=console,
+        show_default=False,
+    )
     if sensitive.strip():
         data["sensitive"] = [c.strip() for c in sensitive.split(",") if c.strip()]
     primary = _metric(console)
@@ -109,15 +118,17 @@ def _interview(console: Console, today: dt.date) -> str:
         spec["metrics"] = {"primary": primary}
     limits = {
         "p95_latency_ms": _number(console, "Hard limit: p95 latency in ms (blank: none)"),
-        "min_primary_metric": _number(console, "Goal: lowest acceptable primary metric "
-                                      "(blank: none)"),
-    }  # fmt: skip
+        "min_primary_metric": _number(
+            console, "Goal: lowest acceptable primary metric (blank: none)"
+        ),
+    }
     if any(v is not None for v in limits.values()):
         spec["limits"] = {k: v for k, v in limits.items() if v is not None}
     owner = ""
     while not owner:
-        owner = Prompt.ask("\nYour name or e-mail (owner of the written answers)",
-                           console=console).strip()  # fmt: skip
+        owner = Prompt.ask(
+            "\nYour name or e-mail (owner of the written answers)", console=console
+        ).strip()
     answers = _answers(console, owner, today)
     if answers:
         spec["answers"] = answers

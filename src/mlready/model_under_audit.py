@@ -21,8 +21,11 @@ from mlready.spec import ChecklistSpec
 
 def model_load_options(spec: ChecklistSpec, trust: bool) -> dict[str, Any]:
     """How the checklist and --trust-model say to load the model (``load_model``'s keywords)."""
-    return {"trust": trust, "pinned_sha256": spec.model.sha256,
-            "extra_allowed": list(spec.model.allow)}  # fmt: skip
+    return {
+        "trust": trust,
+        "pinned_sha256": spec.model.sha256,
+        "extra_allowed": list(spec.model.allow),
+    }
 
 
 def sandbox_for(spec: ChecklistSpec, sandbox: SandboxSettings | None) -> SandboxSettings | None:

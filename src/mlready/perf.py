@@ -74,8 +74,11 @@ def conditions(threads: int) -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo")
     names = []
     if cpuinfo.exists():  # read first: platform.processor() may start a program (uname)
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]  # fmt: skip
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
     cpu = names[0] if names else platform.processor() or platform.machine()
     versions = {}
     for name in LIBRARIES:
@@ -84,8 +87,14 @@ def conditions(threads: int) -> dict[str, Any]:
         except PackageNotFoundError:
             continue
     pools = sorted({f"{p['user_api']}:{p['internal_api']}" for p in threadpool_info()})
-    return {"cpu": cpu, "cores": os.cpu_count() or 1, "threads": threads,
-            "thread_pools": pools, "python": platform.python_version(), **versions}  # fmt: skip
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count() or 1,
+        "threads": threads,
+        "thread_pools": pools,
+        "python": platform.python_version(),
+        **versions,
+    }
 
 
 def _call(model: Any, method: str) -> Any:

@@ -30,9 +30,13 @@ class Status(StrEnum):
 
 # Order used to pick the worst of several statuses.
 _STATUS_RANK = {
-    Status.SKIP: 0, Status.PASS: 1, Status.WARN: 2, Status.WAIVED: 3, Status.FAIL: 4,
+    Status.SKIP: 0,
+    Status.PASS: 1,
+    Status.WARN: 2,
+    Status.WAIVED: 3,
+    Status.FAIL: 4,
     Status.ERROR: 5,
-}  # fmt: skip
+}
 
 
 def worst(statuses: Sequence[Status]) -> Status:

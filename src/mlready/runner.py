@@ -76,8 +76,9 @@ def _apply_waiver(
     if waiver is None:
         return status, message, None
     expired = today > waiver.expires
-    record = WaiverRecord(reason=waiver.reason, owner=waiver.owner, expires=waiver.expires,
-                          expired=expired)  # fmt: skip
+    record = WaiverRecord(
+        reason=waiver.reason, owner=waiver.owner, expires=waiver.expires, expired=expired
+    )
     if status != Status.FAIL:
         return status, message, record
     if expired:

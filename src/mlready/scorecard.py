@@ -28,25 +28,31 @@ RUBRIC: tuple[RubricTest, ...] = (
     RubricTest("Data", "All features are beneficial"),
     RubricTest("Data", "No feature's cost is too much"),
     RubricTest("Data", "Features adhere to meta-level requirements", (), ("data_lineage",)),
-    RubricTest("Data", "The data pipeline has appropriate privacy controls", (),
-               ("ethics_review",)),
+    RubricTest(
+        "Data", "The data pipeline has appropriate privacy controls", (), ("ethics_review",)
+    ),
     RubricTest("Data", "New features can be added quickly"),
     RubricTest("Data", "All input feature code is tested"),
     RubricTest("Model", "Model specs are reviewed and submitted"),
     RubricTest("Model", "Offline and online metrics correlate", ("performance_monitoring",)),
     RubricTest("Model", "All hyperparameters have been tuned"),
-    RubricTest("Model", "The impact of model staleness is known", ("metric_parity",),
-               ("drift_strategy",)),
+    RubricTest(
+        "Model", "The impact of model staleness is known", ("metric_parity",), ("drift_strategy",)
+    ),
     RubricTest("Model", "A simpler model is not better", ("baseline",)),
-    RubricTest("Model", "Model quality is sufficient on important data slices",
-               ("metric_parity",)),
-    RubricTest("Model", "The model is tested for considerations of inclusion", ("fairness",),
-               ("ethics_review",)),
+    RubricTest("Model", "Model quality is sufficient on important data slices", ("metric_parity",)),
+    RubricTest(
+        "Model",
+        "The model is tested for considerations of inclusion",
+        ("fairness",),
+        ("ethics_review",),
+    ),
     RubricTest("Infrastructure", "Training is reproducible"),
     RubricTest("Infrastructure", "Model specs are unit tested"),
     RubricTest("Infrastructure", "The ML pipeline is integration tested", (), ("integration",)),
-    RubricTest("Infrastructure", "Model quality is validated before serving",
-               ("baseline", "benchmark")),
+    RubricTest(
+        "Infrastructure", "Model quality is validated before serving", ("baseline", "benchmark")
+    ),
     RubricTest("Infrastructure", "The model is debuggable"),
     RubricTest("Infrastructure", "Models are canaried before serving"),
     RubricTest("Infrastructure", "Serving models can be rolled back", (), ("integration",)),
@@ -56,9 +62,13 @@ RUBRIC: tuple[RubricTest, ...] = (
     RubricTest("Monitoring", "Models are not too stale", ("drift",), ("drift_strategy",)),
     RubricTest("Monitoring", "Models are numerically stable"),
     RubricTest("Monitoring", "Computing performance has not regressed", ("latency",)),
-    RubricTest("Monitoring", "Prediction quality has not regressed", ("performance_monitoring",),
-               ("monitoring_plan",)),
-)  # fmt: skip
+    RubricTest(
+        "Monitoring",
+        "Prediction quality has not regressed",
+        ("performance_monitoring",),
+        ("monitoring_plan",),
+    ),
+)
 
 # What a final score means, from the paper (upper bound of each band).
 MEANINGS = (

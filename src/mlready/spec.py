@@ -128,8 +128,15 @@ class DataSpec(_Strict):
 
     def reserved(self) -> set[str]:
         """Columns that are never model features."""
-        named = (self.prediction, self.score, self.id, self.time, self.sample_weight,
-                 self.label_time, *(self.labels_from or ()))  # fmt: skip
+        named = (
+            self.prediction,
+            self.score,
+            self.id,
+            self.time,
+            self.sample_weight,
+            self.label_time,
+            *(self.labels_from or ()),
+        )
         return {c for c in named if c is not None} | set(self.drop)
 
 

@@ -46,18 +46,20 @@ class DistributionParams(CheckParams):
     columns: dict[str, ColumnRule] = Field(
         default_factory=dict,
         description="Per-column rules, e.g. {income: {effect: psi, threshold: 0.2}}.",
-    )  # fmt: skip
+    )
 
     def settings(self) -> DriftSettings:
         """The engine settings these options describe."""
         return DriftSettings(
-            alpha=self.alpha, numeric_effect=self.numeric_effect,
+            alpha=self.alpha,
+            numeric_effect=self.numeric_effect,
             numeric_threshold=self.numeric_threshold,
             categorical_effect=self.categorical_effect,
-            categorical_threshold=self.categorical_threshold, bins=self.bins,
+            categorical_threshold=self.categorical_threshold,
+            bins=self.bins,
             max_missing_change=self.max_missing_change,
             per_column={c: (r.effect, r.threshold) for c, r in self.columns.items()},
-        )  # fmt: skip
+        )
 
 
 def drift_table(results: list[ColumnDrift], title: str) -> Table:
@@ -68,21 +70,36 @@ def drift_table(results: list[ColumnDrift], title: str) -> Table:
         if r.missing_drifted:
             verdict = ", ".join(v for v in (verdict, "missing rate changed") if v)
         unseen = f"; unseen: {', '.join(r.unseen_levels[:3])}" if r.unseen_levels else ""
-        rows.append([
-            r.column, r.kind, f"{r.test} p={fmt(r.p_adjusted)}",
-            f"{r.effect} {fmt(r.effect_value)} (>= {fmt(r.threshold)})",
-            f"{r.missing_reference:.1%} -> {r.missing_current:.1%}",
-            r.summary_reference, r.summary_current + unseen, verdict,
-        ])  # fmt: skip
-    columns = ["column", "kind", "test (BH-adjusted)", "effect", "missing", "reference",
-               "current", ""]  # fmt: skip
+        rows.append(
+            [
+                r.column,
+                r.kind,
+                f"{r.test} p={fmt(r.p_adjusted)}",
+                f"{r.effect} {fmt(r.effect_value)} (>= {fmt(r.threshold)})",
+                f"{r.missing_reference:.1%} -> {r.missing_current:.1%}",
+                r.summary_reference,
+                r.summary_current + unseen,
+                verdict,
+            ]
+        )
+    columns = [
+        "column",
+        "kind",
+        "test (BH-adjusted)",
+        "effect",
+        "missing",
+        "reference",
+        "current",
+        "",
+    ]
     return Table(title=title, columns=columns, rows=rows)
 
 
 def effect_evidence(result: ColumnDrift, name: str) -> Evidence:
     """One column's effect size against the threshold it is judged by."""
-    return Evidence(name=name, value=result.effect_value, threshold=result.threshold, op="<",
-                    unit=result.effect)  # fmt: skip
+    return Evidence(
+        name=name, value=result.effect_value, threshold=result.threshold, op="<", unit=result.effect
+    )
 
 
 def drift_evidence(results: list[ColumnDrift], prefix: str) -> list[Evidence]:
@@ -104,7 +121,10 @@ def overlay_plots(
     """Distribution overlays of the ``count`` columns that differ most (drifted first, as
     ``compare`` ranks them) between the named prepared samples."""
     return [
-        distribution(r.column, {name: s.plot_sample(r.column) for name, s in samples.items()},
-                     r.kind == "categorical")
+        distribution(
+            r.column,
+            {name: s.plot_sample(r.column) for name, s in samples.items()},
+            r.kind == "categorical",
+        )
         for r in results[:count]
-    ]  # fmt: skip
+    ]

@@ -65,14 +65,17 @@ def make_estimator(
         ]
     test = context.prediction("test")
     if not _probabilities(context, test):
-        return None, ["performance is not estimated without labels: the model gives no class "
-                      "probabilities"]  # fmt: skip
+        return None, [
+            "performance is not estimated without labels: the model gives no class probabilities"
+        ]
     names = [m.name for m in (context.primary, *context.extra_metrics)]
     estimable = ESTIMABLE_BINARY if context.task == "binary" else ESTIMABLE_MULTICLASS
     metrics = tuple(n for n in names if n in estimable)
     if not metrics:
-        return None, [f"none of {', '.join(names)} can be estimated without labels (estimable: "
-                      f"{', '.join(estimable)})"]  # fmt: skip
+        return None, [
+            f"none of {', '.join(names)} can be estimated without labels (estimable: "
+            f"{', '.join(estimable)})"
+        ]
     y = context.y("test")
     if context.task != "binary":
         assert test.score is not None
@@ -114,8 +117,11 @@ def _binary(
         method = "isotonic" if labels.size >= _ISOTONIC_MIN_ROWS else "sigmoid"
     calibrator = fit_calibrator(labels, score, method)
     after = calibration_error(y == 1, calibrator(test.score))
-    caveat = (" (fitted and checked on test itself: no validation split, so this is "
-              "optimistic)" if source == "test" else "")  # fmt: skip
+    caveat = (
+        " (fitted and checked on test itself: no validation split, so this is optimistic)"
+        if source == "test"
+        else ""
+    )
     return Estimator("binary", calibrator, metrics), [
         f"{estimated}; the probabilities were miscalibrated on test (expected calibration "
         f"error {fmt(ece)} > {max_calibration_error}): recalibrated with {method} on {source}, "

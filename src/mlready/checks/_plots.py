@@ -30,8 +30,14 @@ def interval_bars(
     low = _clean([i[0] for i in intervals]) if intervals is not None else None
     high = _clean([i[1] for i in intervals]) if intervals is not None else None
     series = Series(name=y_label, x=list(names), y=_clean(values), low=low, high=high)
-    return Plot(kind="bars", title=title, y_label=y_label, series=[series],
-                reference=reference, reference_label=reference_label)  # fmt: skip
+    return Plot(
+        kind="bars",
+        title=title,
+        y_label=y_label,
+        series=[series],
+        reference=reference,
+        reference_label=reference_label,
+    )
 
 
 def window_lines(
@@ -46,14 +52,23 @@ def window_lines(
     """A line per named series over ordered windows, with an interval band when given."""
     series = [
         Series(
-            name=name, x=list(windows), y=_clean(values),
+            name=name,
+            x=list(windows),
+            y=_clean(values),
             low=_clean([i[0] for i in intervals]) if intervals is not None else None,
             high=_clean([i[1] for i in intervals]) if intervals is not None else None,
         )
         for name, (values, intervals) in lines.items()
-    ]  # fmt: skip
-    return Plot(kind="lines", title=title, x_label=x_label, y_label=y_label, series=series,
-                reference=reference, reference_label=reference_label)  # fmt: skip
+    ]
+    return Plot(
+        kind="lines",
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        series=series,
+        reference=reference,
+        reference_label=reference_label,
+    )
 
 
 def distribution(
@@ -67,14 +82,22 @@ def distribution(
         first = next(iter(samples.values())).sort_values(ascending=False)
         levels = list(first.index[:_LEVELS])
         series = [
-            Series(name=name, x=levels, y=[float(v) for v in (counts / max(counts.sum(), 1))
-                                           .reindex(levels, fill_value=0.0)])
+            Series(
+                name=name,
+                x=levels,
+                y=[
+                    float(v)
+                    for v in (counts / max(counts.sum(), 1)).reindex(levels, fill_value=0.0)
+                ],
+            )
             for name, counts in samples.items()
-        ]  # fmt: skip
-        return Plot(kind="distribution", title=title, x_label=column, y_label="share of rows",
-                    series=series)  # fmt: skip
-    numbers = {n: pd.to_numeric(v, errors="coerce").to_numpy(dtype=float) for n, v in
-               samples.items()}  # fmt: skip
+        ]
+        return Plot(
+            kind="distribution", title=title, x_label=column, y_label="share of rows", series=series
+        )
+    numbers = {
+        n: pd.to_numeric(v, errors="coerce").to_numpy(dtype=float) for n, v in samples.items()
+    }
     finite = np.concatenate([v[np.isfinite(v)] for v in numbers.values()])
     if finite.size == 0:
         return Plot(kind="distribution", title=title, x_label=column, series=[])
@@ -86,5 +109,6 @@ def distribution(
         counts = np.histogram(np.clip(kept, edges[0], edges[-1]), edges)[0]
         shares = counts / max(kept.size, 1)
         series.append(Series(name=name, x=[float(e) for e in edges], y=[float(s) for s in shares]))
-    return Plot(kind="distribution", title=title, x_label=column, y_label="share of rows",
-                series=series)  # fmt: skip
+    return Plot(
+        kind="distribution", title=title, x_label=column, y_label="share of rows", series=series
+    )

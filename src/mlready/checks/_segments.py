@@ -176,10 +176,13 @@ def _windows_of(
     )
     plot = window_lines(
         f"{metric.name} by {params.window} on {split} ({params.confidence:.0%} CI)",
-        params.window, metric.name, [s.label for s in stats],
+        params.window,
+        metric.name,
+        [s.label for s in stats],
         {metric.name: ([s.value for s in stats], [(s.ci_low, s.ci_high) for s in stats])},
-        reference=overall, reference_label=f"{split} overall",
-    )  # fmt: skip
+        reference=overall,
+        reference_label=f"{split} overall",
+    )
     if not segments:
         return Finding(tables=[table], plots=[plot])
     worst_segment = max(segments, key=_badness)
@@ -203,12 +206,14 @@ def _windows_of(
     finding = Finding(evidence=evidence, tables=[table], plots=[plot])
     if failing:
         labels = ", ".join(s.stat.label for s in failing[:3])
-        finding.verdicts.append((
-            Status.FAIL,
-            f"{metric.name} is worse than {fmt(bar)} in {len(failing)} "
-            f"{params.window}(s) of {split} (worst {worst_segment.stat.label}: "
-            f"{fmt(worst_segment.stat.value)}; {labels})",
-        ))  # fmt: skip
+        finding.verdicts.append(
+            (
+                Status.FAIL,
+                f"{metric.name} is worse than {fmt(bar)} in {len(failing)} "
+                f"{params.window}(s) of {split} (worst {worst_segment.stat.label}: "
+                f"{fmt(worst_segment.stat.value)}; {labels})",
+            )
+        )
     return finding
 
 
@@ -307,10 +312,13 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
     shown = segments[:12]
     plot = interval_bars(
         f"{metric.name} by slice on test (worst first, {params.confidence:.0%} CI)",
-        metric.name, [f"{s.column}={s.stat.label}" for s in shown],
-        [s.stat.value for s in shown], [(s.stat.ci_low, s.stat.ci_high) for s in shown],
-        reference=overall, reference_label="overall",
-    )  # fmt: skip
+        metric.name,
+        [f"{s.column}={s.stat.label}" for s in shown],
+        [s.stat.value for s in shown],
+        [(s.stat.ci_low, s.stat.ci_high) for s in shown],
+        reference=overall,
+        reference_label="overall",
+    )
     worst_segment = max(segments, key=_badness)
     label = f"{worst_segment.column}={worst_segment.stat.label}"
     evidence = [_worst_evidence("worst_slice", worst_segment, bar, metric, label)]
@@ -328,9 +336,11 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
         return finding
     # Slices found by searching are leads to look into, not verdicts: slicing on the
     # features the model splits on lowers within-slice scores by construction.
-    finding.verdicts.append((
-        Status.WARN,
-        f"{message} (found automatically; name the columns that matter in data.slices to "
-        "judge them)",
-    ))  # fmt: skip
+    finding.verdicts.append(
+        (
+            Status.WARN,
+            f"{message} (found automatically; name the columns that matter in data.slices to "
+            "judge them)",
+        )
+    )
     return finding

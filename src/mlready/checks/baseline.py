@@ -166,9 +166,12 @@ def _builtin_baselines(
         ("majority", "naive", DummyClassifier(strategy="most_frequent")),
         ("stratified", "naive", DummyClassifier(strategy="stratified", random_state=seed)),
         ("stump", "simple", _on_features(X, categorical, False, stump)),
-        ("logistic_regression", "simple",
-         _on_features(X, categorical, True, LogisticRegression(max_iter=1000))),
-    ]  # fmt: skip
+        (
+            "logistic_regression",
+            "simple",
+            _on_features(X, categorical, True, LogisticRegression(max_iter=1000)),
+        ),
+    ]
 
 
 def _predict(estimator: Any, X: pd.DataFrame, n_classes: int | None) -> Prediction:
@@ -211,8 +214,9 @@ def _custom(context: AuditContext, spec: CustomBaseline) -> _Candidate:
     path = context.spec.base_dir / spec.model
     # Loaded just as the audited model is (sandboxed unless --isolate off), but never
     # trusted: --trust-model and model.sha256 speak of the audited file only.
-    with open_model(path, {"extra_allowed": list(context.spec.model.allow)},
-                    context.sandbox) as baseline:  # fmt: skip
+    with open_model(
+        path, {"extra_allowed": list(context.spec.model.allow)}, context.sandbox
+    ) as baseline:
         prediction = _predict_test(baseline.estimator, context, test)
     return _Candidate(spec.name, spec.tier, prediction)
 
@@ -380,7 +384,7 @@ def _judge_tier(
         else ("not better than a naive baseline")
     )
     status = Status.FAIL if params.severity == "fail" else Status.WARN
-    return status, f"{lead}: {why}", evidence  # fmt: skip
+    return status, f"{lead}: {why}", evidence
 
 
 class BaselineCheck:
@@ -441,9 +445,11 @@ class BaselineCheck:
         names = ["model", *board.values]
         plot = interval_bars(
             f"Model vs baselines on test ({board.metric.name}, {params.confidence:.0%} CI)",
-            board.metric.name, names, [board.model, *board.values.values()],
+            board.metric.name,
+            names,
+            [board.model, *board.values.values()],
             [board.model_ci, *(board.intervals[n] for n in board.values)],
-        )  # fmt: skip
+        )
         return Outcome(
             status=overall,
             message=headline,

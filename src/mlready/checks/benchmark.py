@@ -183,9 +183,13 @@ def _single_feature(context: AuditContext, name: str, bins: int) -> SingleFeatur
     train, test = context.labelled("train"), context.labelled("test")
     n_classes = None if context.classes is None else len(context.classes)
     return single_feature(
-        train[name], test[name], context.y("train"), n_classes,
-        name in context.categorical or column_kind(train[name]) != "numeric", bins,
-    )  # fmt: skip
+        train[name],
+        test[name],
+        context.y("train"),
+        n_classes,
+        name in context.categorical or column_kind(train[name]) != "numeric",
+        bins,
+    )
 
 
 def _single_scores(context: AuditContext, y: np.ndarray, bins: int) -> dict[str, float]:
@@ -197,10 +201,11 @@ def _single_scores(context: AuditContext, y: np.ndarray, bins: int) -> dict[str,
     together = []
     if context.task == "binary":
         not_numeric = {
-            c for frame in (train, test)
+            c
+            for frame in (train, test)
             for c, kind in zip(frame.columns, column_kinds(frame), strict=True)
             if kind != "numeric"
-        }  # fmt: skip
+        }
         together = [c for c in context.features if c not in listed and c not in not_numeric]
     scores = dict(zip(together, numeric_aucs(test[together], y == 1), strict=True))
     for name in context.features:
@@ -223,12 +228,20 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
     # feature is flagged only when its interval's lower bound is above the limit too.
     lows = {
         name: percentile_interval(
-            np.concatenate([feature.score(y, w) for w in resample_weights(
-                y.size, _LEAK_RESAMPLES, context.rng(f"benchmark.leak.{name}"))]),
-            params.confidence)[0]
-        for name, value in ranked if value > limit
+            np.concatenate(
+                [
+                    feature.score(y, w)
+                    for w in resample_weights(
+                        y.size, _LEAK_RESAMPLES, context.rng(f"benchmark.leak.{name}")
+                    )
+                ]
+            ),
+            params.confidence,
+        )[0]
+        for name, value in ranked
+        if value > limit
         for feature in [_single_feature(context, name, params.bins)]
-    }  # fmt: skip
+    }
     best, top = ranked[0]
     part.evidence.append(
         Evidence(
@@ -242,11 +255,16 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
         )
     )
     rows = [[name, fmt(value), fmt(lows.get(name))] for name, value in ranked[:_SHOWN]]
-    part.plots.append(interval_bars(
-        f"Best single features on test ({unit}): a leak scores near the model",
-        unit, [name for name, _ in ranked[:_SHOWN]], [value for _, value in ranked[:_SHOWN]],
-        reference=limit, reference_label="leak limit",
-    ))  # fmt: skip
+    part.plots.append(
+        interval_bars(
+            f"Best single features on test ({unit}): a leak scores near the model",
+            unit,
+            [name for name, _ in ranked[:_SHOWN]],
+            [value for _, value in ranked[:_SHOWN]],
+            reference=limit,
+            reference_label="leak limit",
+        )
+    )
     part.tables.append(
         Table(
             title=f"Best single features on test ({unit})",

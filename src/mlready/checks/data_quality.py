@@ -69,8 +69,11 @@ class DataQualityCheck:
     streams_production = True  # production batch files are validated chunk by chunk (--engine)
 
     def run(self, context: AuditContext, params: DataQualityParams) -> Outcome:
-        splits = [s for s in params.splits if s in context.splits
-                  or (s == "production" and context.has_production)]  # fmt: skip
+        splits = [
+            s
+            for s in params.splits
+            if s in context.splits or (s == "production" and context.has_production)
+        ]
         if not splits:
             raise SkipCheck(f"none of the splits {', '.join(params.splits)} is present")
         contract, origin = _contract(context, params)
@@ -121,8 +124,12 @@ def _results(context: AuditContext, name: str, contract: DataContract) -> list[B
     """Each batch held to the contract: from memory, or streamed from its file (--engine)."""
     if name == "production" and context.engine is not None:
         files = context.production_files
-        return [validate_file(path, contract, path.name if len(files) == 1 else
-                              f"production/{path.stem}") for path in files]  # fmt: skip
+        return [
+            validate_file(
+                path, contract, path.name if len(files) == 1 else f"production/{path.stem}"
+            )
+            for path in files
+        ]
     return [validate_frame(frame, contract, source) for source, frame in _batches(context, name)]
 
 
@@ -140,8 +147,15 @@ def _split(context: AuditContext, name: str, contract: DataContract, draft: bool
             if rule.kind == "row" and rule.count:
                 label = f"{rule.rule}:{rule.column}" if rule.column else rule.rule
                 counts[label] = counts.get(label, 0) + rule.count
-    plots = [interval_bars(f"Rows breaking each rule, {name}", "rows", list(counts),
-                           list(counts.values()))] if counts else []  # fmt: skip
+    plots = (
+        [
+            interval_bars(
+                f"Rows breaking each rule, {name}", "rows", list(counts), list(counts.values())
+            )
+        ]
+        if counts
+        else []
+    )
     finding = Finding(
         plots=plots,
         evidence=[
@@ -175,8 +189,17 @@ def _table(name: str, results: list[BatchResult]) -> Table:
             example = rule.examples[0] if rule.examples else None
             shown = f"row {example.row}: {example.value}" if example else ""
             count = rule.count if rule.kind == "row" else rule.observed
-            rows.append([result.source, rule.status.value, rule.rule, rule.column or "", count,
-                         rule.limit, shown])  # fmt: skip
+            rows.append(
+                [
+                    result.source,
+                    rule.status.value,
+                    rule.rule,
+                    rule.column or "",
+                    count,
+                    rule.limit,
+                    shown,
+                ]
+            )
     if not rows:
         rows = [[r.source, r.status.value, "all rules met", "", r.rows, None, ""] for r in results]
     return Table(

@@ -35,9 +35,11 @@ class DriftParams(DistributionParams):
         "train", description="Split that production is compared with."
     )
     drift_share: float = Field(
-        0.3, gt=0, le=1,
+        0.3,
+        gt=0,
+        le=1,
         description="Dataset drift (fail) when more than this share of features drifted.",
-    )  # fmt: skip
+    )
     weight_by_importance: bool = Field(
         False, description="Weigh features by permutation importance on test in that share."
     )
@@ -60,8 +62,13 @@ def _importances(context: AuditContext) -> dict[str, float] | None:
     rng = context.rng("drift.importance")
     if len(test) > 5000:
         test = test.iloc[np.sort(rng.choice(len(test), 5000, replace=False))]
-    found = permutation_importance(estimator, test[context.features], test[context.target],
-                                   n_repeats=3, random_state=int(rng.integers(2**31)))  # fmt: skip
+    found = permutation_importance(
+        estimator,
+        test[context.features],
+        test[context.target],
+        n_repeats=3,
+        random_state=int(rng.integers(2**31)),
+    )
     weights = np.clip(found, 0, None)
     return dict(zip(context.features, weights, strict=True)) if weights.sum() > 0 else None
 
@@ -75,11 +82,14 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
         share = len(drifted) / max(len(results), 1)
     how = "importance-weighted share" if weights else "share"
     part = Finding(
-        evidence=[Evidence(name="drifted_share", value=share, threshold=params.drift_share,
-                           op="<="), *drift_evidence(results, "effect_")],
-        tables=[drift_table(results, f"Features, {params.reference} vs production (drifted "
-                            "first)")],
-    )  # fmt: skip
+        evidence=[
+            Evidence(name="drifted_share", value=share, threshold=params.drift_share, op="<="),
+            *drift_evidence(results, "effect_"),
+        ],
+        tables=[
+            drift_table(results, f"Features, {params.reference} vs production (drifted first)")
+        ],
+    )
     if share > params.drift_share:
         part.verdicts.append(
             (
@@ -131,8 +141,12 @@ def _in_memory(context: AuditContext, window: Window) -> _Production:
         if found is None:
             return None
         unit, groups = found
-        return _Windows(unit, groups.labels, [int(n) for n in groups.sizes()],
-                        lambda g: frame[groups.codes == g])  # fmt: skip
+        return _Windows(
+            unit,
+            groups.labels,
+            [int(n) for n in groups.sizes()],
+            lambda g: frame[groups.codes == g],
+        )
 
     def target() -> pd.DataFrame | None:
         if not context.has_labels("production"):
@@ -142,8 +156,10 @@ def _in_memory(context: AuditContext, window: Window) -> _Production:
     return _Production(
         features=context.reference("production"),
         output=lambda: context.output("production", all_rows=True).to_frame(),
-        target=target, windows=windows, rows=len(frame),
-    )  # fmt: skip
+        target=target,
+        windows=windows,
+        rows=len(frame),
+    )
 
 
 def _streamed(context: AuditContext, reference: str) -> _Production:
@@ -157,15 +173,20 @@ def _streamed(context: AuditContext, reference: str) -> _Production:
         return total.output.reference()
 
     def windows() -> _Windows:
-        return _Windows("batch", [b.name for b in batches],
-                        [b.sketch.features.rows for b in batches],
-                        lambda g: batches[g].sketch.features.reference())  # fmt: skip
+        return _Windows(
+            "batch",
+            [b.name for b in batches],
+            [b.sketch.features.rows for b in batches],
+            lambda g: batches[g].sketch.features.reference(),
+        )
 
     return _Production(
-        features=total.features.reference(), output=output,
+        features=total.features.reference(),
+        output=output,
         target=lambda: total.target.reference() if total.target.rows else None,
-        windows=windows if len(batches) > 1 else lambda: None, rows=total.features.rows,
-    )  # fmt: skip
+        windows=windows if len(batches) > 1 else lambda: None,
+        rows=total.features.rows,
+    )
 
 
 def _one_column(
@@ -182,9 +203,13 @@ def _one_column(
     if not result.drifted:
         return Finding(evidence=evidence, tables=[table])
     status = Status.FAIL if severity == "fail" else Status.WARN
-    return Finding.of(status, f"{what} drift: {result.summary_reference} in "
-                      f"{params.reference}, {result.summary_current} in production", evidence,
-                      [table])  # fmt: skip
+    return Finding.of(
+        status,
+        f"{what} drift: {result.summary_reference} in "
+        f"{params.reference}, {result.summary_current} in production",
+        evidence,
+        [table],
+    )
 
 
 def _prediction_drift(
@@ -192,18 +217,29 @@ def _prediction_drift(
 ) -> Finding:
     reference = context.output_reference(params.reference)
     if reference is None:
-        return Finding(notes=["prediction drift not checked: the profile was made without "
-                              "this model (mlready profile --model MODEL)"])  # fmt: skip
-    return _one_column("prediction", reference, production.output(), params,
-                       params.prediction_drift, "prediction")  # fmt: skip
+        return Finding(
+            notes=[
+                "prediction drift not checked: the profile was made without "
+                "this model (mlready profile --model MODEL)"
+            ]
+        )
+    return _one_column(
+        "prediction", reference, production.output(), params, params.prediction_drift, "prediction"
+    )
 
 
 def _target_drift(context: AuditContext, params: DriftParams, production: _Production) -> Finding:
     current = production.target()
     if current is None:
         return Finding(notes=["target drift not checked: production has no labels"])
-    return _one_column(context.target, context.target_reference(params.reference), current,
-                       params, params.target_drift, "target")  # fmt: skip
+    return _one_column(
+        context.target,
+        context.target_reference(params.reference),
+        current,
+        params,
+        params.target_drift,
+        "target",
+    )
 
 
 def _pattern(effects: np.ndarray, drifted: np.ndarray) -> tuple[str, int]:
@@ -213,10 +249,12 @@ def _pattern(effects: np.ndarray, drifted: np.ndarray) -> tuple[str, int]:
     line = np.polyval(np.polyfit(index, effects, 1), index)
     line_error = float(((effects - line) ** 2).sum())
     steps = [
-        float(((effects[:k] - effects[:k].mean()) ** 2).sum()
-              + ((effects[k:] - effects[k:].mean()) ** 2).sum())
+        float(
+            ((effects[:k] - effects[:k].mean()) ** 2).sum()
+            + ((effects[k:] - effects[k:].mean()) ** 2).sum()
+        )
         for k in range(1, effects.size)
-    ]  # fmt: skip
+    ]
     at = int(np.argmin(steps)) + 1
     if steps[at - 1] < line_error:
         return "abrupt", at
@@ -261,29 +299,35 @@ def _over_time(reference: Reference, params: DriftParams, production: _Productio
         first = labels[int(np.argmax(drifted))]
         pattern, at = _pattern(np.nan_to_num(effects), drifted)
         when = f"at {labels[at]}" if pattern == "abrupt" else f"from {first}"
-        feature_rows.append([column, pattern, when, first,
-                             " ".join(fmt(e) for e in effects)])  # fmt: skip
+        feature_rows.append([column, pattern, when, first, " ".join(fmt(e) for e in effects)])
         verdicts.append(f"{column} ({pattern} {when})")
     tables = [
         Table(
             title=f"Drift by {unit}", columns=[unit, "rows", "drifted features"], rows=window_rows
         )
     ]
-    peak = {c: max(np.nan_to_num(w[c].effect_value) for w in per_window) for c in
-            reference.columns}  # fmt: skip
+    peak = {c: max(np.nan_to_num(w[c].effect_value) for w in per_window) for c in reference.columns}
     moved = sorted(peak, key=lambda c: -peak[c])[:4]
     plot = window_lines(
-        f"Drift effect per {unit} (the features that moved most)", unit, "effect size", labels,
+        f"Drift effect per {unit} (the features that moved most)",
+        unit,
+        "effect size",
+        labels,
         {c: ([w[c].effect_value for w in per_window], None) for c in moved},
-    )  # fmt: skip
+    )
     if feature_rows:
-        tables.append(Table(
-            title=f"How drifted features changed, {unit} by {unit} (effect per {unit})",
-            columns=["feature", "pattern", "change", f"first drifted {unit}", "effects"],
-            rows=feature_rows,
-        ))  # fmt: skip
-    return Finding(tables=tables, notes=[f"drift over {_plural(unit)}: " + "; ".join(verdicts)]
-                   if verdicts else [], plots=[plot])  # fmt: skip
+        tables.append(
+            Table(
+                title=f"How drifted features changed, {unit} by {unit} (effect per {unit})",
+                columns=["feature", "pattern", "change", f"first drifted {unit}", "effects"],
+                rows=feature_rows,
+            )
+        )
+    return Finding(
+        tables=tables,
+        notes=[f"drift over {_plural(unit)}: " + "; ".join(verdicts)] if verdicts else [],
+        plots=[plot],
+    )
 
 
 class DriftCheck:
@@ -326,13 +370,18 @@ class DriftCheck:
 
     def run(self, context: AuditContext, params: DriftParams) -> Outcome:
         if not context.has_production:
-            raise SkipCheck("no production split to compare (add production.csv or a "
-                            "production/ folder of batches)")  # fmt: skip
+            raise SkipCheck(
+                "no production split to compare (add production.csv or a "
+                "production/ folder of batches)"
+            )
         if not context.has_reference(params.reference):
             raise SkipCheck(f"the reference split {params.reference!r} is not there")
         reference = context.reference(params.reference)
-        production = (_in_memory(context, params.window) if context.engine is None
-                      else _streamed(context, params.reference))  # fmt: skip
+        production = (
+            _in_memory(context, params.window)
+            if context.engine is None
+            else _streamed(context, params.reference)
+        )
         results = compare(reference, production.features, params.settings())
         samples = {params.reference: reference, "production": production.features}
         parts = [
@@ -343,5 +392,8 @@ class DriftCheck:
             _over_time(reference, params, production),
         ]
         rows = production.rows
-        return combine(parts, f"no drift in {len(results)} features, the predictions or the "
-                       f"target ({rows} production rows vs {params.reference})")  # fmt: skip
+        return combine(
+            parts,
+            f"no drift in {len(results)} features, the predictions or the "
+            f"target ({rows} production rows vs {params.reference})",
+        )

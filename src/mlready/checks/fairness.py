@@ -21,16 +21,22 @@ from mlready.stats.metrics import Metric
 class FairnessParams(CheckParams):
     split: Literal["test", "validation"] = Field("test", description="Labelled split judged.")
     min_parity_ratio: float = Field(
-        0.8, gt=0, le=1, description="Fail when the lowest group's selection rate is less "
+        0.8,
+        gt=0,
+        le=1,
+        description="Fail when the lowest group's selection rate is less "
         "than this share of the highest's (0.8: the four-fifths rule).",
-    )  # fmt: skip
+    )
     max_parity_difference: float | None = Field(
         None, gt=0, lt=1, description="Fail when selection rates differ by more than this."
     )
     max_equalized_odds_diff: float | None = Field(
-        0.1, gt=0, lt=1, description="Fail when true or false positive rates differ between "
+        0.1,
+        gt=0,
+        lt=1,
+        description="Fail when true or false positive rates differ between "
         "groups by more than this.",
-    )  # fmt: skip
+    )
     min_group_size: int = Field(30, ge=1, description="Smaller groups are reported but not judged.")
     intersections: bool = Field(
         False, description="Also judge the groups of every pair of sensitive attributes."
@@ -55,8 +61,14 @@ def _combined(first: grouping.Groups, second: grouping.Groups) -> grouping.Group
 def _gap_evidence(
     name: str, gap: Gap, threshold: float | None, op: Literal[">=", "<="]
 ) -> Evidence:
-    return Evidence(name=name, value=gap.value, ci_low=gap.ci[0], ci_high=gap.ci[1],
-                    threshold=threshold, op=op if threshold is not None else None)  # fmt: skip
+    return Evidence(
+        name=name,
+        value=gap.value,
+        ci_low=gap.ci[0],
+        ci_high=gap.ci[1],
+        threshold=threshold,
+        op=op if threshold is not None else None,
+    )
 
 
 def _judge(
@@ -117,8 +129,10 @@ class FairnessCheck:
     def run(self, context: AuditContext, params: FairnessParams) -> Outcome:
         sensitive = context.spec.data.sensitive
         if not sensitive:
-            raise SkipCheck("no sensitive attributes: set data.sensitive (e.g. [sex, age]); "
-                            "until then question 11 rests on answers.ethics_review")  # fmt: skip
+            raise SkipCheck(
+                "no sensitive attributes: set data.sensitive (e.g. [sex, age]); "
+                "until then question 11 rests on answers.ethics_review"
+            )
         if not context.has_labels(params.split):
             raise SkipCheck(f"the {params.split} split has no labels")
         groupings = [column_groups(context, s, params.split) for s in sensitive]
@@ -128,8 +142,9 @@ class FairnessCheck:
             ]
         findings = [self._attribute(context, params, g) for g in groupings]
         names = ", ".join(g.column for g in groupings)
-        return combine(findings, f"no gap between groups beyond the limits ({names}, "
-                       f"{params.split} split)")  # fmt: skip
+        return combine(
+            findings, f"no gap between groups beyond the limits ({names}, {params.split} split)"
+        )
 
     def _attribute(
         self, context: AuditContext, params: FairnessParams, groups: grouping.Groups
@@ -137,8 +152,10 @@ class FairnessCheck:
         y, prediction = context.y(params.split), context.prediction(params.split)
         sizes = groups.sizes()
         judged = np.flatnonzero(sizes >= params.min_group_size)
-        small = [f"{groups.labels[g]} ({sizes[g]} rows)" for g in np.flatnonzero(
-            (sizes > 0) & (sizes < params.min_group_size))]  # fmt: skip
+        small = [
+            f"{groups.labels[g]} ({sizes[g]} rows)"
+            for g in np.flatnonzero((sizes > 0) & (sizes < params.min_group_size))
+        ]
         finding = Finding()
         if small:
             finding.notes.append(
@@ -146,81 +163,138 @@ class FairnessCheck:
                 f"reported, not judged: {', '.join(small)}"
             )
         stats = grouping.group_stats(
-            context.primary, y, prediction, groups, list(np.flatnonzero(sizes > 0)),
-            params.resamples, context.rng(f"fairness:{groups.column}"), params.confidence,
-        )  # fmt: skip
+            context.primary,
+            y,
+            prediction,
+            groups,
+            list(np.flatnonzero(sizes > 0)),
+            params.resamples,
+            context.rng(f"fairness:{groups.column}"),
+            params.confidence,
+        )
         by_label = {s.label: s for s in stats}
-        finding.plots.append(interval_bars(
-            f"{context.primary.name} by {groups.column} ({params.confidence:.0%} CI)",
-            context.primary.name, [s.label for s in stats], [s.value for s in stats],
-            [(s.ci_low, s.ci_high) for s in stats],
-        ))  # fmt: skip
+        finding.plots.append(
+            interval_bars(
+                f"{context.primary.name} by {groups.column} ({params.confidence:.0%} CI)",
+                context.primary.name,
+                [s.label for s in stats],
+                [s.value for s in stats],
+                [(s.ci_low, s.ci_high) for s in stats],
+            )
+        )
         self._worst_group(finding, context.primary, groups, judged, by_label)
         if context.task != "binary":
             finding.tables.append(self._table(context, groups, sizes, judged, by_label, None))
-            finding.notes.append(f"{groups.column}: parity applies to binary decisions; "
-                                 "per-group metrics shown")  # fmt: skip
+            finding.notes.append(
+                f"{groups.column}: parity applies to binary decisions; per-group metrics shown"
+            )
             return finding
         actual, predicted = y == 1, np.asarray(prediction.label) == 1
         rates = group_rates(groups.codes, len(groups.labels), actual, predicted)
         shown = np.flatnonzero(sizes > 0)
         sel_low, sel_high = rates.interval("selection", params.confidence)
-        finding.plots.append(interval_bars(
-            f"Selection rate by {groups.column} ({params.confidence:.0%} CI)", "selection rate",
-            [groups.labels[g] for g in shown], [rates.rate("selection")[g] for g in shown],
-            [(sel_low[g], sel_high[g]) for g in shown],
-        ))  # fmt: skip
-        finding.tables.append(self._table(context, groups, sizes, judged, by_label, rates,
-                                          params.confidence))  # fmt: skip
+        finding.plots.append(
+            interval_bars(
+                f"Selection rate by {groups.column} ({params.confidence:.0%} CI)",
+                "selection rate",
+                [groups.labels[g] for g in shown],
+                [rates.rate("selection")[g] for g in shown],
+                [(sel_low[g], sel_high[g]) for g in shown],
+            )
+        )
+        finding.tables.append(
+            self._table(context, groups, sizes, judged, by_label, rates, params.confidence)
+        )
         if judged.size < 2:
-            finding.notes.append(f"{groups.column}: fewer than two groups of "
-                                 f"{params.min_group_size}+ rows, so no gap is judged")  # fmt: skip
+            finding.notes.append(
+                f"{groups.column}: fewer than two groups of "
+                f"{params.min_group_size}+ rows, so no gap is judged"
+            )
             return finding
         rng = context.rng(f"fairness-gaps:{groups.column}")
         result = parity(rates, judged, params.resamples, rng, params.confidence)
         selection = rates.rate("selection")
         low, high = groups.labels[result.lowest], groups.labels[result.highest]
         finding.evidence += [
-            _gap_evidence(f"{groups.column}_parity_ratio", result.ratio, params.min_parity_ratio,
-                          ">="),
-            _gap_evidence(f"{groups.column}_parity_difference", result.difference,
-                          params.max_parity_difference, "<="),
-            _gap_evidence(f"{groups.column}_equalized_odds_difference", result.equalized_odds,
-                          params.max_equalized_odds_diff, "<="),
-        ]  # fmt: skip
-        who = (f"{groups.column}: group {low} is selected at {fmt(selection[result.lowest])}, "
-               f"group {high} at {fmt(selection[result.highest])}")  # fmt: skip
+            _gap_evidence(
+                f"{groups.column}_parity_ratio", result.ratio, params.min_parity_ratio, ">="
+            ),
+            _gap_evidence(
+                f"{groups.column}_parity_difference",
+                result.difference,
+                params.max_parity_difference,
+                "<=",
+            ),
+            _gap_evidence(
+                f"{groups.column}_equalized_odds_difference",
+                result.equalized_odds,
+                params.max_equalized_odds_diff,
+                "<=",
+            ),
+        ]
+        who = (
+            f"{groups.column}: group {low} is selected at {fmt(selection[result.lowest])}, "
+            f"group {high} at {fmt(selection[result.highest])}"
+        )
         for verdict in (
-            _judge(f"{who}: parity ratio below the bar", result.ratio, params.min_parity_ratio,
-                   higher_is_worse=False),
-            _judge(f"{who}: parity difference above the bar", result.difference,
-                   params.max_parity_difference, higher_is_worse=True),
-            _judge(f"{groups.column}: true or false positive rates differ between groups "
-                   "(equalized odds difference)", result.equalized_odds,
-                   params.max_equalized_odds_diff, higher_is_worse=True),
-        ):  # fmt: skip
+            _judge(
+                f"{who}: parity ratio below the bar",
+                result.ratio,
+                params.min_parity_ratio,
+                higher_is_worse=False,
+            ),
+            _judge(
+                f"{who}: parity difference above the bar",
+                result.difference,
+                params.max_parity_difference,
+                higher_is_worse=True,
+            ),
+            _judge(
+                f"{groups.column}: true or false positive rates differ between groups "
+                "(equalized odds difference)",
+                result.equalized_odds,
+                params.max_equalized_odds_diff,
+                higher_is_worse=True,
+            ),
+        ):
             if verdict is not None:
                 finding.verdicts.append(verdict)
         return finding
 
     @staticmethod
-    def _worst_group(finding: Finding, metric: Metric, groups: grouping.Groups,
-                     judged: np.ndarray, by_label: dict) -> None:  # fmt: skip
+    def _worst_group(
+        finding: Finding,
+        metric: Metric,
+        groups: grouping.Groups,
+        judged: np.ndarray,
+        by_label: dict,
+    ) -> None:
         candidates = [by_label[groups.labels[g]] for g in judged if groups.labels[g] in by_label]
         candidates = [s for s in candidates if np.isfinite(s.value)]
         if not candidates:
             return
         pick = min if metric.greater_is_better else max
         worst = pick(candidates, key=lambda s: s.value)
-        finding.evidence.append(Evidence(
-            name=f"{groups.column}_worst_group_{metric.name}", value=worst.value,
-            ci_low=worst.ci_low, ci_high=worst.ci_high, reference=worst.label,
-        ))  # fmt: skip
+        finding.evidence.append(
+            Evidence(
+                name=f"{groups.column}_worst_group_{metric.name}",
+                value=worst.value,
+                ci_low=worst.ci_low,
+                ci_high=worst.ci_high,
+                reference=worst.label,
+            )
+        )
 
     @staticmethod
-    def _table(context: AuditContext, groups: grouping.Groups, sizes: np.ndarray,
-               judged: np.ndarray, by_label: dict, rates: GroupRates | None,
-               confidence: float = 0.95) -> Table:  # fmt: skip
+    def _table(
+        context: AuditContext,
+        groups: grouping.Groups,
+        sizes: np.ndarray,
+        judged: np.ndarray,
+        by_label: dict,
+        rates: GroupRates | None,
+        confidence: float = 0.95,
+    ) -> Table:
         primary = context.primary.name
         columns = [groups.column, "rows", "judged"]
         if rates is not None:

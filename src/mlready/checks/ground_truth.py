@@ -25,13 +25,17 @@ class GroundTruthParams(CheckParams):
         "week", description="Window over production's data.time (batch files are windows too)."
     )
     max_label_delay: str | None = Field(
-        None, description="Warn when the 90th percentile of the label delay is longer, e.g. "
+        None,
+        description="Warn when the 90th percentile of the label delay is longer, e.g. "
         "'14d' (needs data.time and data.label_time).",
-    )  # fmt: skip
+    )
     min_kappa: float = Field(
-        0.6, ge=-1, le=1, description="Warn when two annotators agree less than this (Cohen's "
+        0.6,
+        ge=-1,
+        le=1,
+        description="Warn when two annotators agree less than this (Cohen's "
         "kappa; 0.6 is 'substantial' agreement).",
-    )  # fmt: skip
+    )
 
     @field_validator("max_label_delay")
     @classmethod
@@ -60,17 +64,30 @@ def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
     if not labelled.any():
         plan = usable_answer(context.spec, "ground_truth_process", context.today)
         if plan is not None:
-            finding.verdicts.append((Status.WARN, (
-                f"no ground truth in production yet ({labelled.size:,} rows unlabelled); the "
-                f"written answer says how it will be obtained: {plan}"
-            )))  # fmt: skip
+            finding.verdicts.append(
+                (
+                    Status.WARN,
+                    (
+                        f"no ground truth in production yet ({labelled.size:,} rows unlabelled); "
+                        f"the "
+                        f"written answer says how it will be obtained: {plan}"
+                    ),
+                )
+            )
             return finding
-        finding.verdicts.append((Status.FAIL, (
-            f"no ground truth in production: none of {labelled.size:,} rows has a "
-            f"{context.target!r} label, so performance can only be estimated; collect labels "
-            "(a sample is enough: 'mlready monitor --label-queue N' picks the rows) or write "
-            "down how ground truth will be obtained (answers.ground_truth_process)"
-        )))  # fmt: skip
+        finding.verdicts.append(
+            (
+                Status.FAIL,
+                (
+                    f"no ground truth in production: none of {labelled.size:,} rows has a "
+                    f"{context.target!r} label, so performance can only be estimated; "
+                    "collect labels "
+                    "(a sample is enough: 'mlready monitor --label-queue N' picks the rows) "
+                    "or write "
+                    "down how ground truth will be obtained (answers.ground_truth_process)"
+                ),
+            )
+        )
         return finding
     windows = production_windows(context, params.window)
     if windows is None:
@@ -80,16 +97,27 @@ def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
     for code, label in enumerate(groups.labels):
         members = groups.codes == code
         if members.any():
-            rows.append([label, int(members.sum()), int(labelled[members].sum()),
-                         float(labelled[members].mean())])  # fmt: skip
+            rows.append(
+                [
+                    label,
+                    int(members.sum()),
+                    int(labelled[members].sum()),
+                    float(labelled[members].mean()),
+                ]
+            )
     finding.tables.append(
         Table(
             title=f"Ground truth by {unit}", columns=[unit, "rows", "labelled", "share"], rows=rows
         )
     )
-    finding.plots.append(interval_bars(f"Share of production rows with a label, by {unit}",
-                                       "labelled share", [str(r[0]) for r in rows],
-                                       [float(r[3]) for r in rows]))  # fmt: skip
+    finding.plots.append(
+        interval_bars(
+            f"Share of production rows with a label, by {unit}",
+            "labelled share",
+            [str(r[0]) for r in rows],
+            [float(r[3]) for r in rows],
+        )
+    )
     waiting = [r[0] for r in _trailing_unlabelled(rows)]
     if waiting:
         finding.notes.append(
@@ -112,14 +140,17 @@ def _trailing_unlabelled(rows: list[list]) -> list[list]:
 def _delay(context: AuditContext, params: GroundTruthParams) -> Finding:
     data = context.spec.data
     if data.label_time is None:
-        return Finding(notes=["label delay not measured: set data.label_time (when each label "
-                              "arrived) and data.time"])  # fmt: skip
+        return Finding(
+            notes=[
+                "label delay not measured: set data.label_time (when each label "
+                "arrived) and data.time"
+            ]
+        )
     if data.time is None:
         return Finding(notes=["label delay not measured: data.time is not set"])
     frame = context.splits["production"].frame
     if data.label_time not in frame.columns:
-        raise DataError(f"the production split has no column {data.label_time!r} "
-                        "(data.label_time)")  # fmt: skip
+        raise DataError(f"the production split has no column {data.label_time!r} (data.label_time)")
     arrived = pd.to_datetime(frame[data.label_time], utc=True, format="mixed", errors="coerce")
     delay = (arrived - context.times("production", all_rows=True)).dropna()
     if delay.empty:
@@ -127,21 +158,38 @@ def _delay(context: AuditContext, params: GroundTruthParams) -> Finding:
     days = delay.dt.total_seconds().to_numpy() / 86_400
     median, p90 = np.quantile(days, [0.5, 0.9])
     limit = None if params.max_label_delay is None else parse_duration(params.max_label_delay)
-    finding = Finding(evidence=[
-        Evidence(name="label_delay_median_days", value=float(median), unit="days"),
-        Evidence(name="label_delay_p90_days", value=float(p90), unit="days",
-                 threshold=None if limit is None else limit.total_seconds() / 86_400, op="<="),
-    ])  # fmt: skip
+    finding = Finding(
+        evidence=[
+            Evidence(name="label_delay_median_days", value=float(median), unit="days"),
+            Evidence(
+                name="label_delay_p90_days",
+                value=float(p90),
+                unit="days",
+                threshold=None if limit is None else limit.total_seconds() / 86_400,
+                op="<=",
+            ),
+        ]
+    )
     if limit is not None and p90 > limit.total_seconds() / 86_400:
-        finding.verdicts.append((Status.WARN, (
-            f"labels arrive late: 90% within {fmt(float(p90))} days, more than "
-            f"{params.max_label_delay}; degradation is seen that much later"
-        )))  # fmt: skip
+        finding.verdicts.append(
+            (
+                Status.WARN,
+                (
+                    f"labels arrive late: 90% within {fmt(float(p90))} days, more than "
+                    f"{params.max_label_delay}; degradation is seen that much later"
+                ),
+            )
+        )
     if (days < 0).any():
-        finding.verdicts.append((Status.WARN, (
-            f"{int((days < 0).sum())} label(s) arrived before their prediction was made "
-            f"({data.label_time} < {data.time}): check the timestamps or for leakage"
-        )))  # fmt: skip
+        finding.verdicts.append(
+            (
+                Status.WARN,
+                (
+                    f"{int((days < 0).sum())} label(s) arrived before their prediction was made "
+                    f"({data.label_time} < {data.time}): check the timestamps or for leakage"
+                ),
+            )
+        )
     return finding
 
 
@@ -155,27 +203,39 @@ def _agreement(context: AuditContext, params: GroundTruthParams) -> Finding:
         if first in split.frame.columns and second in split.frame.columns:
             pairs.append(split.frame[[first, second]].dropna())
     if not pairs:
-        raise DataError(f"no split has both annotator columns {first!r} and {second!r} "
-                        "(data.labels_from)")  # fmt: skip
+        raise DataError(
+            f"no split has both annotator columns {first!r} and {second!r} (data.labels_from)"
+        )
     both = pd.concat(pairs)
     if len(both) < 2:
-        return Finding(notes=[f"annotator agreement not measured: {len(both)} row(s) labelled "
-                              "by both"])  # fmt: skip
+        return Finding(
+            notes=[f"annotator agreement not measured: {len(both)} row(s) labelled by both"]
+        )
     a, b = both[first].astype(str).to_numpy(), both[second].astype(str).to_numpy()
     kappa = float(cohen_kappa_score(a, b))
     agreement = float((a == b).mean())
-    finding = Finding(evidence=[
-        Evidence(name="annotator_kappa", value=kappa, threshold=params.min_kappa, op=">="),
-        Evidence(name="annotator_agreement", value=agreement),
-        Evidence(name="rows_labelled_twice", value=len(both)),
-    ])  # fmt: skip
-    text = (f"annotators {first} and {second} agree on {percent(agreement)} of {len(both):,} "
-            f"rows (Cohen's kappa {fmt(kappa)})")  # fmt: skip
+    finding = Finding(
+        evidence=[
+            Evidence(name="annotator_kappa", value=kappa, threshold=params.min_kappa, op=">="),
+            Evidence(name="annotator_agreement", value=agreement),
+            Evidence(name="rows_labelled_twice", value=len(both)),
+        ]
+    )
+    text = (
+        f"annotators {first} and {second} agree on {percent(agreement)} of {len(both):,} "
+        f"rows (Cohen's kappa {fmt(kappa)})"
+    )
     if kappa < params.min_kappa:
-        finding.verdicts.append((Status.WARN, (
-            f"{text}, below {params.min_kappa}: the labels are noisy, so metrics are capped by "
-            "human accuracy; clarify the labelling guide or adjudicate disagreements"
-        )))  # fmt: skip
+        finding.verdicts.append(
+            (
+                Status.WARN,
+                (
+                    f"{text}, below {params.min_kappa}: the labels are noisy, so metrics are "
+                    "capped by "
+                    "human accuracy; clarify the labelling guide or adjudicate disagreements"
+                ),
+            )
+        )
     else:
         finding.notes.append(f"{text}: the human accuracy the model is compared with")
     return finding
@@ -214,13 +274,15 @@ class GroundTruthCheck:
 
     def run(self, context: AuditContext, params: GroundTruthParams) -> Outcome:
         if "production" not in context.splits:
-            raise SkipCheck("no production split: whether ground truth arrives in production "
-                            "cannot be measured")  # fmt: skip
+            raise SkipCheck(
+                "no production split: whether ground truth arrives in production cannot be measured"
+            )
         coverage = _coverage(context, params)
         parts = [coverage, _agreement(context, params)]
         if context.target in context.splits["production"].frame.columns:
             parts.insert(1, _delay(context, params))
         share = coverage.evidence[0].value or 0.0
-        return combine(parts, (
-            f"ground truth arrives: {percent(float(share))} of production rows are labelled"
-        ))  # fmt: skip
+        return combine(
+            parts,
+            (f"ground truth arrives: {percent(float(share))} of production rows are labelled"),
+        )

@@ -43,43 +43,86 @@ def settings(params: LatencyParams, quick: bool, limits: LimitsSpec) -> PerfSett
             measure_memory=params.measure_memory and limits.max_memory_mb is not None,
             method=params.method,
         )
-    return PerfSettings(calls=params.calls, repeats=params.repeats,
-                        batch_sizes=tuple(params.batch_sizes), threads=params.threads,
-                        measure_memory=params.measure_memory, method=params.method)  # fmt: skip
+    return PerfSettings(
+        calls=params.calls,
+        repeats=params.repeats,
+        batch_sizes=tuple(params.batch_sizes),
+        threads=params.threads,
+        measure_memory=params.measure_memory,
+        method=params.method,
+    )
 
 
 def limit_evidence(m: Measurement, limits: LimitsSpec, cost: float | None) -> list[Evidence]:
     """Every measured number, with its limit where the checklist sets one."""
     largest = max(m.throughput_rps)
     evidence = [
-        Evidence(name="model_size_mb", value=m.file_size_mb, unit="MB",
-                 threshold=limits.max_model_size_mb, op="<=" if limits.max_model_size_mb else None),
+        Evidence(
+            name="model_size_mb",
+            value=m.file_size_mb,
+            unit="MB",
+            threshold=limits.max_model_size_mb,
+            op="<=" if limits.max_model_size_mb else None,
+        ),
         Evidence(name="p50_latency_ms", value=m.latency_ms["p50"], unit="ms"),
-        Evidence(name="p95_latency_ms", value=m.latency_ms["p95"], unit="ms",
-                 threshold=limits.p95_latency_ms, op="<=" if limits.p95_latency_ms else None,
-                 ci_low=min(m.p95_by_repeat), ci_high=max(m.p95_by_repeat)),
-        Evidence(name="p99_latency_ms", value=m.latency_ms["p99"], unit="ms",
-                 threshold=limits.p99_latency_ms, op="<=" if limits.p99_latency_ms else None),
+        Evidence(
+            name="p95_latency_ms",
+            value=m.latency_ms["p95"],
+            unit="ms",
+            threshold=limits.p95_latency_ms,
+            op="<=" if limits.p95_latency_ms else None,
+            ci_low=min(m.p95_by_repeat),
+            ci_high=max(m.p95_by_repeat),
+        ),
+        Evidence(
+            name="p99_latency_ms",
+            value=m.latency_ms["p99"],
+            unit="ms",
+            threshold=limits.p99_latency_ms,
+            op="<=" if limits.p99_latency_ms else None,
+        ),
         Evidence(name="max_latency_ms", value=m.latency_ms["max"], unit="ms"),
         Evidence(name="latency_calls", value=m.latency_calls, unit="calls"),
-        *[Evidence(name=f"throughput_rps_batch_{b}", value=rate, unit="rows/s",
-                   ci_low=m.throughput_spread[b][0], ci_high=m.throughput_spread[b][1])
-          for b, rate in m.throughput_rps.items()],
-        Evidence(name="throughput_rps", value=m.throughput_rps[largest], unit="rows/s",
-                 threshold=limits.min_throughput_rps,
-                 op=">=" if limits.min_throughput_rps else None),
-    ]  # fmt: skip
+        *[
+            Evidence(
+                name=f"throughput_rps_batch_{b}",
+                value=rate,
+                unit="rows/s",
+                ci_low=m.throughput_spread[b][0],
+                ci_high=m.throughput_spread[b][1],
+            )
+            for b, rate in m.throughput_rps.items()
+        ],
+        Evidence(
+            name="throughput_rps",
+            value=m.throughput_rps[largest],
+            unit="rows/s",
+            threshold=limits.min_throughput_rps,
+            op=">=" if limits.min_throughput_rps else None,
+        ),
+    ]
     if m.memory is not None:
         evidence += [
-            Evidence(name="peak_memory_mb", value=m.memory.predict_peak_mb, unit="MB",
-                     threshold=limits.max_memory_mb, op="<=" if limits.max_memory_mb else None),
+            Evidence(
+                name="peak_memory_mb",
+                value=m.memory.predict_peak_mb,
+                unit="MB",
+                threshold=limits.max_memory_mb,
+                op="<=" if limits.max_memory_mb else None,
+            ),
             Evidence(name="in_memory_mb", value=m.memory.in_memory_mb, unit="MB"),
             Evidence(name="load_s", value=m.memory.load_s, unit="s"),
             Evidence(name="predict_cpu_s", value=m.memory.predict_cpu_s, unit="s"),
-        ]  # fmt: skip
+        ]
     if cost is not None:
-        evidence.append(Evidence(name="cost_per_1k", value=cost, threshold=limits.max_cost_per_1k,
-                                 op="<=" if limits.max_cost_per_1k else None))  # fmt: skip
+        evidence.append(
+            Evidence(
+                name="cost_per_1k",
+                value=cost,
+                threshold=limits.max_cost_per_1k,
+                op="<=" if limits.max_cost_per_1k else None,
+            )
+        )
     return evidence
 
 
@@ -114,16 +157,23 @@ def _plots(m: Measurement, limits: LimitsSpec) -> list[Plot]:
     names = ("p50", "p95", "p99", "max")
     limit = limits.p95_latency_ms
     latency = interval_bars(
-        "Single-row latency (ms)", "ms", names, [m.latency_ms[n] for n in names],
-        reference=limit, reference_label="p95 limit" if limit else None,
-    )  # fmt: skip
+        "Single-row latency (ms)",
+        "ms",
+        names,
+        [m.latency_ms[n] for n in names],
+        reference=limit,
+        reference_label="p95 limit" if limit else None,
+    )
     sizes = sorted(m.throughput_rps)
     throughput = interval_bars(
-        "Throughput by batch size (rows/s; min to max of repeats)", "rows/s",
-        [str(b) for b in sizes], [m.throughput_rps[b] for b in sizes],
-        [m.throughput_spread[b] for b in sizes], reference=limits.min_throughput_rps,
+        "Throughput by batch size (rows/s; min to max of repeats)",
+        "rows/s",
+        [str(b) for b in sizes],
+        [m.throughput_rps[b] for b in sizes],
+        [m.throughput_spread[b] for b in sizes],
+        reference=limits.min_throughput_rps,
         reference_label="minimum" if limits.min_throughput_rps else None,
-    )  # fmt: skip
+    )
     return [latency, throughput]
 
 
@@ -138,14 +188,21 @@ def _goal(context: AuditContext) -> Finding:
     met = value >= goal if metric.greater_is_better else value <= goal
     if met:
         return Finding(evidence=[evidence])
-    return Finding.of(Status.FAIL, f"{metric.name} {fmt(value)} misses the goal "
-                      f"min_primary_metric {fmt(goal)}", [evidence])  # fmt: skip
+    return Finding.of(
+        Status.FAIL,
+        f"{metric.name} {fmt(value)} misses the goal min_primary_metric {fmt(goal)}",
+        [evidence],
+    )
 
 
 def _conditions_table(m: Measurement) -> Table:
-    return Table(title="Measuring conditions", columns=["item", "value"],
-                 rows=[[k, ", ".join(v) if isinstance(v, list) else str(v)]
-                       for k, v in m.conditions.items()])  # fmt: skip
+    return Table(
+        title="Measuring conditions",
+        columns=["item", "value"],
+        rows=[
+            [k, ", ".join(v) if isinstance(v, list) else str(v)] for k, v in m.conditions.items()
+        ],
+    )
 
 
 class LatencyCheck:
@@ -196,12 +253,20 @@ class LatencyCheck:
             rows = context.rng("latency").choice(len(frame), params.sample_rows, replace=False)
             frame = frame.iloc[sorted(rows)]
         plan = settings(params, context.quick, context.spec.limits)
-        m = measure(model.estimator, model.path, model.sha256, frame[context.features], plan,
-                    context.sandbox)  # fmt: skip
+        m = measure(
+            model.estimator,
+            model.path,
+            model.sha256,
+            frame[context.features],
+            plan,
+            context.sandbox,
+        )
         limits, cost = context.spec.limits, context.spec.cost
         evidence = limit_evidence(m, limits, cost_per_1k(m, cost.per_hour, cost.mode))
-        parts = [Finding(evidence=evidence, tables=[_conditions_table(m)], plots=_plots(m, limits)),
-                 _goal(context)]  # fmt: skip
+        parts = [
+            Finding(evidence=evidence, tables=[_conditions_table(m)], plots=_plots(m, limits)),
+            _goal(context),
+        ]
         # Below 50 calls a repeat, the time bound on a slow model cut the timings short.
         enough = min(plan.calls, 50) * plan.repeats
         if m.latency_calls < enough:
@@ -215,7 +280,14 @@ class LatencyCheck:
             parts.append(Finding.of(Status.FAIL, "over the limit: " + "; ".join(breaches)))
         unset = [name for name, value in limits.model_dump().items() if value is None]
         if unset:
-            parts.append(Finding.of(Status.WARN, f"no limit set for {', '.join(unset)}: set them "
-                                    "under limits in checklist.yaml"))  # fmt: skip
-        return combine(parts, f"within every limit: p95 {fmt(m.latency_ms['p95'])} ms, "
-                       f"{fmt(m.throughput_rps[max(m.throughput_rps)])} rows/s")  # fmt: skip
+            parts.append(
+                Finding.of(
+                    Status.WARN,
+                    f"no limit set for {', '.join(unset)}: set them under limits in checklist.yaml",
+                )
+            )
+        return combine(
+            parts,
+            f"within every limit: p95 {fmt(m.latency_ms['p95'])} ms, "
+            f"{fmt(m.throughput_rps[max(m.throughput_rps)])} rows/s",
+        )

@@ -267,11 +267,15 @@ class MetricParityCheck:
         measured = _measure_splits(context, metrics, params)
         names = list(measured)
         by_split = interval_bars(
-            f"{primary.name} by split ({params.confidence:.0%} CI)", primary.name, names,
+            f"{primary.name} by split ({params.confidence:.0%} CI)",
+            primary.name,
+            names,
             [measured[n].points[primary.name] for n in names],
-            [percentile_interval(measured[n].samples[primary.name], params.confidence)
-             for n in names],
-        )  # fmt: skip
+            [
+                percentile_interval(measured[n].samples[primary.name], params.confidence)
+                for n in names
+            ],
+        )
         parts = [
             Finding(
                 evidence=_split_evidence(measured, primary, params.confidence),

@@ -32,37 +32,45 @@ class MonitoringParams(CheckParams):
         30, ge=5, description="Fewer labelled rows in a window: 'not enough ground truth'."
     )
     max_drop: float = Field(
-        0.05, ge=0,
+        0.05,
+        ge=0,
         description="Alert when the primary metric is worse than on test by more than this "
         "(absolute for scores such as roc_auc, relative for errors such as rmse) and the "
         "drop is beyond sampling error.",
-    )  # fmt: skip
+    )
     min_metric: float | None = Field(
-        None, description="Alert when a window is surely below this (default: limits."
+        None,
+        description="Alert when a window is surely below this (default: limits."
         "min_primary_metric).",
-    )  # fmt: skip
+    )
     escalate_after: int = Field(
         2, ge=1, description="This many degraded windows in a row fail; fewer warn."
     )
     resamples: int = Field(1000, ge=100, description="Bootstrap resamples per window.")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
     low_confidence: float = Field(
-        0.6, gt=0, lt=1, description="A prediction whose top probability is below this is "
+        0.6,
+        gt=0,
+        lt=1,
+        description="A prediction whose top probability is below this is "
         "low-confidence (its share per window is reported).",
-    )  # fmt: skip
+    )
     estimate: bool = Field(
-        True, description="Estimate performance without labels (CBPE) for classifiers with "
+        True,
+        description="Estimate performance without labels (CBPE) for classifiers with "
         "probabilities.",
-    )  # fmt: skip
+    )
     max_calibration_error: float = Field(
-        0.05, gt=0, description="Recalibrate before estimating when the expected calibration "
+        0.05,
+        gt=0,
+        description="Recalibrate before estimating when the expected calibration "
         "error on test is above this.",
-    )  # fmt: skip
+    )
     calibration: Calibration = Field(
         "auto",
         description="Recalibration: auto (isotonic from 1,000 rows, else sigmoid), isotonic, "
         "sigmoid or none.",
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -146,14 +154,18 @@ class _Monitor:
         self.inputs = context.reference("train")
         test_outputs = _outputs(context, context.prediction("test"))
         self.outputs = Reference.of(
-            test_outputs, list(test_outputs.columns), ["predicted class"] if context.classes is
-            not None else [],
-        )  # fmt: skip
+            test_outputs,
+            list(test_outputs.columns),
+            ["predicted class"] if context.classes is not None else [],
+        )
         self.test_low_confidence = self._low_confidence(context.prediction("test"))
         samples = bootstrap_metrics(
-            [context.primary], context.y("test"), context.prediction("test"), params.resamples,
+            [context.primary],
+            context.y("test"),
+            context.prediction("test"),
+            params.resamples,
             self.rng,
-        )[context.primary.name]  # fmt: skip
+        )[context.primary.name]
         value = _point(context.primary, context.y("test"), context.prediction("test"))
         self.benchmark = _Benchmark(value, samples)
         self.min_metric = (
@@ -196,8 +208,9 @@ class _Monitor:
         name = self.context.primary.name
         if name not in result.estimated or name not in self.estimated_benchmark:
             return float("nan")
-        return float(shortfall(self.context.primary, self.estimated_benchmark[name],
-                               result.estimated[name]))  # fmt: skip
+        return float(
+            shortfall(self.context.primary, self.estimated_benchmark[name], result.estimated[name])
+        )
 
     def _realised(self, result: WindowResult, y: np.ndarray, prediction: Prediction) -> None:
         primary = self.context.primary
@@ -257,33 +270,72 @@ def _tables(unit: str, windows: list[WindowResult], monitor: _Monitor) -> list[T
     primary = monitor.context.primary.name
     performance = Table(
         title=f"{primary} by {unit} (test: {fmt(monitor.benchmark.value)})",
-        columns=[unit, "rows", "labelled", primary, "CI", "drop vs test", "drop CI",
-                 f"estimated {primary}", "drifted inputs", "status"],
-        rows=[[w.label, w.rows, w.labelled, w.value, interval(*w.ci), w.drop, interval(*w.drop_ci),
-               w.estimated.get(primary), ", ".join(w.drifted[:4]) or "-", w.status]
-              for w in windows],
-    )  # fmt: skip
+        columns=[
+            unit,
+            "rows",
+            "labelled",
+            primary,
+            "CI",
+            "drop vs test",
+            "drop CI",
+            f"estimated {primary}",
+            "drifted inputs",
+            "status",
+        ],
+        rows=[
+            [
+                w.label,
+                w.rows,
+                w.labelled,
+                w.value,
+                interval(*w.ci),
+                w.drop,
+                interval(*w.drop_ci),
+                w.estimated.get(primary),
+                ", ".join(w.drifted[:4]) or "-",
+                w.status,
+            ]
+            for w in windows
+        ],
+    )
     tables = [performance]
     extras = [m.name for m in monitor.metrics[1:]]
     if extras:
-        tables.append(Table(
-            title=f"Extra metrics by {unit} (realised; estimated where no labels)",
-            columns=[unit, *extras, *(f"estimated {m}" for m in extras)],
-            rows=[[w.label, *(w.extras.get(m) for m in extras),
-                   *(w.estimated.get(m) for m in extras)] for w in windows],
-        ))  # fmt: skip
-    tables.append(Table(
-        title=f"Model outputs by {unit}, no labels needed (test low-confidence share: "
-              f"{fmt(monitor.test_low_confidence)})",
-        columns=[unit, "rows", f"share with confidence < {monitor.params.low_confidence}",
-                 "outputs shifted vs test"],
-        rows=[[w.label, w.rows, w.low_confidence, ", ".join(w.outputs_shifted) or "-"]
-              for w in windows],
-    ))  # fmt: skip
+        tables.append(
+            Table(
+                title=f"Extra metrics by {unit} (realised; estimated where no labels)",
+                columns=[unit, *extras, *(f"estimated {m}" for m in extras)],
+                rows=[
+                    [
+                        w.label,
+                        *(w.extras.get(m) for m in extras),
+                        *(w.estimated.get(m) for m in extras),
+                    ]
+                    for w in windows
+                ],
+            )
+        )
+    tables.append(
+        Table(
+            title=f"Model outputs by {unit}, no labels needed (test low-confidence share: "
+            f"{fmt(monitor.test_low_confidence)})",
+            columns=[
+                unit,
+                "rows",
+                f"share with confidence < {monitor.params.low_confidence}",
+                "outputs shifted vs test",
+            ],
+            rows=[
+                [w.label, w.rows, w.low_confidence, ", ".join(w.outputs_shifted) or "-"]
+                for w in windows
+            ],
+        )
+    )
     advice = [[w.label, w.status, text] for w in windows if (text := _recommendation(w, primary))]
     if advice:
-        tables.append(Table(title="Recommendations", columns=[unit, "status", "what to do"],
-                            rows=advice))  # fmt: skip
+        tables.append(
+            Table(title="Recommendations", columns=[unit, "status", "what to do"], rows=advice)
+        )
     return tables
 
 
@@ -296,12 +348,20 @@ def _plot(unit: str, windows: list[WindowResult], monitor: _Monitor) -> Plot:
     }
     if any(primary in w.estimated for w in windows):
         lines[f"{primary} (estimated)"] = ([w.estimated.get(primary) for w in windows], None)
-    return window_lines(f"{primary} in production by {unit}", unit, primary, labels, lines,
-                        reference=monitor.benchmark.value, reference_label="test")  # fmt: skip
+    return window_lines(
+        f"{primary} in production by {unit}",
+        unit,
+        primary,
+        labels,
+        lines,
+        reference=monitor.benchmark.value,
+        reference_label="test",
+    )
 
 
-def _verdicts(unit: str, windows: list[WindowResult], params: MonitoringParams,
-              metric: str) -> list[tuple[Status, str]]:  # fmt: skip
+def _verdicts(
+    unit: str, windows: list[WindowResult], params: MonitoringParams, metric: str
+) -> list[tuple[Status, str]]:
     degraded = [w for w in windows if w.degraded]
     verdicts: list[tuple[Status, str]] = []
     if degraded:
@@ -309,23 +369,40 @@ def _verdicts(unit: str, windows: list[WindowResult], params: MonitoringParams,
         status = Status.FAIL if run >= params.escalate_after else Status.WARN
         worst = max(degraded, key=lambda w: w.drop)
         listed = ", ".join(w.label for w in degraded[:4])
-        verdicts.append((status, (
-            f"{metric} degraded in {len(degraded)} {unit}(s) ({listed}; {run} in a row): worst "
-            f"{worst.label} {fmt(worst.value)}, {fmt(worst.drop)} below test; "
-            f"{_recommendation(worst, metric)}"
-        )))  # fmt: skip
+        verdicts.append(
+            (
+                status,
+                (
+                    f"{metric} degraded in {len(degraded)} {unit}(s) ({listed}; {run} in a row): "
+                    f"worst "
+                    f"{worst.label} {fmt(worst.value)}, {fmt(worst.drop)} below test; "
+                    f"{_recommendation(worst, metric)}"
+                ),
+            )
+        )
     estimated = [w for w in windows if w.status == "estimated drop"]
     if estimated:
-        verdicts.append((Status.WARN, (
-            f"estimated {metric} dropped in {len(estimated)} {unit}(s) without enough labels "
-            f"to confirm ({', '.join(w.label for w in estimated[:4])})"
-        )))  # fmt: skip
+        verdicts.append(
+            (
+                Status.WARN,
+                (
+                    f"estimated {metric} dropped in {len(estimated)} {unit}(s) without enough "
+                    "labels "
+                    f"to confirm ({', '.join(w.label for w in estimated[:4])})"
+                ),
+            )
+        )
     shifted = [w for w in windows if w.outputs_shifted and not w.degraded]
     if shifted:
-        verdicts.append((Status.WARN, (
-            f"the model's outputs shifted from test in {len(shifted)} {unit}(s) "
-            f"({', '.join(w.label for w in shifted[:4])})"
-        )))  # fmt: skip
+        verdicts.append(
+            (
+                Status.WARN,
+                (
+                    f"the model's outputs shifted from test in {len(shifted)} {unit}(s) "
+                    f"({', '.join(w.label for w in shifted[:4])})"
+                ),
+            )
+        )
     return verdicts
 
 
@@ -368,8 +445,10 @@ class PerformanceMonitoringCheck:
 
     def run(self, context: AuditContext, params: MonitoringParams) -> Outcome:
         if "production" not in context.splits:
-            raise SkipCheck("no production split to monitor (add production.csv or a "
-                            "production/ folder of batches)")  # fmt: skip
+            raise SkipCheck(
+                "no production split to monitor (add production.csv or a "
+                "production/ folder of batches)"
+            )
         unit, groups = _window_groups(context, params.window)
         estimator, notes = (
             make_estimator(context, params.max_calibration_error, params.calibration)
@@ -389,16 +468,25 @@ class PerformanceMonitoringCheck:
             verdicts=_verdicts(unit, windows, params, primary),
         )
         if not any(w.labelled >= params.min_labels for w in windows):
-            finding.verdicts.append((Status.WARN, (
-                f"no {unit} has {params.min_labels} labelled rows, so performance in "
-                "production is not measured" + (" (only estimated)" if estimator else "")
-            )))  # fmt: skip
+            finding.verdicts.append(
+                (
+                    Status.WARN,
+                    (
+                        f"no {unit} has {params.min_labels} labelled rows, so performance in "
+                        "production is not measured" + (" (only estimated)" if estimator else "")
+                    ),
+                )
+            )
         measured = [w for w in windows if np.isfinite(w.value)]
         latest = f"; latest {measured[-1].label}: {fmt(measured[-1].value)}" if measured else ""
-        return combine([finding], (
-            f"no degradation in {len(windows)} {unit}(s) ({percent(labelled / max(rows, 1))} of "
-            f"{rows:,} rows labelled; {primary} {fmt(monitor.benchmark.value)} on test{latest})"
-        ))  # fmt: skip
+        return combine(
+            [finding],
+            (
+                f"no degradation in {len(windows)} {unit}(s) "
+                f"({percent(labelled / max(rows, 1))} of "
+                f"{rows:,} rows labelled; {primary} {fmt(monitor.benchmark.value)} on test{latest})"
+            ),
+        )
 
     def _windows(
         self,
@@ -409,8 +497,9 @@ class PerformanceMonitoringCheck:
         frame = context.splits["production"].frame
         prediction = context.prediction("production", all_rows=True)
         has_target = context.target in frame.columns
-        labelled = frame[context.target].notna().to_numpy() if has_target else np.zeros(
-            len(frame), bool)  # fmt: skip
+        labelled = (
+            frame[context.target].notna().to_numpy() if has_target else np.zeros(len(frame), bool)
+        )
         y = context.y("production") if labelled.any() else np.empty(0)
         labelled_prediction = context.prediction("production") if labelled.any() else None
         labelled_codes = groups.codes[labelled]
@@ -420,10 +509,16 @@ class PerformanceMonitoringCheck:
             if rows.size == 0:
                 continue
             in_window = np.flatnonzero(labelled_codes == code)
-            window_prediction = labelled_prediction.take(in_window) if labelled_prediction else (
-                Prediction(label=np.empty(0)))  # fmt: skip
-            results.append(monitor.window(label, frame.iloc[rows], prediction.take(rows),
-                                          y[in_window], window_prediction))  # fmt: skip
+            window_prediction = (
+                labelled_prediction.take(in_window)
+                if labelled_prediction
+                else (Prediction(label=np.empty(0)))
+            )
+            results.append(
+                monitor.window(
+                    label, frame.iloc[rows], prediction.take(rows), y[in_window], window_prediction
+                )
+            )
         return results
 
     @staticmethod
@@ -443,12 +538,18 @@ class PerformanceMonitoringCheck:
         measured = [w for w in windows if np.isfinite(w.value)]
         if measured:
             last = measured[-1]
-            evidence.append(Evidence(
-                name=f"latest_{primary}", value=last.value, ci_low=last.ci[0], ci_high=last.ci[1],
-                reference=last.label,
-            ))  # fmt: skip
+            evidence.append(
+                Evidence(
+                    name=f"latest_{primary}",
+                    value=last.value,
+                    ci_low=last.ci[0],
+                    ci_high=last.ci[1],
+                    reference=last.label,
+                )
+            )
         errors = [abs(w.estimated[primary] - w.value) for w in measured if primary in w.estimated]
         if errors:
-            evidence.append(Evidence(name=f"estimation_error_{primary}", value=float(
-                np.mean(errors))))  # fmt: skip
+            evidence.append(
+                Evidence(name=f"estimation_error_{primary}", value=float(np.mean(errors)))
+            )
         return evidence

@@ -20,13 +20,16 @@ _PRIMARY_SOURCES = (("no_regression", "test_{metric}"), ("baseline", "model"))
 
 class NoRegressionParams(CheckParams):
     max_regression: float = Field(
-        0.0, ge=0, description="Largest accepted drop of the primary metric on test (absolute "
+        0.0,
+        ge=0,
+        description="Largest accepted drop of the primary metric on test (absolute "
         "for scores, relative for errors); the drop must also be beyond sampling error.",
-    )  # fmt: skip
+    )
     max_latency_regression: float = Field(
-        0.2, ge=0, description="Largest accepted relative rise of p95 latency (timings are "
-        "noisy: 0.2 = 20%).",
-    )  # fmt: skip
+        0.2,
+        ge=0,
+        description="Largest accepted relative rise of p95 latency (timings are noisy: 0.2 = 20%).",
+    )
     max_cost_regression: float = Field(
         0.1, ge=0, description="Largest accepted relative rise of the cost per 1,000 predictions."
     )
@@ -96,10 +99,11 @@ class NoRegressionCheck:
             raise SkipCheck("no earlier report to compare with: pass --compare-to PREVIOUS.json")
         metric = context.primary
         if previous.primary_metric != metric.name:
-            raise SkipCheck(f"the earlier report's primary metric is {previous.primary_metric}, "
-                            f"not {metric.name}: set metrics.primary alike")  # fmt: skip
-        findings = [self._metric(context, params, previous), self._speed(context, params,
-                                                                          previous)]  # fmt: skip
+            raise SkipCheck(
+                f"the earlier report's primary metric is {previous.primary_metric}, "
+                f"not {metric.name}: set metrics.primary alike"
+            )
+        findings = [self._metric(context, params, previous), self._speed(context, params, previous)]
         return combine(findings, f"not worse than {previous.model.path or 'the earlier model'}")
 
     def _metric(
@@ -108,8 +112,9 @@ class NoRegressionCheck:
         metric = context.primary
         y, prediction = context.y("test"), context.prediction("test")
         value = point_estimate(metric, y, prediction)
-        samples = bootstrap_metrics([metric], y, prediction, params.resamples,
-                                    context.rng("no_regression"))[metric.name]  # fmt: skip
+        samples = bootstrap_metrics(
+            [metric], y, prediction, params.resamples, context.rng("no_regression")
+        )[metric.name]
         low, high = percentile_interval(samples, 0.95)
         current = Evidence(name=f"test_{metric.name}", value=value, ci_low=low, ci_high=high)
         before = _previous_primary(previous, metric.name)
@@ -123,23 +128,34 @@ class NoRegressionCheck:
         if not metric.greater_is_better:
             z = -z
         p_value = float(stats.norm.sf(z)) if np.isfinite(z) else 0.0
-        finding.evidence.append(Evidence(name=f"{metric.name}_drop", value=drop,
-                                         threshold=params.max_regression, op="<="))  # fmt: skip
-        finding.plots.append(interval_bars(
-            f"{metric.name} on test: earlier model vs this one", metric.name, ["before", "now"],
-            [before.value, value], [(before.ci_low or before.value, before.ci_high or
-                                     before.value), (low, high)],
-        ))  # fmt: skip
-        text = (f"{metric.name} {fmt(value)} vs {fmt(before.value)} before (drop {fmt(drop)}, "
-                f"one-sided p {fmt(p_value)})")  # fmt: skip
+        finding.evidence.append(
+            Evidence(
+                name=f"{metric.name}_drop", value=drop, threshold=params.max_regression, op="<="
+            )
+        )
+        finding.plots.append(
+            interval_bars(
+                f"{metric.name} on test: earlier model vs this one",
+                metric.name,
+                ["before", "now"],
+                [before.value, value],
+                [(before.ci_low or before.value, before.ci_high or before.value), (low, high)],
+            )
+        )
+        text = (
+            f"{metric.name} {fmt(value)} vs {fmt(before.value)} before (drop {fmt(drop)}, "
+            f"one-sided p {fmt(p_value)})"
+        )
         if drop > params.max_regression and p_value < params.alpha:
             finding.verdicts.append((Status.FAIL, f"worse than the earlier model: {text}"))
         elif drop > params.max_regression:
             finding.verdicts.append((Status.WARN, f"possibly worse, within sampling error: {text}"))
         splits = {s.name: s.sha256 for s in previous.splits}
         if splits.get("test") != context.splits["test"].sha256:
-            finding.notes.append("the earlier report was measured on another test set: the "
-                                 "comparison mixes model and data differences")  # fmt: skip
+            finding.notes.append(
+                "the earlier report was measured on another test set: the "
+                "comparison mixes model and data differences"
+            )
         return finding
 
     def _speed(
@@ -150,18 +166,27 @@ class NoRegressionCheck:
         if latency is None:
             return finding
         now = {e.name: e.value for e in latency.evidence}
-        for name, allowance in (("p95_latency_ms", params.max_latency_regression),
-                                ("cost_per_1k", params.max_cost_regression)):  # fmt: skip
+        for name, allowance in (
+            ("p95_latency_ms", params.max_latency_regression),
+            ("cost_per_1k", params.max_cost_regression),
+        ):
             before = _previous_number(previous, "latency", name)
             current = now.get(name)
             if before is None or current is None or before <= 0:
                 continue
             rise = float(current) / before - 1
-            finding.evidence.append(Evidence(name=f"{name}_rise", value=rise,
-                                             threshold=allowance, op="<="))  # fmt: skip
+            finding.evidence.append(
+                Evidence(name=f"{name}_rise", value=rise, threshold=allowance, op="<=")
+            )
             if rise > allowance:
-                finding.verdicts.append((Status.FAIL, (
-                    f"{name} rose {fmt(100 * rise)}% ({fmt(before)} -> {fmt(current)}), more "
-                    f"than {fmt(100 * allowance)}%"
-                )))  # fmt: skip
+                finding.verdicts.append(
+                    (
+                        Status.FAIL,
+                        (
+                            f"{name} rose {fmt(100 * rise)}% ({fmt(before)} -> {fmt(current)}), "
+                            "more "
+                            f"than {fmt(100 * allowance)}%"
+                        ),
+                    )
+                )
         return finding

@@ -27,10 +27,12 @@ ADVICE = (
 
 class SplitDistributionParams(DistributionParams):
     max_adversarial_auc: float = Field(
-        0.6, gt=0.5, le=1.0,
+        0.6,
+        gt=0.5,
+        le=1.0,
         description="Fail when a classifier tells the splits apart with an AUC whose interval "
         "lies above this (0.5: indistinguishable).",
-    )  # fmt: skip
+    )
     adversarial_rows: int = Field(
         20_000, ge=100, description="Rows per split used for adversarial validation."
     )

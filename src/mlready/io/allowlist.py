@@ -74,15 +74,52 @@ _LIBRARY_PACKAGES = frozenset({"sklearn", "numpy", "scipy", "pandas"})
 # pointers or change global settings. Any segment containing "test" is blocked too.
 _BLOCKED_SEGMENTS = frozenset(
     {
-        "testing", "_testing", "tests", "io", "datasets", "externals", "f2py", "distutils",
-        "ctypeslib", "estimator_checks", "_pytesttester", "conftest", "__main__", "_mocking",
-        "_ccallback", "_internal", "_datasource", "npyio", "_npyio_impl", "_iotools", "format",
-        "_format_impl", "computation", "parsers", "sas", "odr", "_config", "_util", "parallel",
-        "messagestream", "_gcutils", "_tmpdirs", "_transport", "_scoring_monitor", "_progressbar",
-        "plotting", "groupby", "resample", "col", "interchange", "_stride_tricks_impl",
-        "stride_tricks", "_matrix_io", "records",
+        "testing",
+        "_testing",
+        "tests",
+        "io",
+        "datasets",
+        "externals",
+        "f2py",
+        "distutils",
+        "ctypeslib",
+        "estimator_checks",
+        "_pytesttester",
+        "conftest",
+        "__main__",
+        "_mocking",
+        "_ccallback",
+        "_internal",
+        "_datasource",
+        "npyio",
+        "_npyio_impl",
+        "_iotools",
+        "format",
+        "_format_impl",
+        "computation",
+        "parsers",
+        "sas",
+        "odr",
+        "_config",
+        "_util",
+        "parallel",
+        "messagestream",
+        "_gcutils",
+        "_tmpdirs",
+        "_transport",
+        "_scoring_monitor",
+        "_progressbar",
+        "plotting",
+        "groupby",
+        "resample",
+        "col",
+        "interchange",
+        "_stride_tricks_impl",
+        "stride_tricks",
+        "_matrix_io",
+        "records",
     }
-)  # fmt: skip
+)
 # Library functions that read or write files or evaluate code, wherever they are defined.
 _FILE_OR_CODE_NAMES = (
     "fromfile tofile fromregex load loads save savez savez_compressed savetxt loadtxt "
@@ -91,9 +128,17 @@ _FILE_OR_CODE_NAMES = (
 _FILE_OR_CODE_FUNCTIONS = frozenset(_FILE_OR_CODE_NAMES.split())
 # Methods that unpickling, garbage collection or attribute fallback can run on an instance.
 _ENTRY_METHODS = (
-    "__new__", "__init__", "__call__", "__setstate__", "__setitem__", "append", "extend", "add",
-    "__getattr__", "__del__",
-)  # fmt: skip
+    "__new__",
+    "__init__",
+    "__call__",
+    "__setstate__",
+    "__setitem__",
+    "append",
+    "extend",
+    "add",
+    "__getattr__",
+    "__del__",
+)
 # Classes that open, map or create files whatever module they are reached through.
 _IO_CLASSES = (np.memmap, io.IOBase, mmap.mmap)
 # Cython and scikit-learn rebuild helpers only call __new__ on a class that passed the check.
@@ -103,8 +148,7 @@ DUNDER = re.compile(r"__\w*__")
 # The dunder attributes genuine state carries (scipy.stats distributions and
 # numpy.vectorize keep their docstring and name); any other one in state is an attack.
 _DESCRIPTIVE = frozenset({"__doc__", "__name__", "__qualname__", "__module__"})
-_FUNCTION_TYPES = ("cython_function_or_method", "fused_cython_function",
-                   "_ArrayFunctionDispatcher")  # fmt: skip
+_FUNCTION_TYPES = ("cython_function_or_method", "fused_cython_function", "_ArrayFunctionDispatcher")
 
 
 class Refused(Exception):

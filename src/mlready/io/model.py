@@ -27,8 +27,12 @@ from mlready.io.unpickler import HostilePickle, load_checked, scan_bytes
 __all__ = ["LoadedModel", "file_sha256", "load_model", "load_model_bytes", "scan_model_file"]
 
 _FORMATS = {
-    ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops", ".onnx": "onnx",
-}  # fmt: skip
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "joblib",
+    ".skops": "skops",
+    ".onnx": "onnx",
+}
 _HINT = (
     "If you trust this file, pass --trust-model or pin its sha256 in checklist.yaml "
     "(model.sha256: {digest}); to allow a library, add its module to model.allow."
@@ -106,8 +110,9 @@ def _refusal(path: Path, refused: dict[str, bool], digest: str) -> ModelLoadErro
 
 
 def _hostile(path: Path, exc: HostilePickle, digest: str) -> ModelLoadError:
-    return ModelLoadError(f"{path} was refused: {exc}; nothing from it was run",
-                          hint=_HINT.format(digest=digest))  # fmt: skip
+    return ModelLoadError(
+        f"{path} was refused: {exc}; nothing from it was run", hint=_HINT.format(digest=digest)
+    )
 
 
 def _load_safely(data: bytes, path: Path, fmt: str, extra_allowed: Sequence[str]) -> Any:
@@ -198,8 +203,13 @@ def load_model(
     reference unvetted code; see :func:`load_model_bytes`."""
     path = Path(path)
     model_format(path)
-    return load_model_bytes(read_model_bytes(path), path, trust=trust,
-                            pinned_sha256=pinned_sha256, extra_allowed=extra_allowed)  # fmt: skip
+    return load_model_bytes(
+        read_model_bytes(path),
+        path,
+        trust=trust,
+        pinned_sha256=pinned_sha256,
+        extra_allowed=extra_allowed,
+    )
 
 
 def load_model_bytes(
@@ -269,8 +279,13 @@ def model_summary(loaded: LoadedModel) -> dict[str, Any]:
     classes = getattr(model, "classes_", None)
     names = getattr(model, "feature_names_in_", None)
     steps = getattr(model, "steps", None)
-    kind = ("classifier" if _says(is_classifier, model)
-            else "regressor" if _says(is_regressor, model) else None)  # fmt: skip
+    kind = (
+        "classifier"
+        if _says(is_classifier, model)
+        else "regressor"
+        if _says(is_regressor, model)
+        else None
+    )
     return {
         "description": describe_estimator(model),
         "format": loaded.format,

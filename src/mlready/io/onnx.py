@@ -19,9 +19,13 @@ if TYPE_CHECKING:
 __all__ = ["OnnxModel", "max_abs_difference"]
 
 _DTYPES: dict[str, Any] = {
-    "tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
-    "tensor(int32)": np.int32, "tensor(bool)": np.bool_, "tensor(string)": object,
-}  # fmt: skip
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(bool)": np.bool_,
+    "tensor(string)": object,
+}
 _LABEL_TYPES = ("tensor(int64)", "tensor(int32)", "tensor(string)")
 _FLOAT_TYPES = ("tensor(float)", "tensor(double)")
 

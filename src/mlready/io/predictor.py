@@ -78,8 +78,10 @@ class EstimatorPredictor:
     def predict(self, split: str, frame: pd.DataFrame, features: list[str]) -> Prediction:
         # In chunks: a model's own working copies (encoded, stacked feature matrices) then
         # cost memory in proportion to a chunk, not to the whole split.
-        parts = [self._predict(frame.iloc[start : start + PREDICT_CHUNK_ROWS][features])
-                 for start in range(0, max(len(frame), 1), PREDICT_CHUNK_ROWS)]  # fmt: skip
+        parts = [
+            self._predict(frame.iloc[start : start + PREDICT_CHUNK_ROWS][features])
+            for start in range(0, max(len(frame), 1), PREDICT_CHUNK_ROWS)
+        ]
         if len(parts) == 1:
             return parts[0]
         label = np.concatenate([p.label for p in parts])

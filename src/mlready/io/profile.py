@@ -111,10 +111,12 @@ def _store(reference: Reference, arrays: dict[str, np.ndarray], prefix: str) -> 
         key = f"{prefix}{i}.npy"
         arrays[key] = sample.grid(GRID).values
         numeric[name] = NumericColumn(
-            array=key, count=sample.count, missing=reference.missing[name],
+            array=key,
+            count=sample.count,
+            missing=reference.missing[name],
             mean=None if np.isnan(sample.mean) else sample.mean,
             std=None if np.isnan(sample.std) else sample.std,
-        )  # fmt: skip
+        )
     categorical = {
         name: CategoricalColumn(
             levels=[(str(k), int(v)) for k, v in counts.items()], missing=reference.missing[name]
@@ -127,12 +129,13 @@ def _store(reference: Reference, arrays: dict[str, np.ndarray], prefix: str) -> 
 def _restore(stored: StoredReference, arrays: dict[str, np.ndarray]) -> Reference:
     numeric = {
         name: NumericSample(
-            arrays[column.array], column.count,
+            arrays[column.array],
+            column.count,
             float("nan") if column.mean is None else column.mean,
             float("nan") if column.std is None else column.std,
         )
         for name, column in stored.numeric.items()
-    }  # fmt: skip
+    }
     levels = {
         name: pd.Series(
             [count for _, count in column.levels],

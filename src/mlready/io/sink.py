@@ -91,10 +91,9 @@ def _json_lines(table: pa.Table) -> str:
     """One JSON object per row. Floats keep every digit (pandas' to_json rounds them to 10
     significant digits), NaN is null, dates and times are ISO 8601."""
     columns = [
-        pc.if_else(pc.is_nan(column), None, column)
-        if pa.types.is_floating(column.type) else column
+        pc.if_else(pc.is_nan(column), None, column) if pa.types.is_floating(column.type) else column
         for column in table.columns
-    ]  # fmt: skip
+    ]
     rows = pa.Table.from_arrays(columns, names=table.column_names).to_pylist()
     return "".join(json.dumps(row, ensure_ascii=False, default=_iso) + "\n" for row in rows)
 

@@ -174,8 +174,10 @@ def _merge_two(a: BatchSketch, b: BatchSketch) -> BatchSketch:
 def _tree(merge: Callable[[Any, Any], Any], items: list[Any]) -> Any:
     """Pairwise merging, so partial results combine in log(n) rounds across workers."""
     while len(items) > 1:
-        items = [merge(*items[i : i + 2]) if i + 1 < len(items) else items[i]
-                 for i in range(0, len(items), 2)]  # fmt: skip
+        items = [
+            merge(*items[i : i + 2]) if i + 1 < len(items) else items[i]
+            for i in range(0, len(items), 2)
+        ]
     return items[0]
 
 

@@ -37,10 +37,12 @@ _DAMAGED_HINT = "The file may be truncated or damaged: save the fitted model aga
 # array bytes follow, so that the scan skips those bytes instead of parsing them as opcodes.
 _SCAN_REAL = frozenset(
     {
-        "joblib.numpy_pickle.NumpyArrayWrapper", "numpy.dtype", "_codecs.encode",
+        "joblib.numpy_pickle.NumpyArrayWrapper",
+        "numpy.dtype",
+        "_codecs.encode",
         "numpy._core._internal._convert_to_stringdtype_kwargs",
     }
-)  # fmt: skip
+)
 
 
 class HostilePickle(pickle.UnpicklingError):

@@ -53,8 +53,9 @@ def print_summary(report: AuditReport, console: Console, title: str = "mlready a
         sections = ", ".join(f"{name} {fmt(points)}" for name, points in card.sections.items())
         console.print(f"[dim]ML Test Score {fmt(card.final)} ({sections})[/dim]")
     missing = report.sandbox is not None and bool(report.sandbox.missing)
-    console.print(f"[{'yellow' if missing else 'dim'}]Sandbox: "
-                  f"{escape(sandbox_summary(report.sandbox))}[/]")  # fmt: skip
+    console.print(
+        f"[{'yellow' if missing else 'dim'}]Sandbox: {escape(sandbox_summary(report.sandbox))}[/]"
+    )
     style = STYLES[report.status] if report.status != Status.SKIP else "dim"
     console.print(f"[{style}]Verdict: {escape(report.verdict)}[/{style}]")
 
@@ -62,15 +63,31 @@ def print_summary(report: AuditReport, console: Console, title: str = "mlready a
 def print_comparison(report: Comparison, console: Console) -> None:
     """One row per candidate model: the trade-off table."""
     table = Table(title="mlready compare", title_justify="left")
-    for column in (report.primary_metric, "p95 ms", "rows/s", "peak MB", "size MB", "cost/1k",
-                   "Pareto", "limits"):  # fmt: skip
+    for column in (
+        report.primary_metric,
+        "p95 ms",
+        "rows/s",
+        "peak MB",
+        "size MB",
+        "cost/1k",
+        "Pareto",
+        "limits",
+    ):
         table.add_column(column, justify="right")
     table.add_column("model", justify="left")
     for c in report.candidates:
         limits = "all met" if not c.breaches else f"[red]{len(c.breaches)} broken[/red]"
-        table.add_row(fmt(c.metric), fmt(c.p95_latency_ms), fmt(c.throughput_rps),
-                      fmt(c.peak_memory_mb), fmt(c.model_size_mb), fmt(c.cost_per_1k),
-                      "yes" if c.pareto else "", limits, c.path)  # fmt: skip
+        table.add_row(
+            fmt(c.metric),
+            fmt(c.p95_latency_ms),
+            fmt(c.throughput_rps),
+            fmt(c.peak_memory_mb),
+            fmt(c.model_size_mb),
+            fmt(c.cost_per_1k),
+            "yes" if c.pareto else "",
+            limits,
+            c.path,
+        )
     console.print(table)
 
 
@@ -92,8 +109,13 @@ def print_validation(report: ValidationReport, console: Console) -> None:
             rules.add_column(column, overflow="fold")
         for source, rule in problems:
             style = STYLES[rule.status]
-            rules.add_row(escape(source), f"[{style}]{rule.status.value}[/{style}]", rule.rule,
-                          escape(rule.column or ""), escape(rule.message))  # fmt: skip
+            rules.add_row(
+                escape(source),
+                f"[{style}]{rule.status.value}[/{style}]",
+                rule.rule,
+                escape(rule.column or ""),
+                escape(rule.message),
+            )
         console.print(rules)
     style = STYLES[report.status]
     verdict = "meets the contract" if report.status != Status.FAIL else "breaks the contract"

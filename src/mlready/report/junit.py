@@ -58,12 +58,16 @@ def render_junit(report: AuditReport) -> str:
             "skipped": sum(c.find("skipped") is not None for c in cases),
         }
         seconds = sum(c.duration_s for c in report.checks if c.question == number)
-        attributes = {"name": f"Q{number}: {question(number).text}", "time": f"{seconds:.3f}",
-                      **{k: str(v) for k, v in counts.items()}}  # fmt: skip
+        attributes = {
+            "name": f"Q{number}: {question(number).text}",
+            "time": f"{seconds:.3f}",
+            **{k: str(v) for k, v in counts.items()},
+        }
         suite = ET.SubElement(suites, "testsuite", attributes)
         properties = ET.SubElement(suite, "properties")
-        ET.SubElement(properties, "property", name="mlready.sandbox",
-                      value=sandbox_summary(report.sandbox))  # fmt: skip
+        ET.SubElement(
+            properties, "property", name="mlready.sandbox", value=sandbox_summary(report.sandbox)
+        )
         suite.extend(cases)
         for key, value in counts.items():
             totals[key] += value

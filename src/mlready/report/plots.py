@@ -33,14 +33,19 @@ def _pyplot() -> Any:
     return plt
 
 
-def _errors(values: list[float | None], low: list[float | None] | None,
-            high: list[float | None] | None) -> Any:  # fmt: skip
+def _errors(
+    values: list[float | None], low: list[float | None] | None, high: list[float | None] | None
+) -> Any:
     if low is None or high is None:
         return None
-    below = [max(0.0, (v or 0) - lo) if v is not None and lo is not None else 0.0
-             for v, lo in zip(values, low, strict=True)]  # fmt: skip
-    above = [max(0.0, hi - (v or 0)) if v is not None and hi is not None else 0.0
-             for v, hi in zip(values, high, strict=True)]  # fmt: skip
+    below = [
+        max(0.0, (v or 0) - lo) if v is not None and lo is not None else 0.0
+        for v, lo in zip(values, low, strict=True)
+    ]
+    above = [
+        max(0.0, hi - (v or 0)) if v is not None and hi is not None else 0.0
+        for v, hi in zip(values, high, strict=True)
+    ]
     return [below, above]
 
 
@@ -53,36 +58,60 @@ def _bars(ax: Any, plot: Plot) -> None:
     width = 0.8 / len(plot.series)
     for i, series in enumerate(plot.series):
         positions = [j + (i - (len(plot.series) - 1) / 2) * width for j in range(len(categories))]
-        ax.bar(positions, _nan(series.y), width, label=series.name,
-               color=_COLOURS[i % len(_COLOURS)],
-               yerr=_errors(series.y, series.low, series.high), capsize=3)  # fmt: skip
-    ax.set_xticks(range(len(categories)), categories, rotation=30 if len(categories) > 4 else 0,
-                  ha="right" if len(categories) > 4 else "center")  # fmt: skip
+        ax.bar(
+            positions,
+            _nan(series.y),
+            width,
+            label=series.name,
+            color=_COLOURS[i % len(_COLOURS)],
+            yerr=_errors(series.y, series.low, series.high),
+            capsize=3,
+        )
+    ax.set_xticks(
+        range(len(categories)),
+        categories,
+        rotation=30 if len(categories) > 4 else 0,
+        ha="right" if len(categories) > 4 else "center",
+    )
 
 
 def _lines(ax: Any, plot: Plot) -> None:
     for i, series in enumerate(plot.series):
         positions = list(range(len(series.x)))
         colour = _COLOURS[i % len(_COLOURS)]
-        ax.errorbar(positions, _nan(series.y), yerr=_errors(series.y, series.low, series.high),
-                    marker="o", capsize=3, label=series.name, color=colour)  # fmt: skip
+        ax.errorbar(
+            positions,
+            _nan(series.y),
+            yerr=_errors(series.y, series.low, series.high),
+            marker="o",
+            capsize=3,
+            label=series.name,
+            color=colour,
+        )
     labels = [str(x) for x in plot.series[0].x]
-    ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 4 else 0,
-                  ha="right" if len(labels) > 4 else "center")  # fmt: skip
+    ax.set_xticks(
+        range(len(labels)),
+        labels,
+        rotation=30 if len(labels) > 4 else 0,
+        ha="right" if len(labels) > 4 else "center",
+    )
 
 
 def _distribution(ax: Any, plot: Plot) -> None:
     for i, series in enumerate(plot.series):
         colour = _COLOURS[i % len(_COLOURS)]
         if len(series.x) == len(series.y) + 1:  # numeric: bin edges
-            ax.stairs(_nan(series.y), [float(x) for x in series.x], label=series.name,
-                      color=colour, linewidth=1.5)  # fmt: skip
+            ax.stairs(
+                _nan(series.y),
+                [float(x) for x in series.x],
+                label=series.name,
+                color=colour,
+                linewidth=1.5,
+            )
         else:
             width = 0.8 / len(plot.series)
-            positions = [j + (i - (len(plot.series) - 1) / 2) * width for j in
-                         range(len(series.x))]  # fmt: skip
-            ax.bar(positions, _nan(series.y), width, label=series.name, color=colour,
-                   alpha=0.8)  # fmt: skip
+            positions = [j + (i - (len(plot.series) - 1) / 2) * width for j in range(len(series.x))]
+            ax.bar(positions, _nan(series.y), width, label=series.name, color=colour, alpha=0.8)
             ax.set_xticks(range(len(series.x)), [str(x) for x in series.x])
 
 
@@ -91,8 +120,9 @@ def _figure(plot: Plot) -> Any:
     figure, ax = plt.subplots(figsize=(6.4, 3.2))
     {"bars": _bars, "lines": _lines, "distribution": _distribution}[plot.kind](ax, plot)
     if plot.reference is not None:
-        ax.axhline(plot.reference, color="#57606a", linestyle="--", linewidth=1,
-                   label=plot.reference_label)  # fmt: skip
+        ax.axhline(
+            plot.reference, color="#57606a", linestyle="--", linewidth=1, label=plot.reference_label
+        )
     ax.set_title(plot.title, fontsize=10)
     ax.set_xlabel(plot.x_label)
     ax.set_ylabel(plot.y_label)

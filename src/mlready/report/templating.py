@@ -9,12 +9,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from mlready.numbers import fmt
 from mlready.report.sentences import sandbox_summary
 
-STATUS_ICONS = {
-    "pass": "✅", "warn": "⚠️", "waived": "🛡️", "fail": "❌", "error": "💥", "skip": "⏭️"
-}  # fmt: skip
+STATUS_ICONS = {"pass": "✅", "warn": "⚠️", "waived": "🛡️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 COVERAGE_ICONS = {
-    "met": "✅", "partly met": "⚠️", "unmet": "❌", "not applicable": "⚪", "not assessed": "⬜"
-}  # fmt: skip
+    "met": "✅",
+    "partly met": "⚠️",
+    "unmet": "❌",
+    "not applicable": "⚪",
+    "not assessed": "⬜",
+}
 
 
 # Longer tables are cut in the markdown and HTML reports (the JSON keeps every row).

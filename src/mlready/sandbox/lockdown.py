@@ -29,11 +29,24 @@ _CAPABILITY_VERSION_3 = 0x20080522
 # OpenMP, BLAS and time zones read. Nothing here is writable, and /proc is limited to the
 # process itself.
 SYSTEM_READABLE = (
-    "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
-    "/usr/share/zoneinfo", "/etc/localtime", "/proc/self", "/proc/cpuinfo", "/proc/meminfo",
-    "/proc/stat", "/sys/devices/system/cpu", "/sys/fs/cgroup", "/dev/null", "/dev/urandom",
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    "/usr/local/lib",
+    "/etc/ld.so.cache",
+    "/usr/share/zoneinfo",
+    "/etc/localtime",
+    "/proc/self",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/sys/devices/system/cpu",
+    "/sys/fs/cgroup",
+    "/dev/null",
+    "/dev/urandom",
     "/dev/zero",
-)  # fmt: skip
+)
 
 
 def _layer(name: str, in_force: bool, detail: str) -> Layer:
@@ -90,8 +103,12 @@ def _landlock(readable: list[str]) -> Layer:
         return _layer("landlock", False, f"{exc.strerror or exc} (kernel {platform.release()})")
     network = "; no TCP bind or connect" if abi >= 4 else "; TCP not covered before ABI 4"
     scope = "; no signals to other processes" if abi >= 6 else ""
-    return _layer("landlock", True, f"ABI {abi}: read-only, beneath {len(readable)} library "
-                  f"folders; nothing written, created or removed{network}{scope}")  # fmt: skip
+    return _layer(
+        "landlock",
+        True,
+        f"ABI {abi}: read-only, beneath {len(readable)} library "
+        f"folders; nothing written, created or removed{network}{scope}",
+    )
 
 
 def _seccomp() -> Layer:
@@ -129,8 +146,11 @@ def limit_memory(memory_mb: int | None) -> Layer:
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
     except (ValueError, OSError) as exc:
         return _layer("memory", False, f"address-space limit refused: {exc}")
-    return _layer("memory", True, f"{memory_mb:,} MB beyond the {base / 2**20:,.0f} MB of "
-                  "the interpreter and its libraries")  # fmt: skip
+    return _layer(
+        "memory",
+        True,
+        f"{memory_mb:,} MB beyond the {base / 2**20:,.0f} MB of the interpreter and its libraries",
+    )
 
 
 def _address_space() -> int:
@@ -143,16 +163,27 @@ def _address_space() -> int:
 
 # Audit events that mean the model tried something the sandbox forbids, and how to say it.
 _ATTEMPTS = {
-    "os.system": "start a program", "os.exec": "start a program",
-    "os.posix_spawn": "start a program", "os.spawn": "start a program",
-    "subprocess.Popen": "start a program", "os.fork": "start a process",
-    "os.forkpty": "start a process", "socket.__new__": "open a socket",
-    "socket.connect": "open a network connection", "socket.bind": "open a network port",
-    "os.remove": "remove a file", "os.rmdir": "remove a folder", "os.rename": "rename a file",
-    "os.mkdir": "create a folder", "os.symlink": "create a link", "os.link": "create a link",
-    "os.truncate": "truncate a file", "os.chmod": "change a file's permissions",
-    "os.kill": "signal a process", "os.killpg": "signal a process",
-}  # fmt: skip
+    "os.system": "start a program",
+    "os.exec": "start a program",
+    "os.posix_spawn": "start a program",
+    "os.spawn": "start a program",
+    "subprocess.Popen": "start a program",
+    "os.fork": "start a process",
+    "os.forkpty": "start a process",
+    "socket.__new__": "open a socket",
+    "socket.connect": "open a network connection",
+    "socket.bind": "open a network port",
+    "os.remove": "remove a file",
+    "os.rmdir": "remove a folder",
+    "os.rename": "rename a file",
+    "os.mkdir": "create a folder",
+    "os.symlink": "create a link",
+    "os.link": "create a link",
+    "os.truncate": "truncate a file",
+    "os.chmod": "change a file's permissions",
+    "os.kill": "signal a process",
+    "os.killpg": "signal a process",
+}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 

@@ -94,9 +94,13 @@ def _doing(method: str, args: tuple[Any, ...]) -> str:
 
 # Environment variables the child keeps: the thread counts a user set for BLAS and OpenMP.
 _KEPT_VARIABLES = (
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
-)  # fmt: skip
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 def _environment(private: Path) -> dict[str, str]:
@@ -106,8 +110,13 @@ def _environment(private: Path) -> dict[str, str]:
     import joblib
 
     kept.setdefault("OMP_NUM_THREADS", str(joblib.cpu_count()))
-    return {"PATH": "/usr/bin:/bin", "HOME": str(private), "TMPDIR": str(private),
-            "LC_ALL": "C.UTF-8", **kept}  # fmt: skip
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(private),
+        "TMPDIR": str(private),
+        "LC_ALL": "C.UTF-8",
+        **kept,
+    }
 
 
 def _import_path() -> list[str]:
@@ -179,10 +188,14 @@ class ModelProcess:
         }
         self._child = subprocess.Popen(
             [sys.executable, "-I", "-B", "-m", "mlready.sandbox.child"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self._private, env=_environment(self._private), close_fds=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self._private,
+            env=_environment(self._private),
+            close_fds=True,
             start_new_session=True,  # a Ctrl-C in the terminal is mlready's to handle
-        )  # fmt: skip
+        )
         assert self._child.stdin and self._child.stdout and self._child.stderr
         for pipe in (self._child.stdin, self._child.stdout):
             channel.widen_pipe(pipe.fileno())
@@ -232,8 +245,7 @@ class ModelProcess:
             try:
                 self.layers = self._receive("starting", started_by)[0]["layers"]
                 self._require_layers()
-                header = {"path": str(self.path), "format": self.format,
-                          "load": self.load_options}  # fmt: skip
+                header = {"path": str(self.path), "format": self.format, "load": self.load_options}
                 self._send(json.dumps(header).encode())
                 self._send(self._data)
                 self._data = b""  # the child has it; the file is read again if needed
@@ -250,8 +262,9 @@ class ModelProcess:
             self._info = answer["info"]
 
     def _require_layers(self) -> None:
-        missing = [f"{layer['name']} ({layer['detail']})" for layer in self.layers
-                   if not layer["in_force"]]  # fmt: skip
+        missing = [
+            f"{layer['name']} ({layer['detail']})" for layer in self.layers if not layer["in_force"]
+        ]
         if missing and self.settings.required:  # None (not said) is not required
             raise SandboxIncomplete(
                 f"the model sandbox is incomplete here: {'; '.join(missing)}; {self.path} "
@@ -321,8 +334,10 @@ class ModelProcess:
             raise self._failure(self._ended(doing)) from None
         if header.get("attempts"):
             tried = "; ".join(dict.fromkeys(header["attempts"]))
-            raise self._failure(f"{self.path}: the model tried to {tried} while {doing}; "
-                                "the sandbox stopped it and its process was ended")  # fmt: skip
+            raise self._failure(
+                f"{self.path}: the model tried to {tried} while {doing}; "
+                "the sandbox stopped it and its process was ended"
+            )
         return header, value
 
     # --- failures ----------------------------------------------------------------------
@@ -349,10 +364,14 @@ class ModelProcess:
     def _too_slow(self, doing: str) -> str:
         per_call, total = self.settings.call_timeout_s, self.settings.total_timeout_s
         if self.settings.total_timeout_s - self._model_seconds < per_call:
-            return (f"{self.path}: the model used up the {total:g} s it may run in all "
-                    f"(--model-total-timeout) while {doing}; its process was killed")  # fmt: skip
-        return (f"{self.path}: the model took longer than {per_call:g} s {doing} "
-                "(--model-timeout); it may hang, and its process was killed")  # fmt: skip
+            return (
+                f"{self.path}: the model used up the {total:g} s it may run in all "
+                f"(--model-total-timeout) while {doing}; its process was killed"
+            )
+        return (
+            f"{self.path}: the model took longer than {per_call:g} s {doing} "
+            "(--model-timeout); it may hang, and its process was killed"
+        )
 
     def _out_of_memory(self, doing: str) -> ModelProcessFailure:
         limit = self.settings.memory_mb
@@ -367,12 +386,16 @@ class ModelProcess:
         code = self._kill()
         self._drain.join(timeout=1)
         if code == -signal.SIGSYS:
-            return (f"{self.path}: the model made a system call the sandbox forbids while "
-                    f"{doing}; its process was killed")  # fmt: skip
+            return (
+                f"{self.path}: the model made a system call the sandbox forbids while "
+                f"{doing}; its process was killed"
+            )
         if code < 0:
             name = signal.Signals(-code).name
-            return (f"{self.path}: the model crashed its process ({name}) while {doing}; a "
-                    "crafted or corrupted model file can do this")  # fmt: skip
+            return (
+                f"{self.path}: the model crashed its process ({name}) while {doing}; a "
+                "crafted or corrupted model file can do this"
+            )
         last = b"".join(self._stderr).decode(errors="replace").strip().splitlines()[-1:]
         said = f": {last[0][:300]}" if last else ""
         return f"{self.path}: the model's process ended (exit code {code}) while {doing}{said}"

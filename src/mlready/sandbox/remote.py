@@ -47,8 +47,7 @@ class RemoteModel:
         # Sent to another process (a Dask worker): there it opens a process of its own for
         # the same file, checked to be the same bytes.
         process = self.process
-        return _reopened, (process.path, process.load_options, process.settings,
-                           process.sha256)  # fmt: skip
+        return _reopened, (process.path, process.load_options, process.settings, process.sha256)
 
     def __getattr__(self, name: str) -> Any:
         if name in METHODS and name in self.__dict__.get("_methods", ()):
@@ -69,10 +68,11 @@ class RemoteModel:
 
         kind = self._estimator_type
         return Tags(
-            estimator_type=kind, target_tags=TargetTags(required=kind is not None),
+            estimator_type=kind,
+            target_tags=TargetTags(required=kind is not None),
             classifier_tags=ClassifierTags() if kind == "classifier" else None,
             regressor_tags=RegressorTags() if kind == "regressor" else None,
-        )  # fmt: skip
+        )
 
 
 def model_outputs(estimator: Any, X: Any, methods: Sequence[str]) -> dict[str, np.ndarray]:
@@ -114,8 +114,10 @@ def _reopened(
             atexit.register(process.close)
             if process.sha256 != sha256:
                 process.close()
-                raise ModelLoadError(f"{path} changed while the audit ran (sha256 {sha256} at "
-                                     f"the start, {process.sha256} now)")  # fmt: skip
+                raise ModelLoadError(
+                    f"{path} changed while the audit ran (sha256 {sha256} at "
+                    f"the start, {process.sha256} now)"
+                )
             _REOPENED[key] = RemoteModel(process)
         return _REOPENED[key]
 
@@ -141,5 +143,6 @@ def open_model(
 def launched(process: ModelProcess) -> LoadedModel:
     """The model of a started :class:`ModelProcess`, once it has loaded."""
     info = process.info
-    return LoadedModel(RemoteModel(process), process.path, info["format"], process.sha256,
-                       info["trusted"])  # fmt: skip
+    return LoadedModel(
+        RemoteModel(process), process.path, info["format"], process.sha256, info["trusted"]
+    )

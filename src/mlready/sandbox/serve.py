@@ -102,8 +102,16 @@ class Server:
     def _fail(self, kind: str, exc: BaseException) -> None:
         message = exc.message if isinstance(exc, MlreadyError) else str(exc)
         hint = exc.hint if isinstance(exc, MlreadyError) else None
-        self._send_json({"ok": False, "kind": kind, "error": type(exc).__name__,
-                         "message": message, "hint": hint, **self._notes()})  # fmt: skip
+        self._send_json(
+            {
+                "ok": False,
+                "kind": kind,
+                "error": type(exc).__name__,
+                "message": message,
+                "hint": hint,
+                **self._notes(),
+            }
+        )
 
     def _load(self, header: dict[str, Any]) -> bool:
         started = time.perf_counter()

@@ -75,10 +75,12 @@ def paired_bootstrap(
     resampled = list(predictions)
     if y.size > COLLAPSE_ABOVE:
         resampled = [_with_binned_scores(p) for p in predictions]
-    shift = np.array([
-        0.0 if r is p else point[j] - metric.compute(y, r, ones)[0]
-        for j, (p, r) in enumerate(zip(predictions, resampled, strict=True))
-    ])  # fmt: skip
+    shift = np.array(
+        [
+            0.0 if r is p else point[j] - metric.compute(y, r, ones)[0]
+            for j, (p, r) in enumerate(zip(predictions, resampled, strict=True))
+        ]
+    )
     chunks = []
     for w in resample_weights(y.size, n_resamples, rng):
         chunks.append(np.column_stack([metric.compute(y, p, w) for p in resampled]))
@@ -92,8 +94,7 @@ def _score_bins(score: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[
     edges = np.unique(np.quantile(score[np.isfinite(score)], inner))
     bins = np.searchsorted(edges, score, side="right")
     per_bin = np.bincount(bins, minlength=edges.size + 1)
-    bin_score = np.bincount(bins, weights=score, minlength=edges.size + 1) / np.maximum(
-        per_bin, 1)  # fmt: skip
+    bin_score = np.bincount(bins, weights=score, minlength=edges.size + 1) / np.maximum(per_bin, 1)
     return bins, bin_score
 
 

@@ -396,13 +396,21 @@ def _numeric_drift(
     d = effects.get("ks", float("nan"))
     en = r.count * c.count / max(r.count + c.count, 1)
     return ColumnDrift(
-        column=name, kind="numeric", test="ks", statistic=d,
+        column=name,
+        kind="numeric",
+        test="ks",
+        statistic=d,
         p_value=_ks_p_value(d, int(np.round(en))) if effects and en >= 1 else 1.0,
-        effects=effects, effect=effect, threshold=threshold,
-        missing_reference=ref.missing[name], missing_current=cur.missing[name],
-        reference_rows=ref.rows, current_rows=cur.rows,
-        summary_reference=_summary_numeric(r), summary_current=_summary_numeric(c),
-    )  # fmt: skip
+        effects=effects,
+        effect=effect,
+        threshold=threshold,
+        missing_reference=ref.missing[name],
+        missing_current=cur.missing[name],
+        reference_rows=ref.rows,
+        current_rows=cur.rows,
+        summary_reference=_summary_numeric(r),
+        summary_current=_summary_numeric(c),
+    )
 
 
 def _top_levels(counts: pd.Series, total: int) -> str:
@@ -434,14 +442,22 @@ def _compare_categorical(
     effect, threshold = s.effect_for(name, categorical=True)
     ref_f, cur_f = counts[:, 0], counts[:, 1]
     return ColumnDrift(
-        column=name, kind="categorical", test="chi2", statistic=float(chi2),
-        p_value=float(p_value), effects={"psi": psi(ref_f, cur_f), "js": js_distance(ref_f, cur_f)},
-        effect=effect, threshold=threshold, missing_reference=ref.missing[name],
-        missing_current=cur.missing[name], reference_rows=ref.rows, current_rows=cur.rows,
+        column=name,
+        kind="categorical",
+        test="chi2",
+        statistic=float(chi2),
+        p_value=float(p_value),
+        effects={"psi": psi(ref_f, cur_f), "js": js_distance(ref_f, cur_f)},
+        effect=effect,
+        threshold=threshold,
+        missing_reference=ref.missing[name],
+        missing_current=cur.missing[name],
+        reference_rows=ref.rows,
+        current_rows=cur.rows,
         unseen_levels=tuple(sorted(set(cc.index) - set(rc.index))),
         summary_reference=_top_levels(rc, int(rc.sum())),
         summary_current=_top_levels(cc, int(cc.sum())),
-    )  # fmt: skip
+    )
 
 
 def _missing_p_value(result: ColumnDrift) -> float:

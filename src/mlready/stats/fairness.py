@@ -72,10 +72,14 @@ def group_rates(
         return np.bincount(codes[kept & mask], minlength=n_groups).astype(float)
 
     return GroupRates(
-        n=count(np.ones_like(kept)), positives=count(actual), negatives=count(~actual),
-        selected=count(predicted), true_positives=count(actual & predicted),
-        false_positives=count(~actual & predicted), correct=count(actual == predicted),
-    )  # fmt: skip
+        n=count(np.ones_like(kept)),
+        positives=count(actual),
+        negatives=count(~actual),
+        selected=count(predicted),
+        true_positives=count(actual & predicted),
+        false_positives=count(~actual & predicted),
+        correct=count(actual == predicted),
+    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,9 @@ def _ranges(rates: FloatArray) -> FloatArray:
         return np.nanmax(rates, axis=-1) - np.nanmin(rates, axis=-1)
 
 
-def _redraw(successes: FloatArray, n: FloatArray, resamples: int, rng: np.random.Generator
-            ) -> FloatArray:  # fmt: skip
+def _redraw(
+    successes: FloatArray, n: FloatArray, resamples: int, rng: np.random.Generator
+) -> FloatArray:
     p = np.divide(successes, n, out=np.zeros_like(n), where=n > 0)
     draws = rng.binomial(n.astype(np.int64), p, size=(resamples, n.size)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -112,9 +117,12 @@ def _redraw(successes: FloatArray, n: FloatArray, resamples: int, rng: np.random
 
 
 def parity(
-    rates: GroupRates, judged: NDArray[np.int64], resamples: int, rng: np.random.Generator,
+    rates: GroupRates,
+    judged: NDArray[np.int64],
+    resamples: int,
+    rng: np.random.Generator,
     confidence: float,
-) -> Parity:  # fmt: skip
+) -> Parity:
     """Parity gaps over the ``judged`` groups (at least two)."""
     pick = lambda a: a[judged]  # noqa: E731
     selection = pick(rates.rate("selection"))

@@ -58,8 +58,13 @@ class NumericSketch:
         self.at_edge += np.bincount(right[on_edge] - 1, minlength=self.edges.size)
         self.inside += np.bincount(right[~on_edge], minlength=self.edges.size + 1)
         mean = float(finite.mean())
-        self._add_moments(finite.size, mean, float(((finite - mean) ** 2).sum()),
-                          float(finite.min()), float(finite.max()))  # fmt: skip
+        self._add_moments(
+            finite.size,
+            mean,
+            float(((finite - mean) ** 2).sum()),
+            float(finite.min()),
+            float(finite.max()),
+        )
 
     def _add_moments(self, count: int, mean: float, m2: float, low: float, high: float) -> None:
         """Chan et al.'s pairwise update of count, mean and squared deviations."""
