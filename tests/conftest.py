@@ -46,6 +46,14 @@ def check_of(result, check_id: str) -> dict:
     return next(c for c in result.json["checks"] if c["id"] == check_id)
 
 
+def assert_ready_but_for_timing(exit_code: int, report: dict) -> None:
+    """The bundled example is ready (with warnings) wherever it runs, but for the latency
+    check: it times this machine against hard limits, which a loaded machine may break."""
+    failed = {c["id"] for c in report["checks"] if c["status"] in ("fail", "error")}
+    assert failed <= {"latency"}, failed
+    assert exit_code == (1 if failed else 0)
+
+
 def table(check: dict, title_start: str) -> pd.DataFrame:
     """A check's table whose title starts with ``title_start``, as a DataFrame."""
     found = next(t for t in check["tables"] if t["title"].startswith(title_start))

@@ -4,10 +4,13 @@ no temporary file behind. Real signals sent to a real ``mlready`` process."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,18 +47,53 @@ def large_case(tmp_path_factory) -> tuple[Path, Path]:
     return save_pickle(model, folder / "model.pkl"), splits
 
 
-def _stopped(command: list[str], after: float, signum: int) -> subprocess.CompletedProcess:
+def _wait_for(condition, seconds: float = 300) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass (a bound, not a pace)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        threading.Event().wait(0.05)
+    return condition()
+
+
+def _stopped(
+    command: list[str], working: Callable[[int], bool], signum: int, env: dict[str, str]
+) -> subprocess.CompletedProcess:
+    """Run ``mlready command``; once ``working(pid)`` says it is at work (not a fixed wait:
+    a loaded machine may still be importing), send it ``signum``."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mlready.cli", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
-    time.sleep(after)
-    assert process.poll() is None, "finished before it could be interrupted"
-    process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        assert _wait_for(lambda: process.poll() is not None or working(process.pid))
+        assert process.poll() is None, "finished before it could be interrupted"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _model_processes(pid: int) -> list[int]:
+    """The sandboxed model processes ``pid`` has started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"mlready.sandbox.child" in command:
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -63,6 +101,13 @@ def test_an_interrupted_audit_leaves_no_report(large_case, tmp_path: Path, signu
     model, splits = large_case
     out = tmp_path / "out"
     out.mkdir()
+    started: list[int] = []
+
+    def auditing(pid: int) -> bool:  # the audit starts the model's process once it runs
+        started.extend(_model_processes(pid))
+        return bool(started)
+
+    sandboxed = {k: v for k, v in os.environ.items() if k != "MLREADY_ISOLATE"}
     done = _stopped(
         [
             "audit",
@@ -76,12 +121,14 @@ def test_an_interrupted_audit_leaves_no_report(large_case, tmp_path: Path, signu
             "--html",
             str(out / "report.html"),
         ],
-        after=4.0,
-        signum=signum,
+        auditing,
+        signum,
+        sandboxed,
     )
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr and "Traceback" not in done.stderr
     assert list(out.iterdir()) == []
+    assert _wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in started))
 
 
 def test_an_interrupted_validate_leaves_no_quarantine_or_clean_file(
@@ -118,8 +165,9 @@ def test_an_interrupted_validate_leaves_no_quarantine_or_clean_file(
             "--clean",
             str(out / "good.parquet"),
         ],
-        after=2.5,
-        signum=signal.SIGTERM,
+        lambda pid: any(out.iterdir()),  # its temporary outputs are open
+        signal.SIGTERM,
+        dict(os.environ),
     )
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr

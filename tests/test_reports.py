@@ -20,7 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mlready.demo import build_example
 from mlready.report.schema import generated_schema, shipped_schema
-from tests.conftest import check_of, save_pickle
+from tests.conftest import assert_ready_but_for_timing, check_of, save_pickle
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def example(tmp_path_factory) -> dict[str, Path]:
         ],
         env={"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""},
     )
-    assert result.exit_code == 0, result.output
+    assert outputs["report.json"].exists(), result.output
+    assert_ready_but_for_timing(result.exit_code, json.loads(outputs["report.json"].read_text()))
     return {**outputs, "folder": folder, "model": model, "checklist": checklist}
 
 
