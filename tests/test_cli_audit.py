@@ -214,18 +214,20 @@ def test_a_check_that_crashes_becomes_an_error_and_the_others_still_run(
     cli, monkeypatch, good_classifier, cancer_splits
 ):
     from mlready import api
-    from mlready.check import CheckParams
+    from mlready.check import Capabilities, CheckParams
     from mlready.checks.baseline import BaselineCheck
+    from mlready.registry import Origin, Registry
 
     class Broken:
         id, title, question, Params = "broken", "Always crashes", 3, CheckParams
+        capabilities = Capabilities()
 
         def run(self, context, params):
             raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(
-        api, "load_checks", lambda: {"baseline": BaselineCheck(), "broken": Broken()}
-    )
+    here = Origin("tests", "0")
+    checks = {"baseline": BaselineCheck(), "broken": Broken()}
+    monkeypatch.setattr(api, "load_checks", lambda: Registry(checks, dict.fromkeys(checks, here)))
     result = cli.audit(good_classifier, cancer_splits)
     assert result.exit_code == 1
     statuses = {c["id"]: c["status"] for c in result.json["checks"]}

@@ -124,7 +124,9 @@ def test_shifted_production_flags_exactly_the_changed_features(cli, tmp_path, dr
     assert drift["message"].startswith("dataset drift: 3 of 9 features drifted")
     assert "prediction drift" in drift["message"]  # x0 and channel move the model's scores
     channel = next(row for row in features["rows"] if row[0] == "channel")
-    assert channel[5].startswith("web ") and channel[6].startswith("phone ")  # top level each side
+    # the most common level on each side, with its share
+    assert channel[5]["levels"][0][0] == "web" and channel[6]["levels"][0][0] == "phone"
+    assert channel[6]["levels"][0][1] == pytest.approx(0.5, abs=0.05)
 
 
 def test_a_label_shift_in_labelled_production_is_target_drift(cli, tmp_path, drift_case):

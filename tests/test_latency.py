@@ -64,7 +64,7 @@ def test_generous_limits_pass_and_the_json_holds_every_number(
     assert metrics["cost_per_1k"] == pytest.approx(expected)
     conditions = next(t for t in check["tables"] if t["title"] == "Measuring conditions")
     items = dict(conditions["rows"])
-    assert items["threads"] == "1" and "scikit-learn" in items and "cpu" in items
+    assert items["threads"] == 1 and "scikit-learn" in items and "cpu" in items
 
 
 def test_an_impossible_latency_limit_fails_with_the_measured_value(

@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from mlready import registry
-from mlready.check import CheckParams
+from mlready.check import Capabilities, CheckParams
 from mlready.errors import MlreadyError
 from mlready.results import Outcome, Status
 
@@ -19,6 +19,7 @@ class ThirdPartyCheck:
     title = "A plugin"
     question = 7
     Params = CheckParams
+    capabilities = Capabilities()
 
     def run(self, context, params):
         return Outcome(status=Status.PASS, message="fine")
@@ -40,7 +41,7 @@ def test_built_in_checks_come_from_the_entry_point_group():
 def test_a_third_party_check_is_discovered_and_listed(monkeypatch, cli):
     _with_entry_points(monkeypatch, "tests.test_registry:ThirdPartyCheck")
     checks = registry.load_checks()
-    ordered = [c.question for c in checks.values() if not getattr(c, "runs_last", False)]
+    ordered = [c.question for c in checks.values() if not c.capabilities.reads]
     assert ordered == sorted(ordered)  # ordered by checklist question
     assert list(checks)[-1] == "no_regression"  # it reads the others' results, so runs last
     assert "always_passes" in checks and "baseline" in checks
@@ -56,5 +57,5 @@ def test_a_broken_plugin_is_a_clear_error(monkeypatch):
 
 def test_a_plugin_without_the_interface_is_rejected(monkeypatch):
     _with_entry_points(monkeypatch, "tests.test_registry:CheckParams")
-    with pytest.raises(MlreadyError, match="lacks id, title, question"):
+    with pytest.raises(MlreadyError, match="lacks id, title, question, Params, capabilities"):
         registry.load_checks()

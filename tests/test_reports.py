@@ -194,6 +194,8 @@ def test_compare_to_a_better_earlier_model_fails_no_regression(
     model = next(e for e in baseline["evidence"] if e["name"] == "model")
     old = next(e for e in check_of(before, "baseline")["evidence"] if e["name"] == "model")
     assert model["previous"] == pytest.approx(old["value"])
+    assert model["delta"] == pytest.approx(model["value"] - old["value"]) and model["delta"] < 0
+    assert f"| {model['delta']:+.4f} |" in after.markdown  # the renderer shows the report's delta
     assert "| Compared with |" in after.markdown and "Before | Δ |" in after.markdown
     assert after.json["compared_to"] == str(previous)
 
@@ -217,7 +219,53 @@ def test_the_json_report_validates_against_the_shipped_schema(example):
     )
     report = json.loads(example["report.json"].read_text())
     jsonschema.validate(report, shipped_schema())
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
+
+
+_NUMBER = r"[-+]?[0-9][0-9,]*(\.[0-9]+)?(e[-+]?[0-9]+)?%?"
+
+
+def _numeric_text(cell: object) -> bool:
+    """A string that is only a number, an interval or a percentage: prose a CI consumer
+    would have to parse."""
+    pattern = f"{_NUMBER}( to {_NUMBER})?( \\({_NUMBER} to {_NUMBER}\\))?"
+    return isinstance(cell, str) and re.fullmatch(pattern, cell) is not None
+
+
+def test_table_cells_in_the_json_report_are_numbers_where_the_value_is_a_number(example):
+    report = json.loads(example["report.json"].read_text())
+    cells = [
+        (check["id"], table["title"], column, cell)
+        for check in report["checks"]
+        for table in check["tables"]
+        for row in table["rows"]
+        for column, cell in zip(table["columns"], row, strict=True)
+    ]
+    assert len(cells) > 500
+    assert [c for c in cells if _numeric_text(c[3])] == []
+    prose = r"\bp=|\(>= |mean .* median|[0-9]% -> "
+    assert [c for c in cells if isinstance(c[3], str) and re.search(prose, c[3])] == []
+    drift = next(
+        row
+        for c in report["checks"]
+        if c["id"] == "drift"
+        for t in c["tables"]
+        if t["title"].startswith("Features, train vs production")
+        for row in t["rows"]
+        if row[0] == "mean_texture"
+    )
+    test, effect, missing, reference = drift[2:6]
+    assert test["type"] == "measure" and test["kind"] == "p_value" and test["statistic"] == "ks"
+    assert 0 <= test["value"] < 0.05
+    assert effect["statistic"] == "wasserstein" and effect["value"] > effect["threshold"] == 0.1
+    assert missing == {**missing, "kind": "share", "value": 0.0, "before": 0.0}
+    assert (
+        reference["type"] == "summary" and reference["p5"] < reference["median"] < reference["p95"]
+    )
+    baseline = next(c for c in report["checks"] if c["id"] == "baseline")["tables"][0]
+    model_row = baseline["rows"][0]
+    assert model_row[0] == "model" and isinstance(model_row[2], float)
+    assert model_row[3]["kind"] == "interval" and model_row[3]["low"] <= model_row[2]
 
 
 def test_long_tables_are_capped_in_markdown_but_complete_in_json(

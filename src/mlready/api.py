@@ -5,42 +5,35 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from mlready import __version__
-from mlready.answers import TOPICS, evaluate_answers
+from mlready.answers import evaluate_answers
 from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError
 from mlready.io.data import REQUIRED_SPLITS, Split, batch_files, find_split, load_splits
 from mlready.io.files import file_sha256, refuse_overwriting_inputs
 from mlready.io.model import LoadedModel, describe_estimator
-from mlready.io.predictor import UnusableModel
 from mlready.io.profile import Profile, load_profile
 from mlready.io.streamed import engine_named
 from mlready.model_under_audit import ModelUnderAudit
-from mlready.questions import QUESTIONS
+from mlready.options import AuditOptions
 from mlready.registry import load_checks
 from mlready.results import (
-    AnswerResult,
     AuditReport,
     CheckResult,
-    CoverageStatus,
-    ExitCode,
     ModelFingerprint,
-    QuestionCoverage,
-    Severity,
     SplitFingerprint,
-    Status,
-    worst,
 )
 from mlready.runner import PlannedCheck, plan, run_checks
 from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.scorecard import score_card
 from mlready.spec import ChecklistSpec, default_spec, load_spec
+from mlready.verdict import coverage, overall, verdict_sentence
 
 DEFAULT_CHECKLIST = Path("checklist.yaml")
 
@@ -52,118 +45,6 @@ def resolve_spec(checklist: Path | None) -> ChecklistSpec:
     if DEFAULT_CHECKLIST.is_file():
         return load_spec(DEFAULT_CHECKLIST)
     return default_spec()
-
-
-_UNANSWERED = ("missing", "empty", "stale")
-
-
-def _question_status(checks: list[CheckResult], answers: list[AnswerResult]) -> CoverageStatus:
-    judged = [r.status for r in checks if r.status != Status.SKIP]
-    if any(s in (Status.FAIL, Status.ERROR) for s in judged) or any(
-        a.state in _UNANSWERED for a in answers
-    ):
-        return "unmet"
-    if any(s in (Status.WARN, Status.WAIVED) for s in judged):
-        return "partly met"
-    if judged or any(a.state == "answered" for a in answers):
-        return "met"
-    return "not applicable" if answers else "unmet"
-
-
-def _missing(number: int, checks: list[CheckResult], answers: list[AnswerResult]) -> str:
-    """What would answer a question that is not met, in one line."""
-    parts = [
-        f"{r.id} {r.status.value}"
-        for r in checks
-        if r.status in (Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED)
-    ]
-    parts += [f"answers.{a.id} {a.state}" for a in answers if a.state in _UNANSWERED]
-    if parts:
-        return "; ".join(parts)
-    skipped = [f"{r.id} skipped ({r.message})" for r in checks]
-    topics = [t for t, topic in TOPICS.items() if topic.question == number]
-    answer = f"a written answer ({', '.join(f'answers.{t}' for t in topics)})" if topics else ""
-    ran = "; ".join(skipped) or "no check answers it"
-    return f"{ran}; {answer or 'configure the check that answers it'}"
-
-
-def _coverage(
-    results: list[CheckResult], answers: list[AnswerResult], partial: bool
-) -> list[QuestionCoverage]:
-    """How each checklist question is answered, by checks and written answers; ``partial``
-    when only some checks ran (``mlready monitor``)."""
-    coverage = []
-    for q in QUESTIONS:
-        checks = [r for r in results if r.question == q.number]
-        written = [a for a in answers if a.question == q.number]
-        reason = "; ".join(
-            [f"{r.id}: {r.status.value}" for r in checks]
-            + [f"answers.{a.id}: {a.state}" for a in written]
-        )
-        if partial and not checks:
-            status: CoverageStatus = "not assessed"
-            reason = "not part of this run"
-        else:
-            status = _question_status(checks, written)
-        unmet = status in ("unmet", "partly met")
-        guidance = [g for t in TOPICS.values() if t.question == q.number for g in t.guidance]
-        coverage.append(
-            QuestionCoverage(
-                number=q.number,
-                key=q.key,
-                text=q.text,
-                status=status,
-                checks=[r.id for r in checks],
-                answers=[a.id for a in written],
-                reason=reason or "nothing answers it",
-                missing=_missing(q.number, checks, written) if unmet else None,
-                guidance=guidance if status == "unmet" else [],
-            )
-        )
-    return coverage
-
-
-def blocking(
-    results: list[CheckResult], answers: list[AnswerResult], fail_on: Severity
-) -> list[str]:
-    """What fails the build at the ``fail_on`` level: failed or crashed checks, required
-    answers whose severity is fail (and, with ``fail_on: warn``, warnings and waivers)."""
-    levels = {Status.FAIL, Status.ERROR}
-    if fail_on == "warn":
-        levels |= {Status.WARN, Status.WAIVED}
-    return [r.id for r in results if r.status in levels] + [
-        f"answers.{a.id}" for a in answers if a.status in levels
-    ]
-
-
-def exit_code(report: AuditReport) -> ExitCode:
-    """0 when nothing at or above ``fail_on`` failed, else 1."""
-    failed = blocking(report.checks, report.answers, report.fail_on)
-    return ExitCode.CHECKS_FAILED if failed else ExitCode.OK
-
-
-def _overall(results: list[CheckResult], answers: list[AnswerResult]) -> Status:
-    statuses: list[Status] = [r.status for r in results] + [a.status for a in answers]
-    return worst([s for s in statuses if s != Status.SKIP])
-
-
-def _verdict(results: list[CheckResult], answers: list[AnswerResult], fail_on: Severity) -> str:
-    """One sentence: ready, ready with warnings, or not ready, and why."""
-    failed = blocking(results, answers, fail_on)
-    waived = [r.id for r in results if r.status == Status.WAIVED and r.id not in failed]
-    warned = [r.id for r in results if r.status == Status.WARN and r.id not in failed] + [
-        f"answers.{a.id} {a.state}"
-        for a in answers
-        if a.status == Status.WARN and f"answers.{a.id}" not in failed
-    ]
-    if failed:
-        return f"not ready: {', '.join(failed)} failed"
-    extra = f" (waived: {', '.join(waived)})" if waived else ""
-    if warned:
-        return f"ready with warnings: {', '.join(warned)}{extra}"
-    if waived:
-        return f"ready with waivers: {', '.join(waived)}"
-    return "ready: every check that ran passed and every required answer is given"
 
 
 def load_report(path: Path) -> AuditReport:
@@ -179,8 +60,11 @@ def load_report(path: Path) -> AuditReport:
     try:
         data = json.loads(text)
         for check in data.get("checks", []) if isinstance(data, dict) else []:
-            if isinstance(check, dict):
-                check.pop("metrics", None)  # computed from evidence when the report is read
+            if isinstance(check, dict):  # computed fields are computed again when it is read
+                check.pop("metrics", None)
+                for evidence in check.get("evidence", []):
+                    if isinstance(evidence, dict):
+                        evidence.pop("delta", None)
         return AuditReport.model_validate(data)
     except json.JSONDecodeError as exc:
         raise MlreadyError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
@@ -303,104 +187,89 @@ def _profile_fingerprint(profile: Profile | None) -> list[SplitFingerprint]:
 
 
 def audit(
-    model_path: Path | None,
-    data_dir: Path | None,
+    options: AuditOptions,
     *,
-    checklist: Path | None = None,
-    target: str | None = None,
-    seed: int | None = None,
-    trust_model: bool = False,
-    fail_on: Severity = "fail",
-    quick: bool = False,
     on_start: Callable[[PlannedCheck], None] | None = None,
-    debug: bool = False,
-    only: tuple[str, ...] | None = None,
     with_context: Callable[[AuditContext], None] | None = None,
-    today: dt.date | None = None,
-    compare_to: Path | None = None,
-    jobs: int = 1,
-    profile: Path | None = None,
-    engine: str = "memory",
-    scheduler: str | None = None,
-    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
-    needs_production: bool = False,
-    outputs: Mapping[str, Path | None] | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
 
-    ``only`` runs just those checks (``mlready monitor``); ``with_context`` is called with
-    the audit's context after the checks, for outputs that need the data and model (the
-    labelling queue). ``today`` dates waivers and written answers (default: today).
-    ``compare_to`` is an earlier JSON report whose numbers every result is compared with;
-    ``jobs`` runs that many checks at once (threads), with the same numbers as one.
-    ``profile`` is a reference profile of train (``mlready profile``) that the distribution
-    and quality checks use instead of the raw rows; with it, train may be absent when only
-    such checks run (``mlready monitor``). ``engine`` "stream" or "dask" summarises
-    production without reading it into memory (on the Dask ``scheduler``, or a local
-    cluster); then only the checks that can use such summaries run. ``sandbox`` runs the
-    model in a locked-down child process under its limits (:mod:`mlready.sandbox`); a model
-    that crashes, hangs, runs out of memory or tries what the sandbox forbids there becomes
-    an error of the checks that need it, and the rest still run. ``sandbox=None`` loads the
-    model in this process: only for files you made yourself. ``needs_production`` makes a
-    missing production split an error (``mlready monitor``). ``outputs`` are the files the
-    caller will write, by option name: one that is an input stops the audit.
+    ``options`` says what to audit and how (:class:`~mlready.options.AuditOptions`): the
+    model runs in its sandbox (:mod:`mlready.sandbox`) unless ``options.sandbox`` is None;
+    a model that crashes, hangs, runs out of memory or tries what the sandbox forbids there
+    becomes an error of the checks that need it, and the rest still run. With
+    ``options.monitor`` only the checks that monitor production run, and production must be
+    there. With ``options.engine`` "stream" or "dask", production is summarised without
+    being read into memory, and only the checks that can use such summaries run.
+    ``on_start`` is called as each check starts; ``with_context`` with the audit's context
+    after the checks, for outputs that need the data and model (the labelling queue).
     """
-    today = today or dt.date.today()
-    previous = load_report(compare_to) if compare_to is not None else None
-    spec = resolve_spec(checklist)
-    planned = plan(spec, load_checks())
-    if only is not None:
-        planned = [item for item in planned if item.check.id in only]
+    today = options.today or dt.date.today()
+    previous = load_report(options.compare_to) if options.compare_to is not None else None
+    spec = resolve_spec(options.checklist)
+    registry = load_checks()
+    planned = plan(spec, registry)
+    if options.monitor:
+        planned = [item for item in planned if item.check.capabilities.monitors]
+    data_dir = options.data
     if data_dir is None:
         if spec.data.dir is None:
             raise MlreadyError("no data folder given", hint="pass --data DIR or set data.dir")
         data_dir = spec.base_dir / spec.data.dir
-    streaming = engine_named(engine, scheduler)
+    streaming = engine_named(options.engine, options.scheduler)
     if streaming is not None:
-        planned = [item for item in planned if getattr(item.check, "streams_production", False)]
-    partial = only is not None or streaming is not None  # some checks are left out
-    train_profile = load_profile(profile) if profile is not None else None
+        planned = [item for item in planned if item.check.capabilities.streams_production]
+    partial = options.monitor or streaming is not None  # some checks are left out
+    train_profile = load_profile(options.profile) if options.profile is not None else None
     # A partial run with a train profile runs no check that needs train's rows.
     needed = tuple(
         s for s in REQUIRED_SPLITS if s != "train" or train_profile is None or not partial
     )
-    if needs_production:
+    if options.monitor:
         needed += ("production",)
     skip = ("production",) if streaming is not None else ()
-    run_seed = spec.seed if seed is None else seed
-    with ModelUnderAudit(model_path, spec, trust_model, sandbox) as model:
+    with ModelUnderAudit(options.model, spec, options.trust_model, options.sandbox) as model:
         splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
-        inputs = audit_inputs([model_path], spec, splits, profile, compare_to)
-        refuse_overwriting_inputs(outputs or {}, inputs)
-        loaded, problem = model.load(), model.problem
-        context = build_context(spec, splits, loaded, target, run_seed, quick, today, train_profile)
-        context.sandbox = model.sandbox
-        if problem:
-            context.model_problem = problem
-            context.predictor = UnusableModel(problem)
-            context.notes.append(f"model not loaded: {problem}")
-        if streaming is not None:
-            context.engine = streaming
-            context.production_files = _production_files(data_dir, spec)
-        context.previous = previous
-        results = run_checks(planned, context, on_start=on_start, debug=debug, jobs=jobs)
+        inputs = audit_inputs([options.model], spec, splits, options.profile, options.compare_to)
+        refuse_overwriting_inputs(options.outputs, inputs)
+        loaded = model.load()
+        context = build_context(
+            spec,
+            splits,
+            model=loaded,
+            model_problem=model.problem,
+            target=options.target,
+            seed=options.seed,
+            quick=options.quick,
+            today=today,
+            profile=train_profile,
+            sandbox=model.sandbox,
+            trust_model=options.trust_model,
+            engine=streaming,
+            production_files=_production_files(data_dir, spec) if streaming else (),
+            previous=previous,
+        )
+        results = run_checks(
+            planned, context, on_start=on_start, debug=options.debug, jobs=options.jobs
+        )
         if previous is not None:
             results = [_with_previous(r, previous) for r in results]
         if with_context is not None:
             with_context(context)
     answers = [] if partial else evaluate_answers(spec, today)
+    automates = {check_id: check.capabilities.automates for check_id, check in registry.items()}
     return AuditReport(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        status=_overall(results, answers),
-        verdict=_verdict(results, answers, fail_on),
-        fail_on=fail_on,
-        seed=run_seed,
+        status=overall(results, answers),
+        verdict=verdict_sentence(results, answers, options.fail_on),
+        fail_on=options.fail_on,
+        seed=context.seed,
         task=context.task,
         target=context.target,
         primary_metric=context.primary.name,
         checklist=str(spec.source) if spec.source else None,
-        model=_model_fingerprint(model_path, loaded, problem),
+        model=_model_fingerprint(options.model, loaded, model.problem),
         splits=[
             SplitFingerprint(
                 name=s.name,
@@ -413,12 +282,12 @@ def audit(
         ]
         + _profile_fingerprint(train_profile)
         + _streamed_fingerprint(context),
-        notes=context.notes,
-        questions=_coverage(results, answers, partial=partial),
+        notes=list(context.notes),
+        questions=coverage(results, answers, partial=partial),
         checks=results,
         answers=answers,
-        scorecard=None if partial else score_card(results, answers),
-        compared_to=str(compare_to) if compare_to is not None else None,
+        scorecard=None if partial else score_card(results, answers, automates),
+        compared_to=str(options.compare_to) if options.compare_to is not None else None,
         sandbox=model.sandbox_record(),
     )
 
@@ -456,7 +325,15 @@ def make_profile(
         loaded = opened.load() if opened is not None else None
         if opened is not None and opened.problem is not None:
             raise ModelLoadError(opened.problem, hint="profile without --model, or fix the model")
-        context = build_context(spec, {"train": split}, loaded, target, spec.seed)
+        context = build_context(
+            spec,
+            {"train": split},
+            model=loaded,
+            model_problem=opened.problem if opened is not None else None,
+            target=target,
+            sandbox=opened.sandbox if opened is not None else None,
+            trust_model=trust_model,
+        )
         predictions = context.output_reference("train") if with_model else None
     frame = split.frame
     planned = [p.params for p in plan(spec, load_checks())]

@@ -1,12 +1,13 @@
 """The plugin author's API: what a check is.
 
-A check is a class with four class attributes and one method::
+A check is a class with five class attributes and one method::
 
     class MyCheck:
         id = "my_check"                 # stable snake_case id used in YAML and JSON
         title = "My check"
         question = 3                    # the checklist question it answers (1-11)
         Params = MyParams               # a CheckParams subclass: options with defaults
+        capabilities = Capabilities(monitors=True, automates=("Monitoring 2",))
 
         def run(self, context: AuditContext, params: MyParams) -> Outcome: ...
 
@@ -17,22 +18,40 @@ registered under the ``mlready.checks`` entry-point group::
 
 ``run`` computes and returns an :class:`~mlready.results.Outcome`; raising
 :class:`SkipCheck` records ``skip`` with the reason; any other exception is
-recorded as ``error`` while the other checks still run. Its docstring should
-have "What it checks", "Why it matters" and "Example" sections:
-``mlready explain ID`` prints it.
+recorded as ``error`` while the other checks still run. A check whose capabilities
+name others in ``reads`` runs after them and is given their results:
+``run(context, params, earlier)``. Its docstring should have "What it checks", "Why it
+matters" and "Example" sections: ``mlready explain ID`` prints it.
+``mlready.testing`` runs a check on in-memory data, as its tests would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from mlready.results import Evidence, Outcome, Plot, Status, Table, worst
+from mlready.results import CheckResult, Evidence, Outcome, Plot, Status, Table, worst
 
 if TYPE_CHECKING:
     from mlready.context import AuditContext
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a check does beyond ``run``, declared in one place (every field has its
+    default here); the registry validates it when the check is loaded."""
+
+    runs_alone: bool = False  # it times things: it runs by itself, after the others
+    reads: tuple[str, ...] = ()  # ids of checks whose results it is given (it runs after them)
+    streams_production: bool = False  # runs on streamed production (--engine stream|dask)
+    monitors: bool = False  # part of 'mlready monitor'
+    # ML Test Score tests it automates, as "<section> <number>" (scorecard.RUBRIC):
+    # "Data 1", "Model 5", "Infrastructure 4", "Monitoring 7"...
+    automates: tuple[str, ...] = ()
+    off_by_default: bool = False  # runs only when the checklist enables it
 
 
 class CheckParams(BaseModel):
@@ -42,12 +61,23 @@ class CheckParams(BaseModel):
 
 
 class Check(Protocol):
+    """A check, as the runner sees it (see the module docstring)."""
+
     id: ClassVar[str]
     title: ClassVar[str]
     question: ClassVar[int]
     Params: ClassVar[type[CheckParams]]
+    capabilities: ClassVar[Capabilities]
 
     def run(self, context: AuditContext, params: Any) -> Outcome: ...
+
+
+class ReadingCheck(Check, Protocol):
+    """A check whose capabilities name others in ``reads``: it is given their results."""
+
+    def run(  # type: ignore[override]
+        self, context: AuditContext, params: Any, earlier: Mapping[str, CheckResult]
+    ) -> Outcome: ...
 
 
 class SkipCheck(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import importlib.util
 import inspect
 import signal
@@ -27,14 +28,16 @@ from mlready import __version__
 from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
 from mlready.io.files import refuse_overwriting_inputs, write_atomic, write_table_atomic
+from mlready.options import AuditOptions
 from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
 from mlready.report.markdown import render_markdown, write_assets
-from mlready.results import AuditReport, ExitCode, Status
+from mlready.results import AuditReport, ExitCode
 from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.starter import starter_checklist, yaml_value
+from mlready.verdict import comparison_exit_code, exit_code, validation_exit_code
 
 if TYPE_CHECKING:
     from mlready.runner import PlannedCheck
@@ -180,11 +183,13 @@ def _progress(quiet: bool) -> Iterator[Callable[[PlannedCheck], None] | None]:
         yield lambda item: progress.update(task, description=f"check {item.check.id}")
 
 
-def _run_audit(quiet: bool, **options: Any) -> AuditReport:
+def _run_audit(
+    quiet: bool, options: AuditOptions, with_context: Callable[[Any], None] | None = None
+) -> AuditReport:
     from mlready import api
 
     with _progress(quiet) as on_start:
-        return api.audit(on_start=on_start, **options)
+        return api.audit(options, on_start=on_start, with_context=with_context)
 
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
@@ -267,17 +272,49 @@ ModelTotalTimeoutOption = Annotated[
 
 
 def _sandbox(
-    mode: IsolateMode,
+    isolate: IsolateMode,
     level: SandboxLevel | None,
     memory_mb: int | None,
     timeout_s: float,
     total_timeout_s: float,
 ) -> SandboxSettings | None:
     """The sandbox the options ask for, or None when the model runs in-process."""
-    if mode == IsolateMode.off:
+    if isolate == IsolateMode.off:
         return None
     required = None if level is None else level == SandboxLevel.required
     return SandboxSettings(memory_mb, timeout_s, total_timeout_s, required)
+
+
+# The options of the model's sandbox, shared by every command that runs a model.
+_SANDBOX_OPTIONS = {
+    "isolate": (IsolateOption, IsolateMode.full),
+    "sandbox_level": (SandboxOption, None),
+    "model_memory_mb": (ModelMemoryOption, DEFAULT_SANDBOX.memory_mb),
+    "model_timeout": (ModelTimeoutOption, DEFAULT_SANDBOX.call_timeout_s),
+    "model_total_timeout": (ModelTotalTimeoutOption, DEFAULT_SANDBOX.total_timeout_s),
+}
+
+
+def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the sandbox options (``--isolate``, ``--sandbox``,
+    ``--model-memory-mb``, ``--model-timeout``, ``--model-total-timeout``); it receives
+    them as one ``sandbox`` argument: the settings, or None for ``--isolate off``."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for name, p in signature.parameters.items() if name != "sandbox"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, (kind, default) in _SANDBOX_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def with_sandbox(*args: Any, **kwargs: Any) -> None:
+        values = [kwargs.pop(name) for name in _SANDBOX_OPTIONS]
+        command(*args, sandbox=_sandbox(*values), **kwargs)
+
+    annotations = {k: v for k, v in command.__annotations__.items() if k != "sandbox"}
+    with_sandbox.__annotations__ = {**annotations, **{p.name: p.annotation for p in added}}
+    with_sandbox.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    return with_sandbox
 
 
 ProfileOption = Annotated[
@@ -291,6 +328,7 @@ ProfileOption = Annotated[
 
 
 @app.command()
+@sandbox_options
 def audit(
     model: Annotated[
         Path | None,
@@ -356,20 +394,15 @@ def audit(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
-    isolate: IsolateOption = IsolateMode.full,
-    sandbox: SandboxOption = None,
-    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
-    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Audit MODEL on the splits in --data; write the report; exit 1 if checks fail."""
     with _exit_codes(debug):
-        result = _run_audit(
-            quiet,
-            model_path=model,
-            data_dir=data,
+        options = AuditOptions(
+            model=model,
+            data=data,
             checklist=checklist,
             target=target,
             seed=seed,
@@ -382,18 +415,20 @@ def audit(
             profile=profile,
             engine=engine.value,
             scheduler=scheduler,
-            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            sandbox=sandbox,
             outputs={"--report": report, "--json": json_path, "--html": html, "--junit": junit},
         )
+        result = _run_audit(quiet, options)
         _write_outputs(result, report, json_path, quiet, html, junit, assets)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
             print_summary(result, out)
-    raise typer.Exit(_audit_exit_code(result))
+    raise typer.Exit(exit_code(result))
 
 
 @app.command()
+@sandbox_options
 def compare(
     models: Annotated[list[Path], typer.Argument(help="Two or more model files.")],
     data: Annotated[
@@ -408,11 +443,7 @@ def compare(
     seed: SeedOption = None,
     trust_model: TrustOption = False,
     quick: Annotated[bool, typer.Option("--quick", help="Time fewer calls.")] = False,
-    isolate: IsolateOption = IsolateMode.full,
-    sandbox: SandboxOption = None,
-    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
-    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     debug: DebugOption = False,
 ) -> None:
     """Compare candidate models: metric, latency, memory, size, cost; mark the Pareto set.
@@ -431,7 +462,7 @@ def compare(
             seed=seed,
             trust_model=trust_model,
             quick=quick,
-            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            sandbox=sandbox,
             outputs={"--report": report, "--json": json_path},
         )
         if report is not None:
@@ -439,15 +470,11 @@ def compare(
         if json_path is not None:
             write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
         print_comparison(result, out)
-    raise typer.Exit(
-        ExitCode.OK if any(not c.breaches for c in result.candidates) else ExitCode.CHECKS_FAILED
-    )
-
-
-MONITOR_CHECKS = ("ground_truth", "performance_monitoring", "drift")
+    raise typer.Exit(comparison_exit_code([c.breaches for c in result.candidates]))
 
 
 @app.command()
+@sandbox_options
 def monitor(
     model: Annotated[
         Path | None, typer.Argument(help="Model file (optional in predictions-only mode).")
@@ -489,11 +516,7 @@ def monitor(
     profile: ProfileOption = None,
     engine: EngineOption = Engine.memory,
     scheduler: SchedulerOption = None,
-    isolate: IsolateOption = IsolateMode.full,
-    sandbox: SandboxOption = None,
-    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
-    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -514,24 +537,21 @@ def monitor(
                 out.print(f"wrote {label_queue_file} ({len(queue)} rows to label)", highlight=False)
 
     with _exit_codes(debug):
-        result = _run_audit(
-            quiet,
-            model_path=model,
-            data_dir=data,
+        options = AuditOptions(
+            model=model,
+            data=data,
             checklist=checklist,
             target=target,
             seed=seed,
             trust_model=trust_model,
             fail_on=fail_on.value,
             debug=debug,
-            only=MONITOR_CHECKS,
-            needs_production=True,
-            with_context=write_queue,
+            monitor=True,
             jobs=jobs,
             profile=profile,
             engine=engine.value,
             scheduler=scheduler,
-            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            sandbox=sandbox,
             outputs={
                 "--report": report,
                 "--json": json_path,
@@ -540,12 +560,13 @@ def monitor(
                 "--label-queue-file": label_queue_file if label_queue else None,
             },
         )
+        result = _run_audit(quiet, options, with_context=write_queue)
         _write_outputs(result, report, json_path, quiet, html, junit)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
             print_summary(result, out, title="mlready monitor")
-    raise typer.Exit(_audit_exit_code(result))
+    raise typer.Exit(exit_code(result))
 
 
 contract_app = typer.Typer(
@@ -659,8 +680,7 @@ def validate(
             )
         else:
             print_validation(result, out)
-    failed = result.status in (Status.FAIL, Status.ERROR)
-    raise typer.Exit(ExitCode.CHECKS_FAILED if failed else ExitCode.OK)
+    raise typer.Exit(validation_exit_code(result.status))
 
 
 def _timestamp(text: str | None, option: str) -> pd.Timestamp | None:
@@ -676,6 +696,7 @@ def _timestamp(text: str | None, option: str) -> pd.Timestamp | None:
 
 
 @app.command("profile")
+@sandbox_options
 def profile_command(
     train: Annotated[
         Path, typer.Argument(help="Training data: a file or a folder of batch files.")
@@ -691,11 +712,7 @@ def profile_command(
     checklist: ChecklistOption = None,
     target: TargetOption = None,
     trust_model: TrustOption = False,
-    isolate: IsolateOption = IsolateMode.full,
-    sandbox: SandboxOption = None,
-    model_memory_mb: ModelMemoryOption = DEFAULT_SANDBOX.memory_mb,
-    model_timeout: ModelTimeoutOption = DEFAULT_SANDBOX.call_timeout_s,
-    model_total_timeout: ModelTotalTimeoutOption = DEFAULT_SANDBOX.total_timeout_s,
+    sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -722,7 +739,7 @@ def profile_command(
             target=target,
             model_path=model,
             trust_model=trust_model,
-            sandbox=_sandbox(isolate, sandbox, model_memory_mb, model_timeout, model_total_timeout),
+            sandbox=sandbox,
         )
         save_profile(made, path)
         if not quiet:
@@ -819,20 +836,12 @@ def demo(
             f"built the example in {folder}/ (model.pkl, checklist.yaml, contract.yaml, splits/)",
             highlight=False,
         )
-        result = _run_audit(
-            False, model_path=model, data_dir=None, checklist=checklist, debug=debug
-        )
+        result = _run_audit(False, AuditOptions(model=model, checklist=checklist, debug=debug))
         # The HTML report needs the plots extra; the demo writes it when it can.
         html = folder / "report.html" if importlib.util.find_spec("matplotlib") else None
         _write_outputs(result, folder / "report.md", folder / "report.json", False, html)
         print_summary(result, out)
-    raise typer.Exit(_audit_exit_code(result))
-
-
-def _audit_exit_code(report: AuditReport) -> int:
-    from mlready import api
-
-    return api.exit_code(report)
+    raise typer.Exit(exit_code(result))
 
 
 def main() -> None:

@@ -17,20 +17,14 @@ from pydantic import BaseModel, ConfigDict
 
 from mlready import __version__
 from mlready.api import audit_inputs, resolve_spec
-from mlready.checks.latency import (
-    LatencyParams,
-    breaches_of,
-    cost_per_1k,
-    limit_evidence,
-    settings,
-)
 from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
 from mlready.io.data import load_splits
 from mlready.io.files import refuse_overwriting_inputs
 from mlready.io.model import LoadedModel
+from mlready.limits import breaches_of, cost_per_1k, limit_evidence, plan
 from mlready.model_under_audit import ModelUnderAudit
-from mlready.perf import conditions, measure
+from mlready.perf import PerfSettings, conditions, measure
 from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import point_estimate
@@ -96,7 +90,6 @@ def pareto_flags(candidates: Sequence[Candidate], greater_is_better: bool) -> li
 
 
 def _candidate(context: AuditContext, loaded: LoadedModel, quick: bool) -> Candidate:
-    params = LatencyParams()
     limits, cost = context.spec.limits, context.spec.cost
     X = context.X("test")
     m = measure(
@@ -104,7 +97,7 @@ def _candidate(context: AuditContext, loaded: LoadedModel, quick: bool) -> Candi
         loaded.path,
         loaded.sha256,
         X,
-        settings(params, quick, limits),
+        plan(quick, limits),
         context.sandbox,
     )
     metric, y, prediction = context.primary, context.y("test"), context.prediction("test")
@@ -156,7 +149,6 @@ def compare_models(
             "compare measures model files: data.prediction (predictions-only mode) does not apply",
             hint="remove data.prediction from the checklist",
         )
-    run_seed = spec.seed if seed is None else seed
     with ExitStack() as open_models:
         opened = [
             open_models.enter_context(ModelUnderAudit(path, spec, trust_model, sandbox))
@@ -165,9 +157,19 @@ def compare_models(
         splits = load_splits(data_dir, spec.data.splits)
         refuse_overwriting_inputs(outputs or {}, audit_inputs(list(models), spec, splits))
         loaded = [_loaded(model) for model in opened]
-        contexts = [build_context(spec, splits, m, target, run_seed, quick) for m in loaded]
-        for context, model in zip(contexts, opened, strict=True):
-            context.sandbox = model.sandbox
+        contexts = [
+            build_context(
+                spec,
+                splits,
+                model=m,
+                target=target,
+                seed=seed,
+                quick=quick,
+                sandbox=model.sandbox,
+                trust_model=trust_model,
+            )
+            for m, model in zip(loaded, opened, strict=True)
+        ]
         return _compare(loaded, contexts, quick)
 
 
@@ -210,7 +212,7 @@ def _compare(loaded: list[LoadedModel], contexts: list[AuditContext], quick: boo
         primary_metric=primary.name,
         greater_is_better=primary.greater_is_better,
         seed=contexts[0].seed,
-        conditions=conditions(LatencyParams().threads),
+        conditions=conditions(PerfSettings().threads),
         candidates=[
             c.model_copy(update={"pareto": f, "rank": ranks[i]})
             for i, (c, f) in enumerate(zip(candidates, flags, strict=True))

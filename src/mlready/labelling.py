@@ -21,10 +21,9 @@ def label_queue(context: AuditContext, size: int, random_share: float = 0.5) -> 
     """Up to ``size`` unlabelled production rows with every original column, plus ``_row``
     (1-based position in production), ``_batch`` (file of a production folder), ``_reason``
     and ``_confidence`` (the model's top-class probability, when it has one)."""
-    if "production" not in context.splits:
+    if not context.has_split("production"):
         raise DataError("no production split to pick rows for labelling from")
-    split = context.splits["production"]
-    frame = split.frame
+    frame = context.frame("production")
     unlabelled = (
         frame[context.target].isna().to_numpy()
         if context.target in frame.columns
@@ -49,8 +48,9 @@ def label_queue(context: AuditContext, size: int, random_share: float = 0.5) -> 
     rows = np.concatenate(chosen).astype(np.int64)
     queue = frame.iloc[rows].copy()
     queue["_row"] = rows + 1
-    if split.batch is not None:
-        queue["_batch"] = split.batch.to_numpy()[rows]
+    batch = context.batch_labels("production")
+    if batch is not None:
+        queue["_batch"] = batch.to_numpy()[rows]
     queue["_reason"] = np.concatenate(reasons)
     if confidence is not None:
         queue["_confidence"] = confidence[rows]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mlready.results import Measure, Summary
+
 
 def fmt(value: Any, signed: bool = False) -> str:
     """Four decimals for everyday magnitudes, fewer for large ones (thousands separated),
@@ -43,3 +45,61 @@ def interval(low: float | None, high: float | None) -> str:
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return ""
     return f"{fmt(low)} to {fmt(high)}"
+
+
+def _short(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def summary_text(summary: Summary) -> str:
+    """A sample's summary in a phrase: 'mean 1.2, median 1.1, p5-p95 0.5 to 2.3', or the
+    top levels 'a 62.6%, b 37.4%'."""
+    unseen = f"; unseen: {', '.join(summary.unseen[:3])}" if summary.unseen else ""
+    if summary.levels:
+        return ", ".join(f"{level} {share:.1%}" for level, share in summary.levels) + unseen
+    if summary.mean is None or summary.median is None or summary.p5 is None:
+        return "no values" + unseen
+    assert summary.p95 is not None
+    return (
+        f"mean {_short(summary.mean)}, median {_short(summary.median)}, "
+        f"p5-p95 {_short(summary.p5)} to {_short(summary.p95)}{unseen}"
+    )
+
+
+def measure_text(cell: Measure) -> str:
+    """A typed number as a report shows it, e.g. 'ks p=0.96', '0.9928 (0.9770 to 1.0000)',
+    'wasserstein 0.1694 (>= 0.1000)', '0.0% -> 1.2%', '+0.0551'."""
+    if cell.kind == "interval":
+        return interval(cell.low, cell.high)
+    if cell.kind == "p_value":
+        text = f"p={fmt(cell.value)}"
+    elif cell.kind == "share":
+        text = "-" if cell.value is None else f"{cell.value:.1%}"
+        if cell.before is not None:
+            text = f"{cell.before:.1%} -> {text}"
+    else:
+        text = fmt(cell.value, signed=cell.kind == "difference")
+        if cell.before is not None:
+            text = f"{fmt(cell.before)} -> {text}"
+    if cell.unit:
+        text = f"{text} {cell.unit}"
+    if cell.statistic:
+        text = f"{cell.statistic} {text}"
+    span = interval(cell.low, cell.high)
+    if span:
+        text = f"{text} ({span})"
+    if cell.threshold is not None:
+        bar = f"must be {cell.op}" if cell.op is not None else ">="
+        text = f"{text} ({bar} {fmt(cell.threshold)})"
+    return text
+
+
+def cell_text(cell: Any) -> str:
+    """Any table cell as text: typed numbers by kind, plain numbers by :func:`fmt`."""
+    if isinstance(cell, Measure):
+        return measure_text(cell)
+    if isinstance(cell, Summary):
+        return summary_text(cell)
+    if isinstance(cell, list):
+        return " ".join(fmt(value) for value in cell)
+    return fmt(cell)

@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 
 class Question(NamedTuple):
+    """A checklist question; ``key`` names its topic (checks name their question by number)."""
+
     number: int
     key: str
     text: str
@@ -18,7 +20,7 @@ class Question(NamedTuple):
 QUESTIONS: tuple[Question, ...] = (
     Question(
         1,
-        "baseline",
+        "beats_baseline",
         "Is there a well defined baseline? Is the model performing better than the baseline?",
     ),
     Question(
@@ -26,15 +28,15 @@ QUESTIONS: tuple[Question, ...] = (
         "metrics",
         "Are machine learning performance metrics defined for both training and scoring?",
     ),
-    Question(3, "benchmark", "Is the model benchmarked?"),
+    Question(3, "benchmarked", "Is the model benchmarked?"),
     Question(
         4,
-        "ground_truth",
+        "ground_truth_in_production",
         "Can ground truth be obtained or inferred in production?",
     ),
     Question(
         5,
-        "split_distribution",
+        "split_distributions",
         "Has the data distribution of training, testing and validation sets been analyzed?",
     ),
     Question(
@@ -50,17 +52,17 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         8,
-        "data_quality",
+        "incoming_data_quality",
         "How will incoming data quality be monitored?",
     ),
     Question(
         9,
-        "drift",
+        "drift_monitoring",
         "How will drift in data characteristics be monitored?",
     ),
     Question(
         10,
-        "performance_monitoring",
+        "performance_monitored",
         "How will performance be monitored?",
     ),
     Question(

@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from enum import IntEnum, StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-SCHEMA_VERSION = 1
+# 2: table cells are typed (numbers stay numbers; Measure and Summary cells), evidence
+# carries its change from the --compare-to report, results name their check's package.
+SCHEMA_VERSION = 2
 
 
 class Status(StrEnum):
@@ -45,6 +47,7 @@ def worst(statuses: Sequence[Status]) -> Status:
 
 
 Severity = Literal["fail", "warn"]
+Comparison = Literal[">=", ">", "<=", "<"]
 
 
 class ExitCode(IntEnum):
@@ -70,20 +73,96 @@ class Evidence(_Frozen):
     name: str
     value: int | float | None  # counts stay whole numbers
     threshold: float | None = None
-    op: Literal[">=", ">", "<=", "<"] | None = None
+    op: Comparison | None = None
     unit: str | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     reference: str | None = None
     previous: float | None = None  # the same number in the --compare-to report
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def delta(self) -> float | None:
+        """How much the number moved since the --compare-to report (now - before)."""
+        if self.previous is None or self.value is None:
+            return None
+        return self.value - self.previous
+
+
+class Measure(_Frozen):
+    """A number in a table with what it is, for renderers to format.
+
+    ``kind``: a plain ``number``; a ``share`` (0-1, shown as a percentage); a ``p_value``;
+    a signed ``difference``; an ``interval`` (``low`` to ``high``, no value). Where it has
+    them: the ``statistic`` it is (``ks``, ``wasserstein``), an interval around it, the bar
+    it is judged by (``op`` ``threshold``: what must hold), the value it changed from
+    (``before``) and its ``unit``.
+    """
+
+    type: Literal["measure"] = "measure"
+    kind: Literal["number", "share", "p_value", "difference", "interval"] = "number"
+    value: int | float | None = None
+    statistic: str | None = None
+    low: float | None = None
+    high: float | None = None
+    threshold: float | None = None
+    op: Comparison | None = None
+    before: float | None = None
+    unit: str | None = None
+
+    @classmethod
+    def between(cls, low: float | None, high: float | None) -> Measure:
+        """An interval on its own (e.g. a confidence interval column)."""
+        return cls(kind="interval", low=_number(low), high=_number(high))
+
+    @classmethod
+    def share_of(cls, value: float | None, before: float | None = None) -> Measure:
+        """A share (0-1), and what it was before when it changed."""
+        return cls(kind="share", value=_number(value), before=_number(before))
+
+    @classmethod
+    def change(cls, value: float | None) -> Measure:
+        """A signed difference (a margin, a shortfall, a drop)."""
+        return cls(kind="difference", value=_number(value))
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class Summary(_Frozen):
+    """A sample in brief: a numeric one's mean, median and 5th and 95th percentiles, or a
+    categorical one's most common levels with their shares (0-1); no numbers: no values."""
+
+    type: Literal["summary"] = "summary"
+    mean: float | None = None
+    median: float | None = None
+    p5: float | None = None
+    p95: float | None = None
+    levels: list[tuple[str, float]] = Field(default_factory=list)
+    unseen: list[str] = Field(default_factory=list)  # levels the reference never had
+
+
+# A table cell: text, a plain number (counts stay whole), a flag, empty, a typed number, or
+# a series of numbers (one per window, say).
+Cell = (
+    Annotated[Measure | Summary, Field(discriminator="type")]
+    | str
+    | int
+    | float
+    | bool
+    | None
+    | list[float | None]
+)
+
 
 class Table(_Frozen):
-    """A small table of numbers a check wants shown in the report."""
+    """A small table a check wants shown in the report: cells hold values, renderers
+    format them."""
 
     title: str
     columns: list[str]
-    rows: list[list[Any]]
+    rows: list[list[Cell]]
 
 
 class Series(_Frozen):
@@ -150,6 +229,8 @@ class CheckResult(_Frozen):
     duration_s: float = 0.0
     waiver: WaiverRecord | None = None
     plots: list[Plot] = Field(default_factory=list)
+    package: str | None = None  # the distribution that provides the check, and its version
+    version: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

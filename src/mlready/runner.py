@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mlready.check import Check, CheckParams, SkipCheck
+from mlready.check import Check, CheckParams, ReadingCheck, SkipCheck
 from mlready.context import AuditContext
 from mlready.errors import MlreadyError, SpecError
+from mlready.registry import Origin, Registry
 from mlready.results import CheckResult, Outcome, Severity, Status, WaiverRecord
 from mlready.spec import ChecklistSpec, Waiver, format_validation_error, suggest
 
@@ -27,10 +28,11 @@ class PlannedCheck:
     params: CheckParams
     severity: Severity
     enabled: bool
+    origin: Origin
     waiver: Waiver | None = None
 
 
-def plan(spec: ChecklistSpec, registry: dict[str, Check]) -> list[PlannedCheck]:
+def plan(spec: ChecklistSpec, registry: Registry) -> list[PlannedCheck]:
     """Validate every ``checks.<id>`` section against its check; unknown ids are errors."""
     for check_id in spec.checks:
         if check_id not in registry:
@@ -49,12 +51,14 @@ def plan(spec: ChecklistSpec, registry: dict[str, Check]) -> list[PlannedCheck]:
             raise SpecError(
                 format_validation_error(exc, spec.where, check.Params, prefix=("checks", check_id))
             ) from None
+        said = config.enabled if config else None
         planned.append(
             PlannedCheck(
                 check=check,
                 params=params,
                 severity=config.severity if config else "fail",
-                enabled=config.enabled if config else True,
+                enabled=not check.capabilities.off_by_default if said is None else said,
+                origin=registry.origins[check_id],
                 waiver=config.waive if config else None,
             )
         )
@@ -90,22 +94,43 @@ def _apply_waiver(
     )
 
 
-def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) -> CheckResult:
-    """Run one check; a skip or a crash becomes a result, never an exception."""
+def _outcome(
+    item: PlannedCheck, context: AuditContext, earlier: dict[str, CheckResult], debug: bool
+) -> Outcome:
+    if not item.enabled:
+        said = item.check.capabilities.off_by_default
+        why = f"off by default: set checks.{item.check.id}.enabled" if said else "disabled"
+        return Outcome(status=Status.SKIP, message=f"{why} in the checklist")
+    check = item.check
+    try:
+        if check.capabilities.reads:
+            reading: ReadingCheck = check  # type: ignore[assignment]
+            return reading.run(
+                context,
+                item.params,
+                {r: earlier[r] for r in check.capabilities.reads if r in earlier},
+            )
+        return check.run(context, item.params)
+    except SkipCheck as exc:
+        return Outcome(status=Status.SKIP, message=str(exc))
+    except MlreadyError as exc:
+        return Outcome(status=Status.ERROR, message=str(exc))
+    except Exception as exc:
+        detail = traceback.format_exc() if debug else f"{type(exc).__name__}: {exc}"
+        return Outcome(status=Status.ERROR, message=f"the check crashed: {detail}")
+
+
+def run_check(
+    item: PlannedCheck,
+    context: AuditContext,
+    earlier: dict[str, CheckResult] | None = None,
+    debug: bool = False,
+) -> CheckResult:
+    """Run one check (given the results of those it reads); a skip or a crash becomes a
+    result, never an exception."""
     check = item.check
     started = time.perf_counter()
-    if not item.enabled:
-        outcome = Outcome(status=Status.SKIP, message="disabled in the checklist")
-    else:
-        try:
-            outcome = check.run(context, item.params)
-        except SkipCheck as exc:
-            outcome = Outcome(status=Status.SKIP, message=str(exc))
-        except MlreadyError as exc:
-            outcome = Outcome(status=Status.ERROR, message=str(exc))
-        except Exception as exc:
-            detail = traceback.format_exc() if debug else f"{type(exc).__name__}: {exc}"
-            outcome = Outcome(status=Status.ERROR, message=f"the check crashed: {detail}")
+    outcome = _outcome(item, context, earlier or {}, debug)
     status, message, waiver = _apply_waiver(
         _apply_severity(outcome, item.severity), outcome.message, item.waiver, context.today
     )
@@ -123,18 +148,21 @@ def run_check(item: PlannedCheck, context: AuditContext, debug: bool = False) ->
         plots=outcome.plots,
         params=item.params.model_dump(mode="json"),
         duration_s=round(time.perf_counter() - started, 3),
+        package=item.origin.package,
+        version=item.origin.version,
     )
 
 
 def _run_one(
     item: PlannedCheck,
     context: AuditContext,
+    earlier: dict[str, CheckResult],
     on_start: Callable[[PlannedCheck], None] | None,
     debug: bool,
 ) -> CheckResult:
     if on_start:
         on_start(item)
-    return run_check(item, context, debug)
+    return run_check(item, context, earlier, debug)
 
 
 def run_checks(
@@ -149,21 +177,20 @@ def run_checks(
     With ``jobs`` > 1 the checks run in that many threads (numpy, scipy and scikit-learn
     release the GIL in their heavy loops); every check draws from its own seeded generator,
     so the numbers do not depend on ``jobs``. A check that times things (``runs_alone``)
-    runs by itself afterwards, and one that reads the others' results (``runs_last``) last.
+    runs by itself afterwards, and one that reads others' results (``reads``) after them.
     """
-    alone = [i for i in planned if getattr(i.check, "runs_alone", False)]
-    last = [i for i in planned if getattr(i.check, "runs_last", False) and i not in alone]
-    together = [i for i in planned if i not in alone and i not in last]
-    done: dict[int, CheckResult] = {}
+    alone = [i for i in planned if i.check.capabilities.runs_alone]
+    reading = [i for i in planned if i.check.capabilities.reads and i not in alone]
+    together = [i for i in planned if i not in alone and i not in reading]
+    done: dict[str, CheckResult] = {}
     if jobs > 1 and len(together) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {id(i): pool.submit(_run_one, i, context, on_start, debug) for i in together}
+            futures = {
+                i.check.id: pool.submit(_run_one, i, context, {}, on_start, debug) for i in together
+            }
             done |= {key: future.result() for key, future in futures.items()}
     else:
-        done |= {id(i): _run_one(i, context, on_start, debug) for i in together}
-    done |= {id(i): _run_one(i, context, on_start, debug) for i in alone}
-    context.results[:] = [done[id(i)] for i in planned if id(i) in done]
-    for item in last:
-        done[id(item)] = _run_one(item, context, on_start, debug)
-        context.results.append(done[id(item)])
-    return [done[id(i)] for i in planned]
+        done |= {i.check.id: _run_one(i, context, {}, on_start, debug) for i in together}
+    for item in alone + reading:  # the plan puts a check after those it reads
+        done[item.check.id] = _run_one(item, context, dict(done), on_start, debug)
+    return [done[i.check.id] for i in planned]

@@ -19,56 +19,53 @@ from mlready.results import AnswerResult, CheckResult, ScoreCard, ScoreItem, Sta
 class RubricTest(NamedTuple):
     section: str
     test: str
-    checks: tuple[str, ...] = ()  # checks that automate it
     answers: tuple[str, ...] = ()  # written answers that document it by hand
 
 
+# Which checks automate a test is theirs to declare (Capabilities.automates), by the
+# test's key: its section and number, "Model 5".
 RUBRIC: tuple[RubricTest, ...] = (
-    RubricTest("Data", "Feature expectations are captured in a schema", ("data_quality",)),
+    RubricTest("Data", "Feature expectations are captured in a schema"),
     RubricTest("Data", "All features are beneficial"),
     RubricTest("Data", "No feature's cost is too much"),
-    RubricTest("Data", "Features adhere to meta-level requirements", (), ("data_lineage",)),
-    RubricTest(
-        "Data", "The data pipeline has appropriate privacy controls", (), ("ethics_review",)
-    ),
+    RubricTest("Data", "Features adhere to meta-level requirements", ("data_lineage",)),
+    RubricTest("Data", "The data pipeline has appropriate privacy controls", ("ethics_review",)),
     RubricTest("Data", "New features can be added quickly"),
     RubricTest("Data", "All input feature code is tested"),
     RubricTest("Model", "Model specs are reviewed and submitted"),
-    RubricTest("Model", "Offline and online metrics correlate", ("performance_monitoring",)),
+    RubricTest("Model", "Offline and online metrics correlate"),
     RubricTest("Model", "All hyperparameters have been tuned"),
-    RubricTest(
-        "Model", "The impact of model staleness is known", ("metric_parity",), ("drift_strategy",)
-    ),
-    RubricTest("Model", "A simpler model is not better", ("baseline",)),
-    RubricTest("Model", "Model quality is sufficient on important data slices", ("metric_parity",)),
-    RubricTest(
-        "Model",
-        "The model is tested for considerations of inclusion",
-        ("fairness",),
-        ("ethics_review",),
-    ),
+    RubricTest("Model", "The impact of model staleness is known", ("drift_strategy",)),
+    RubricTest("Model", "A simpler model is not better"),
+    RubricTest("Model", "Model quality is sufficient on important data slices"),
+    RubricTest("Model", "The model is tested for considerations of inclusion", ("ethics_review",)),
     RubricTest("Infrastructure", "Training is reproducible"),
     RubricTest("Infrastructure", "Model specs are unit tested"),
-    RubricTest("Infrastructure", "The ML pipeline is integration tested", (), ("integration",)),
-    RubricTest(
-        "Infrastructure", "Model quality is validated before serving", ("baseline", "benchmark")
-    ),
+    RubricTest("Infrastructure", "The ML pipeline is integration tested", ("integration",)),
+    RubricTest("Infrastructure", "Model quality is validated before serving"),
     RubricTest("Infrastructure", "The model is debuggable"),
     RubricTest("Infrastructure", "Models are canaried before serving"),
-    RubricTest("Infrastructure", "Serving models can be rolled back", (), ("integration",)),
+    RubricTest("Infrastructure", "Serving models can be rolled back", ("integration",)),
     RubricTest("Monitoring", "Dependency changes result in notification"),
-    RubricTest("Monitoring", "Data invariants hold for inputs", ("data_quality",)),
-    RubricTest("Monitoring", "Training and serving are not skewed", ("benchmark", "drift")),
-    RubricTest("Monitoring", "Models are not too stale", ("drift",), ("drift_strategy",)),
+    RubricTest("Monitoring", "Data invariants hold for inputs"),
+    RubricTest("Monitoring", "Training and serving are not skewed"),
+    RubricTest("Monitoring", "Models are not too stale", ("drift_strategy",)),
     RubricTest("Monitoring", "Models are numerically stable"),
-    RubricTest("Monitoring", "Computing performance has not regressed", ("latency",)),
-    RubricTest(
-        "Monitoring",
-        "Prediction quality has not regressed",
-        ("performance_monitoring",),
-        ("monitoring_plan",),
-    ),
+    RubricTest("Monitoring", "Computing performance has not regressed"),
+    RubricTest("Monitoring", "Prediction quality has not regressed", ("monitoring_plan",)),
 )
+
+
+def _keys() -> list[str]:
+    keys, counts = [], dict.fromkeys((t.section for t in RUBRIC), 0)
+    for test in RUBRIC:
+        counts[test.section] += 1
+        keys.append(f"{test.section} {counts[test.section]}")
+    return keys
+
+
+RUBRIC_KEYS: tuple[str, ...] = tuple(_keys())  # "Data 1" ... "Monitoring 7", in RUBRIC order
+
 
 # What a final score means, from the paper (upper bound of each band).
 MEANINGS = (
@@ -81,32 +78,37 @@ MEANINGS = (
 )
 
 
-def _item(number: int, test: RubricTest, ran: dict[str, Status], answered: set[str]) -> ScoreItem:
-    automated = [c for c in test.checks if c in ran]
+def _item(
+    key: str, test: RubricTest, automated: list[tuple[str, Status]], answered: set[str]
+) -> ScoreItem:
     documented = [a for a in test.answers if a in answered]
     if automated:
         points = 1.0
-        how = "automated: " + ", ".join(f"{c} ({ran[c].value})" for c in automated)
+        how = "automated: " + ", ".join(f"{check} ({status.value})" for check, status in automated)
     elif documented:
         points, how = 0.5, "manual, documented: " + ", ".join(f"answers.{a}" for a in documented)
     else:
         points = 0.0
-        what = [*test.checks, *(f"answers.{a}" for a in test.answers)]
-        how = f"not done: needs {' or '.join(what)}" if what else "not assessed by mlready"
+        written = [f"answers.{a}" for a in test.answers]
+        how = f"not done: needs {' or '.join(written)} or a check that automates it"
+        if not written:
+            how = "not assessed by the installed checks"
+    number = int(key.rsplit(" ", 1)[1])
     return ScoreItem(section=test.section, number=number, test=test.test, points=points, how=how)
 
 
-def score_card(results: list[CheckResult], answers: list[AnswerResult]) -> ScoreCard:
-    """The card for an audit's check results and written answers."""
-    ran: dict[str, Status] = {
-        r.id: r.status for r in results if r.status not in (Status.SKIP, Status.ERROR)
-    }
+def score_card(
+    results: list[CheckResult], answers: list[AnswerResult], automates: dict[str, tuple[str, ...]]
+) -> ScoreCard:
+    """The card for an audit's check results and written answers; ``automates`` says
+    which rubric tests each check (by id) automates. A check that ran counts."""
+    ran = [r for r in results if r.status not in (Status.SKIP, Status.ERROR)]
     answered = {a.id for a in answers if a.state == "answered"}
     items: list[ScoreItem] = []
     sections: dict[str, float] = {}
-    for test in RUBRIC:
-        number = len([i for i in items if i.section == test.section]) + 1
-        items.append(_item(number, test, ran, answered))
+    for key, test in zip(RUBRIC_KEYS, RUBRIC, strict=True):
+        automated = [(r.id, r.status) for r in ran if key in automates.get(r.id, ())]
+        items.append(_item(key, test, automated, answered))
         sections[test.section] = sections.get(test.section, 0.0) + items[-1].points
     final = min(sections.values())
     meaning = next(text for bound, text in MEANINGS if final <= bound)

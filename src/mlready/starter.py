@@ -57,8 +57,11 @@ def _check_section(check: Check) -> list[str]:
     q = question(check.question)
     lines = [f"  # {check.title} (checklist question {q.number}: {q.text})", f"  {check.id}:"]
     lines += [
-        "    # Run this check.",
-        "    enabled: true",
+        *(
+            ["    # Off by default: set to true to run it.", "    enabled: false"]
+            if check.capabilities.off_by_default
+            else ["    # Run this check.", "    enabled: true"]
+        ),
         "    # fail: a failure fails the build; warn: it only warns.",
         "    severity: fail",
         "    # Accept a failure until a date (shown as waived, fails again after it):",

@@ -8,9 +8,8 @@ from pydantic import Field
 
 from mlready.check import CheckParams
 from mlready.checks._plots import distribution
-from mlready.numbers import fmt
-from mlready.results import Evidence, Plot, Status, Table
-from mlready.stats.drift import ColumnDrift, DriftSettings, Reference
+from mlready.results import Cell, Evidence, Measure, Plot, Status, Summary, Table
+from mlready.stats.drift import Brief, ColumnDrift, DriftSettings, Reference
 
 EffectName = Literal["wasserstein", "ks", "psi", "js"]
 
@@ -62,23 +61,34 @@ class DistributionParams(CheckParams):
         )
 
 
+def summary_cell(brief: Brief, unseen: tuple[str, ...] = ()) -> Summary:
+    """A sample's brief, as a table cell."""
+    return Summary(
+        mean=brief.mean,
+        median=brief.median,
+        p5=brief.p5,
+        p95=brief.p95,
+        levels=list(brief.levels),
+        unseen=list(unseen[:3]),
+    )
+
+
 def drift_table(results: list[ColumnDrift], title: str) -> Table:
     """One row per column, drifted first: test, effect against threshold, what changed."""
-    rows = []
+    rows: list[list[Cell]] = []
     for r in results:
         verdict = "drifted" if r.drifted else ""
         if r.missing_drifted:
             verdict = ", ".join(v for v in (verdict, "missing rate changed") if v)
-        unseen = f"; unseen: {', '.join(r.unseen_levels[:3])}" if r.unseen_levels else ""
         rows.append(
             [
                 r.column,
                 r.kind,
-                f"{r.test} p={fmt(r.p_adjusted)}",
-                f"{r.effect} {fmt(r.effect_value)} (>= {fmt(r.threshold)})",
-                f"{r.missing_reference:.1%} -> {r.missing_current:.1%}",
-                r.summary_reference,
-                r.summary_current + unseen,
+                Measure(kind="p_value", value=r.p_adjusted, statistic=r.test),
+                Measure(value=r.effect_value, statistic=r.effect, threshold=r.threshold),
+                Measure(kind="share", value=r.missing_current, before=r.missing_reference),
+                summary_cell(r.summary_reference),
+                summary_cell(r.summary_current, r.unseen_levels),
                 verdict,
             ]
         )

@@ -50,7 +50,7 @@ def _probabilities(context: AuditContext, prediction: Prediction) -> bool:
     """Whether the scores are class probabilities (not decision-function values)."""
     if top_probability(prediction.score) is None:
         return False
-    estimator = getattr(context.predictor, "estimator", None)
+    estimator = context.estimator
     return estimator is None or hasattr(estimator, "predict_proba")
 
 

@@ -18,7 +18,7 @@ from mlready.check import CheckParams, Finding
 from mlready.checks._plots import interval_bars, window_lines
 from mlready.context import AuditContext
 from mlready.numbers import fmt
-from mlready.results import Evidence, Status, Table
+from mlready.results import Cell, Evidence, Measure, Status, Table
 from mlready.spec import SliceSpec
 from mlready.stats import groups as grouping
 from mlready.stats.metrics import Metric, point_estimate, shortfall
@@ -114,7 +114,7 @@ def _badness(segment: _Segment) -> float:
     return segment.shortfall if math.isfinite(segment.shortfall) else -math.inf
 
 
-def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[object]]:
+def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[Cell]]:
     # Worst first; segments where the metric is undefined (one class only) last.
     ordered = sorted(segments, key=_badness, reverse=True)
     return [
@@ -122,13 +122,17 @@ def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[obje
             *([s.column] if with_column else []),
             s.stat.label,
             s.stat.rows,
-            fmt(s.stat.value),
-            f"{fmt(s.stat.ci_low)} to {fmt(s.stat.ci_high)}",
-            fmt(s.shortfall, signed=True),
+            _number(s.stat.value),
+            Measure.between(s.stat.ci_low, s.stat.ci_high),
+            Measure.change(s.shortfall),
             "below the bar" if s.failing else "",
         ]
         for s in ordered
     ]
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _worst_evidence(

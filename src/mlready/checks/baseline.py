@@ -16,14 +16,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from mlready.check import CheckParams, SkipCheck
+from mlready.check import Capabilities, CheckParams, SkipCheck
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import DataError
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor
 from mlready.numbers import fmt
-from mlready.results import Evidence, Outcome, Severity, Status, Table, worst
-from mlready.sandbox.remote import open_model
+from mlready.results import Cell, Evidence, Measure, Outcome, Severity, Status, Table, worst
 from mlready.stats.bootstrap import paired_bootstrap, percentile_interval
 from mlready.stats.columns import as_text
 from mlready.stats.metrics import Metric, Prediction, point_estimate
@@ -212,12 +211,8 @@ def _custom(context: AuditContext, spec: CustomBaseline) -> _Candidate:
         return _Candidate(spec.name, spec.tier, predictor.predict("test", test, context.features))
     assert spec.model is not None
     path = context.spec.base_dir / spec.model
-    # Loaded just as the audited model is (sandboxed unless --isolate off), but never
-    # trusted: --trust-model and model.sha256 speak of the audited file only.
-    with open_model(
-        path, {"extra_allowed": list(context.spec.model.allow)}, context.sandbox
-    ) as baseline:
-        prediction = _predict_test(baseline.estimator, context, test)
+    with context.open_model(path) as baseline:  # as the audited model is, in its sandbox
+        prediction = _predict_test(baseline, context, test)
     return _Candidate(spec.name, spec.tier, prediction)
 
 
@@ -274,31 +269,30 @@ class _Board:
     def table(self, tiers: dict[str, str], params: BaselineParams) -> Table:
         """Model first, then baselines from the strongest; extra metrics as point values."""
         strongest_first = sorted(self.values, key=lambda n: self.margins[n][0])
-        rows = [["model", "", fmt(self.model), _interval(self.model_ci), "", ""]]
+        rows: list[list[Cell]] = [
+            ["model", "", float(self.model), Measure.between(*self.model_ci), None, None]
+        ]
         rows += [
             [
                 name,
                 tiers[name],
-                fmt(self.values[name]),
-                _interval(self.intervals[name]),
-                fmt(self.margins[name][0], signed=True),
-                _interval(self.margins[name][1:]),
+                float(self.values[name]),
+                Measure.between(*self.intervals[name]),
+                Measure.change(self.margins[name][0]),
+                Measure.between(*self.margins[name][1:]),
             ]
             for name in strongest_first
         ]
         for values in self.extras.values():
             for row in rows:
-                row.append(fmt(values.get(row[0])))
+                extra = values.get(str(row[0]))
+                row.append(None if extra is None else float(extra))
         return Table(
             title=f"Model vs baselines on test ({self.metric.name}, {params.confidence:.0%} CI, "
             f"{params.n_resamples} paired bootstrap resamples)",
             columns=["", "tier", self.metric.name, "CI", "model margin", "margin CI", *self.extras],
             rows=rows,
         )
-
-
-def _interval(bounds: tuple[float, ...]) -> str:
-    return f"{fmt(bounds[0])} to {fmt(bounds[1])}"
 
 
 def _score(context: AuditContext, candidates: list[_Candidate], params: BaselineParams) -> _Board:
@@ -419,6 +413,7 @@ class BaselineCheck:
     title = "Model beats baselines"
     question = 1
     Params = BaselineParams
+    capabilities = Capabilities(automates=("Model 5", "Infrastructure 4"))
 
     def run(self, context: AuditContext, params: BaselineParams) -> Outcome:
         y = context.y("test")

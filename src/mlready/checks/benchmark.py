@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from mlready.check import CheckParams, Finding, combine
+from mlready.check import Capabilities, CheckParams, Finding, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.numbers import fmt
-from mlready.results import Evidence, Outcome, Severity, Status, Table
+from mlready.results import Cell, Evidence, Measure, Outcome, Severity, Status, Table
 from mlready.stats.bootstrap import percentile_interval, resample_weights
 from mlready.stats.columns import canonical, column_kind, column_kinds
 from mlready.stats.leakage import SingleFeature, copied_rows, numeric_aucs, single_feature
@@ -96,12 +96,12 @@ def _undefined_metric(context: AuditContext, split: str) -> tuple[Status, str]:
 def _copies_part(context: AuditContext, params: BenchmarkParams, held_out: list[str]) -> Finding:
     """Held-out rows (labelled or not) equal to some train row in every feature."""
     part, rows = Finding(), []
-    train = context.splits["train"].frame
+    train = context.frame("train")
     for split in held_out:
-        copies = copied_rows(context.splits[split].frame, train, context.features)
+        copies = copied_rows(context.frame(split), train, context.features)
         count, share = int(copies.sum()), float(copies.mean())
         examples = ", ".join(map(str, np.flatnonzero(copies)[:_SHOWN])) or "-"
-        rows.append([split, count, f"{share:.1%}", examples])
+        rows.append([split, count, Measure.share_of(share), examples])
         part.evidence += [
             Evidence(name=f"duplicate_rows_{split}", value=count, unit="rows"),
             Evidence(
@@ -127,9 +127,9 @@ def _ids_part(context: AuditContext, params: BenchmarkParams, held_out: list[str
     part, rows, name = Finding(), [], context.spec.data.id
     if name is None:
         return part
-    train = canonical(context.splits["train"].frame[name].dropna())
+    train = canonical(context.frame("train")[name].dropna())
     for split in held_out:
-        column = context.splits[split].frame.get(name)
+        column = context.frame(split).get(name)
         if column is None:
             part.notes.append(f"{split}: no id column {name!r}, so shared ids were not checked")
             continue
@@ -157,13 +157,13 @@ def _temporal_part(context: AuditContext, params: BenchmarkParams, held_out: lis
         return part
     newest = context.times("train", all_rows=True).max()
     for split in held_out:
-        if name not in context.splits[split].frame.columns:
+        if name not in context.frame(split).columns:
             part.notes.append(f"{split}: no time column {name!r}, so its times were not checked")
             continue
         times = context.times(split, all_rows=True)
         older = int((times < newest).sum())
         share = older / len(times)
-        rows.append([split, older, f"{share:.1%}", str(times.min())])
+        rows.append([split, older, Measure.share_of(share), str(times.min())])
         part.evidence.append(_count(f"older_than_train_{split}", older))
         if older:
             verb = "predates" if older == 1 else "predate"
@@ -254,7 +254,9 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
             ci_low=lows.get(best),
         )
     )
-    rows = [[name, fmt(value), fmt(lows.get(name))] for name, value in ranked[:_SHOWN]]
+    rows: list[list[Cell]] = [
+        [name, float(value), lows.get(name)] for name, value in ranked[:_SHOWN]
+    ]
     part.plots.append(
         interval_bars(
             f"Best single features on test ({unit}): a leak scores near the model",
@@ -285,9 +287,9 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
 def _dtype_part(context: AuditContext) -> Finding:
     """Features whose type differs from train: a classic training/serving bug."""
     part, rows = Finding(), []
-    train = context.splits["train"].frame
-    for split in (s for s in context.splits if s != "train"):
-        frame = context.splits[split].frame
+    train = context.frame("train")
+    for split in (s for s in context.split_names if s != "train"):
+        frame = context.frame(split)
         for name in context.features:
             kinds = (column_kind(train[name]), column_kind(frame[name]))
             if kinds[0] != kinds[1] and frame[name].notna().any():  # all-empty: no type to judge
@@ -336,10 +338,10 @@ def _determinism_part(context: AuditContext, params: BenchmarkParams) -> Finding
 def _pipeline_part(context: AuditContext) -> Finding:
     """Non-numeric features fed to a bare model: their encoding lives outside the model file."""
     part = Finding()
-    estimator = getattr(context.predictor, "estimator", None)
+    estimator = context.estimator
     if context.predictor.kind != "estimator" or hasattr(estimator, "steps"):
         return part
-    train = context.splits["train"].frame
+    train = context.frame("train")
     raw = [
         c for c in context.features if c in context.categorical or column_kind(train[c]) == "text"
     ]
@@ -403,9 +405,10 @@ class BenchmarkCheck:
     title = "Model is benchmarked"
     question = 3
     Params = BenchmarkParams
+    capabilities = Capabilities(automates=("Infrastructure 4", "Monitoring 3"))
 
     def run(self, context: AuditContext, params: BenchmarkParams) -> Outcome:
-        held_out = [s for s in _HELD_OUT if s in context.splits]
+        held_out = [s for s in _HELD_OUT if context.has_split(s)]
         parts = [
             _metrics_part(context),
             _copies_part(context, params, held_out),

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-import pandas as pd
 from pydantic import Field
 
-from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.contract import DataContract, load_contract
 from mlready.numbers import percent
 from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.quality.results import BatchResult
-from mlready.quality.validate import validate_file, validate_frame
 from mlready.results import Evidence, Outcome, Status, Table
 
 SplitName = Literal["test", "validation", "production"]
@@ -66,13 +63,16 @@ class DataQualityCheck:
     title = "Incoming data quality: a data contract"
     question = 8
     Params = DataQualityParams
-    streams_production = True  # production batch files are validated chunk by chunk (--engine)
+    capabilities = Capabilities(
+        streams_production=True,  # production batch files are validated chunk by chunk
+        automates=("Data 1", "Monitoring 2"),
+    )
 
     def run(self, context: AuditContext, params: DataQualityParams) -> Outcome:
         splits = [
             s
             for s in params.splits
-            if s in context.splits or (s == "production" and context.has_production)
+            if context.has_split(s) or (s == "production" and context.has_production)
         ]
         if not splits:
             raise SkipCheck(f"none of the splits {', '.join(params.splits)} is present")
@@ -105,32 +105,8 @@ def _contract(context: AuditContext, params: DataQualityParams) -> tuple[DataCon
         return load_contract(path), str(params.contract)
     if context.profile is not None:
         return context.profile.contract, None
-    train = context.splits["train"].frame
+    train = context.frame("train")
     return draft_contract(train, context.spec.data, context.target, params.margin), None
-
-
-def _batches(context: AuditContext, name: str) -> list[tuple[str, pd.DataFrame]]:
-    """A split's batch files (a production folder), or the split as one batch."""
-    split = context.splits[name]
-    if split.batch is None:
-        return [(Path(split.path).name, split.frame)]
-    return [
-        (f"{name}/{batch}", split.frame[(split.batch == batch).to_numpy()])
-        for batch in split.batch.unique()
-    ]
-
-
-def _results(context: AuditContext, name: str, contract: DataContract) -> list[BatchResult]:
-    """Each batch held to the contract: from memory, or streamed from its file (--engine)."""
-    if name == "production" and context.engine is not None:
-        files = context.production_files
-        return [
-            validate_file(
-                path, contract, path.name if len(files) == 1 else f"production/{path.stem}"
-            )
-            for path in files
-        ]
-    return [validate_frame(frame, contract, source) for source, frame in _batches(context, name)]
 
 
 def _split(context: AuditContext, name: str, contract: DataContract, draft: bool) -> Finding:
@@ -138,7 +114,7 @@ def _split(context: AuditContext, name: str, contract: DataContract, draft: bool
         # Test and validation are snapshots from the past: only production has an age.
         batch = contract.batch.model_copy(update={"freshness": None})
         contract = contract.model_copy(update={"batch": batch})
-    results = _results(context, name, contract)
+    results = [source.validate(contract) for source in context.batch_sources(name)]
     rows = sum(r.rows for r in results)
     quarantined = sum(r.quarantined_rows for r in results)
     counts: dict[str, float] = {}

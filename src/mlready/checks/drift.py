@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -12,7 +10,7 @@ import pandas as pd
 from pydantic import Field
 from scipy import stats
 
-from mlready.check import Finding, SkipCheck, combine
+from mlready.check import Capabilities, Finding, SkipCheck, combine
 from mlready.checks._distribution import (
     DistributionParams,
     drift_evidence,
@@ -20,14 +18,15 @@ from mlready.checks._distribution import (
     effect_evidence,
     missing_rate_verdicts,
     overlay_plots,
+    summary_cell,
 )
 from mlready.checks._plots import window_lines
-from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
-from mlready.numbers import fmt
-from mlready.results import Evidence, Outcome, Severity, Status, Table
+from mlready.numbers import fmt, summary_text
+from mlready.production import Summary, Window
+from mlready.results import Cell, Evidence, Outcome, Severity, Status, Table
 from mlready.sandbox.remote import permutation_importance
-from mlready.stats.drift import ColumnDrift, Reference, compare
+from mlready.stats.drift import ColumnDrift, DriftSettings, Reference, compare
 
 
 class DriftParams(DistributionParams):
@@ -53,9 +52,16 @@ class DriftParams(DistributionParams):
     min_window_rows: int = Field(50, ge=10, description="Smaller windows are left out.")
 
 
+def checklist_settings(context: AuditContext) -> DriftSettings:
+    """The drift engine's settings as the checklist's ``checks.drift`` options say (the
+    defaults when it says nothing): every check that tests drift judges it alike."""
+    config = context.spec.checks.get(DriftCheck.id)
+    return DriftParams.model_validate(config.options() if config else {}).settings()
+
+
 def _importances(context: AuditContext) -> dict[str, float] | None:
     """Permutation importance of each feature on (a sample of) test, or None."""
-    estimator = getattr(context.predictor, "estimator", None)
+    estimator = context.estimator
     if estimator is None or not context.has_labels("test"):
         return None
     test = context.labelled("test")
@@ -111,84 +117,6 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
     return part
 
 
-@dataclass(frozen=True)
-class _Windows:
-    """Production cut into batches or calendar windows: each one's rows, on demand."""
-
-    unit: str  # batch, day, week, ...
-    labels: list[str]
-    rows: list[int]
-    sample: Callable[[int], pd.DataFrame | Reference]
-
-
-@dataclass(frozen=True)
-class _Production:
-    """Production as the drift check sees it, read into memory or streamed (summarised
-    batch file by batch file): features, model outputs, labelled targets, windows."""
-
-    features: Reference
-    output: Callable[[], pd.DataFrame | Reference]
-    target: Callable[[], pd.DataFrame | Reference | None]
-    windows: Callable[[], _Windows | None]
-    rows: int
-
-
-def _in_memory(context: AuditContext, window: Window) -> _Production:
-    frame = context.splits["production"].frame
-
-    def windows() -> _Windows | None:
-        found = production_windows(context, window)
-        if found is None:
-            return None
-        unit, groups = found
-        return _Windows(
-            unit,
-            groups.labels,
-            [int(n) for n in groups.sizes()],
-            lambda g: frame[groups.codes == g],
-        )
-
-    def target() -> pd.DataFrame | None:
-        if not context.has_labels("production"):
-            return None
-        return context.labelled("production")[[context.target]]
-
-    return _Production(
-        features=context.reference("production"),
-        output=lambda: context.output("production", all_rows=True).to_frame(),
-        target=target,
-        windows=windows,
-        rows=len(frame),
-    )
-
-
-def _streamed(context: AuditContext, reference: str) -> _Production:
-    batches = context.streamed(reference)
-    total = copy.deepcopy(batches[0].sketch)  # the batches' own sketches stay per window
-    for batch in batches[1:]:
-        total.merge(batch.sketch)
-
-    def output() -> Reference:
-        assert total.output is not None  # asked only when the reference has outputs
-        return total.output.reference()
-
-    def windows() -> _Windows:
-        return _Windows(
-            "batch",
-            [b.name for b in batches],
-            [b.sketch.features.rows for b in batches],
-            lambda g: batches[g].sketch.features.reference(),
-        )
-
-    return _Production(
-        features=total.features.reference(),
-        output=output,
-        target=lambda: total.target.reference() if total.target.rows else None,
-        windows=windows if len(batches) > 1 else lambda: None,
-        rows=total.features.rows,
-    )
-
-
 def _one_column(
     name: str,
     reference: Reference,
@@ -205,16 +133,14 @@ def _one_column(
     status = Status.FAIL if severity == "fail" else Status.WARN
     return Finding.of(
         status,
-        f"{what} drift: {result.summary_reference} in "
-        f"{params.reference}, {result.summary_current} in production",
+        f"{what} drift: {summary_text(summary_cell(result.summary_reference))} in "
+        f"{params.reference}, {summary_text(summary_cell(result.summary_current))} in production",
         evidence,
         [table],
     )
 
 
-def _prediction_drift(
-    context: AuditContext, params: DriftParams, production: _Production
-) -> Finding:
+def _prediction_drift(context: AuditContext, params: DriftParams, production: Summary) -> Finding:
     reference = context.output_reference(params.reference)
     if reference is None:
         return Finding(
@@ -228,7 +154,7 @@ def _prediction_drift(
     )
 
 
-def _target_drift(context: AuditContext, params: DriftParams, production: _Production) -> Finding:
+def _target_drift(context: AuditContext, params: DriftParams, production: Summary) -> Finding:
     current = production.target()
     if current is None:
         return Finding(notes=["target drift not checked: production has no labels"])
@@ -267,7 +193,7 @@ def _plural(unit: str) -> str:
     return f"{unit}es" if unit.endswith("ch") else f"{unit}s"
 
 
-def _over_time(reference: Reference, params: DriftParams, production: _Production) -> Finding:
+def _over_time(reference: Reference, params: DriftParams, production: Summary) -> Finding:
     windows = production.windows()
     if windows is None:
         return Finding()
@@ -290,7 +216,8 @@ def _over_time(reference: Reference, params: DriftParams, production: _Productio
         [label, int(sizes[g]), ", ".join(c for c, r in results.items() if r.drifted) or "-"]
         for label, g, results in zip(labels, kept, per_window, strict=True)
     ]
-    feature_rows, verdicts = [], []
+    feature_rows: list[list[Cell]] = []
+    verdicts: list[str] = []
     for column in reference.columns:
         effects = np.array([w[column].effect_value for w in per_window])
         drifted = np.array([w[column].drifted for w in per_window])
@@ -299,7 +226,7 @@ def _over_time(reference: Reference, params: DriftParams, production: _Productio
         first = labels[int(np.argmax(drifted))]
         pattern, at = _pattern(np.nan_to_num(effects), drifted)
         when = f"at {labels[at]}" if pattern == "abrupt" else f"from {first}"
-        feature_rows.append([column, pattern, when, first, " ".join(fmt(e) for e in effects)])
+        feature_rows.append([column, pattern, when, first, [float(e) for e in effects]])
         verdicts.append(f"{column} ({pattern} {when})")
     tables = [
         Table(
@@ -366,7 +293,11 @@ class DriftCheck:
     title = "Production data has not drifted"
     question = 9
     Params = DriftParams
-    streams_production = True  # runs on summaries of streamed production (--engine)
+    capabilities = Capabilities(
+        streams_production=True,  # runs on summaries of streamed production (--engine)
+        monitors=True,
+        automates=("Monitoring 3", "Monitoring 4"),
+    )
 
     def run(self, context: AuditContext, params: DriftParams) -> Outcome:
         if not context.has_production:
@@ -377,11 +308,7 @@ class DriftCheck:
         if not context.has_reference(params.reference):
             raise SkipCheck(f"the reference split {params.reference!r} is not there")
         reference = context.reference(params.reference)
-        production = (
-            _in_memory(context, params.window)
-            if context.engine is None
-            else _streamed(context, params.reference)
-        )
+        production = context.production_summary(params.reference, params.window)
         results = compare(reference, production.features, params.settings())
         samples = {params.reference: reference, "production": production.features}
         parts = [

@@ -7,12 +7,12 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.checks._segments import column_groups
 from mlready.context import AuditContext
 from mlready.numbers import fmt, interval
-from mlready.results import Evidence, Outcome, Status, Table
+from mlready.results import Cell, Evidence, Measure, Outcome, Status, Table
 from mlready.stats import groups as grouping
 from mlready.stats.fairness import Gap, GroupRates, group_rates, parity
 from mlready.stats.metrics import Metric
@@ -125,6 +125,7 @@ class FairnessCheck:
     title = "Groups are treated alike"
     question = 11
     Params = FairnessParams
+    capabilities = Capabilities(automates=("Model 7",))
 
     def run(self, context: AuditContext, params: FairnessParams) -> Outcome:
         sensitive = context.spec.data.sensitive
@@ -304,15 +305,15 @@ class FairnessCheck:
         for g, label in enumerate(groups.labels):
             if sizes[g] == 0:
                 continue
-            row: list[object] = [label, int(sizes[g]), "yes" if g in judged else "too small"]
+            row: list[Cell] = [label, int(sizes[g]), "yes" if g in judged else "too small"]
             if rates is not None:
                 for name in ("selection", "tpr", "fpr", "accuracy"):
                     low, high = rates.interval(name, confidence)
-                    row += [float(rates.rate(name)[g]), interval(low[g], high[g])]
+                    row += [float(rates.rate(name)[g]), Measure.between(low[g], high[g])]
             stat = by_label.get(label)
             row += [
                 stat.value if stat else None,
-                interval(stat.ci_low, stat.ci_high) if stat else "",
+                Measure.between(stat.ci_low, stat.ci_high) if stat else None,
             ]
             rows.append(row)
         kind = "binary decisions" if rates is not None else context.task

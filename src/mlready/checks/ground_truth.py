@@ -10,14 +10,15 @@ from pydantic import Field, field_validator
 from sklearn.metrics import cohen_kappa_score
 
 from mlready.answers import usable_answer
-from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
-from mlready.checks._windows import Window, production_windows
 from mlready.context import AuditContext
 from mlready.errors import DataError
 from mlready.numbers import fmt, percent
+from mlready.production import Window
 from mlready.results import Evidence, Outcome, Status, Table
 from mlready.spec import parse_duration
+from mlready.stats.columns import canonical
 
 
 class GroundTruthParams(CheckParams):
@@ -46,7 +47,7 @@ class GroundTruthParams(CheckParams):
 
 
 def _labelled(context: AuditContext) -> np.ndarray:
-    frame = context.splits["production"].frame
+    frame = context.frame("production")
     if context.target not in frame.columns:
         return np.zeros(len(frame), bool)
     return frame[context.target].notna().to_numpy()
@@ -89,7 +90,7 @@ def _coverage(context: AuditContext, params: GroundTruthParams) -> Finding:
             )
         )
         return finding
-    windows = production_windows(context, params.window)
+    windows = context.production_windows(params.window)
     if windows is None:
         return finding
     unit, groups = windows
@@ -148,7 +149,7 @@ def _delay(context: AuditContext, params: GroundTruthParams) -> Finding:
         )
     if data.time is None:
         return Finding(notes=["label delay not measured: data.time is not set"])
-    frame = context.splits["production"].frame
+    frame = context.frame("production")
     if data.label_time not in frame.columns:
         raise DataError(f"the production split has no column {data.label_time!r} (data.label_time)")
     arrived = pd.to_datetime(frame[data.label_time], utc=True, format="mixed", errors="coerce")
@@ -199,9 +200,10 @@ def _agreement(context: AuditContext, params: GroundTruthParams) -> Finding:
         return Finding()
     first, second = columns
     pairs = []
-    for split in context.splits.values():
-        if first in split.frame.columns and second in split.frame.columns:
-            pairs.append(split.frame[[first, second]].dropna())
+    for split in context.split_names:
+        frame = context.frame(split)
+        if first in frame.columns and second in frame.columns:
+            pairs.append(frame[[first, second]].dropna())
     if not pairs:
         raise DataError(
             f"no split has both annotator columns {first!r} and {second!r} (data.labels_from)"
@@ -211,7 +213,8 @@ def _agreement(context: AuditContext, params: GroundTruthParams) -> Finding:
         return Finding(
             notes=[f"annotator agreement not measured: {len(both)} row(s) labelled by both"]
         )
-    a, b = both[first].astype(str).to_numpy(), both[second].astype(str).to_numpy()
+    # By value: an annotator column with gaps is read as float (1.0), the other as int (1).
+    a, b = (canonical(both[c]).astype(str).to_numpy() for c in (first, second))
     kappa = float(cohen_kappa_score(a, b))
     agreement = float((a == b).mean())
     finding = Finding(
@@ -271,15 +274,16 @@ class GroundTruthCheck:
     title = "Ground truth can be obtained in production"
     question = 4
     Params = GroundTruthParams
+    capabilities = Capabilities(monitors=True)
 
     def run(self, context: AuditContext, params: GroundTruthParams) -> Outcome:
-        if "production" not in context.splits:
+        if not context.has_split("production"):
             raise SkipCheck(
                 "no production split: whether ground truth arrives in production cannot be measured"
             )
         coverage = _coverage(context, params)
         parts = [coverage, _agreement(context, params)]
-        if context.target in context.splits["production"].frame.columns:
+        if context.target in context.frame("production").columns:
             parts.insert(1, _delay(context, params))
         share = coverage.evidence[0].value or 0.0
         return combine(

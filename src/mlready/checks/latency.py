@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import ModelLoadError
+from mlready.limits import breaches_of, cost_per_1k, limit_evidence, plan
 from mlready.numbers import fmt
 from mlready.perf import Measurement, PerfSettings, measure
 from mlready.results import Evidence, Outcome, Plot, Status, Table
@@ -30,126 +31,17 @@ class LatencyParams(CheckParams):
 
 
 def settings(params: LatencyParams, quick: bool, limits: LimitsSpec) -> PerfSettings:
-    """The measuring plan. ``quick`` (CI) times fewer calls, and measures memory in a child
-    process only when a memory limit needs judging."""
-    if quick or params.quick:
-        return PerfSettings(
-            calls=50,
-            warmup=5,
-            repeats=2,
-            batch_sizes=(1,),
-            threads=params.threads,
-            seconds_per_phase=0.1,
-            measure_memory=params.measure_memory and limits.max_memory_mb is not None,
-            method=params.method,
-        )
-    return PerfSettings(
+    """The measuring plan of the check's options (see :func:`mlready.limits.plan`)."""
+    return plan(
+        quick or params.quick,
+        limits,
         calls=params.calls,
         repeats=params.repeats,
         batch_sizes=tuple(params.batch_sizes),
         threads=params.threads,
-        measure_memory=params.measure_memory,
         method=params.method,
+        measure_memory=params.measure_memory,
     )
-
-
-def limit_evidence(m: Measurement, limits: LimitsSpec, cost: float | None) -> list[Evidence]:
-    """Every measured number, with its limit where the checklist sets one."""
-    largest = max(m.throughput_rps)
-    evidence = [
-        Evidence(
-            name="model_size_mb",
-            value=m.file_size_mb,
-            unit="MB",
-            threshold=limits.max_model_size_mb,
-            op="<=" if limits.max_model_size_mb else None,
-        ),
-        Evidence(name="p50_latency_ms", value=m.latency_ms["p50"], unit="ms"),
-        Evidence(
-            name="p95_latency_ms",
-            value=m.latency_ms["p95"],
-            unit="ms",
-            threshold=limits.p95_latency_ms,
-            op="<=" if limits.p95_latency_ms else None,
-            ci_low=min(m.p95_by_repeat),
-            ci_high=max(m.p95_by_repeat),
-        ),
-        Evidence(
-            name="p99_latency_ms",
-            value=m.latency_ms["p99"],
-            unit="ms",
-            threshold=limits.p99_latency_ms,
-            op="<=" if limits.p99_latency_ms else None,
-        ),
-        Evidence(name="max_latency_ms", value=m.latency_ms["max"], unit="ms"),
-        Evidence(name="latency_calls", value=m.latency_calls, unit="calls"),
-        *[
-            Evidence(
-                name=f"throughput_rps_batch_{b}",
-                value=rate,
-                unit="rows/s",
-                ci_low=m.throughput_spread[b][0],
-                ci_high=m.throughput_spread[b][1],
-            )
-            for b, rate in m.throughput_rps.items()
-        ],
-        Evidence(
-            name="throughput_rps",
-            value=m.throughput_rps[largest],
-            unit="rows/s",
-            threshold=limits.min_throughput_rps,
-            op=">=" if limits.min_throughput_rps else None,
-        ),
-    ]
-    if m.memory is not None:
-        evidence += [
-            Evidence(
-                name="peak_memory_mb",
-                value=m.memory.predict_peak_mb,
-                unit="MB",
-                threshold=limits.max_memory_mb,
-                op="<=" if limits.max_memory_mb else None,
-            ),
-            Evidence(name="in_memory_mb", value=m.memory.in_memory_mb, unit="MB"),
-            Evidence(name="load_s", value=m.memory.load_s, unit="s"),
-            Evidence(name="predict_cpu_s", value=m.memory.predict_cpu_s, unit="s"),
-        ]
-    if cost is not None:
-        evidence.append(
-            Evidence(
-                name="cost_per_1k",
-                value=cost,
-                threshold=limits.max_cost_per_1k,
-                op="<=" if limits.max_cost_per_1k else None,
-            )
-        )
-    return evidence
-
-
-def cost_per_1k(m: Measurement, per_hour: float | None, mode: str) -> float | None:
-    """Price of 1,000 predictions: at batch throughput, or one row at a time (median latency)."""
-    if per_hour is None:
-        return None
-    if mode == "batch":
-        seconds = 1000 / m.throughput_rps[max(m.throughput_rps)]
-    else:
-        seconds = m.latency_ms["p50"]  # 1,000 calls x p50 milliseconds
-    return per_hour / 3600 * seconds
-
-
-def breaches_of(evidence: list[Evidence]) -> list[str]:
-    """Judged numbers on the wrong side of their limit, as 'name value (limit x)'."""
-    out = []
-    for e in evidence:
-        if e.op is None or e.threshold is None or e.value is None:
-            continue
-        ok = e.value <= e.threshold if e.op == "<=" else e.value >= e.threshold
-        if not ok:
-            out.append(
-                f"{e.name} {fmt(e.value)}{' ' + e.unit if e.unit else ''} "
-                f"(limit {e.op} {fmt(e.threshold)})"
-            )
-    return out
 
 
 def _plots(m: Measurement, limits: LimitsSpec) -> list[Plot]:
@@ -199,9 +91,7 @@ def _conditions_table(m: Measurement) -> Table:
     return Table(
         title="Measuring conditions",
         columns=["item", "value"],
-        rows=[
-            [k, ", ".join(v) if isinstance(v, list) else str(v)] for k, v in m.conditions.items()
-        ],
+        rows=[[k, ", ".join(v) if isinstance(v, list) else v] for k, v in m.conditions.items()],
     )
 
 
@@ -239,8 +129,11 @@ class LatencyCheck:
     id = "latency"
     title = "Speed, memory and cost within limits"
     question = 6
-    runs_alone = True  # timings need the machine to themselves (see --jobs)
     Params = LatencyParams
+    capabilities = Capabilities(
+        runs_alone=True,  # timings need the machine to themselves (see --jobs)
+        automates=("Monitoring 6",),
+    )
 
     def run(self, context: AuditContext, params: LatencyParams) -> Outcome:
         model = context.loaded_model
@@ -248,7 +141,7 @@ class LatencyCheck:
             raise ModelLoadError(f"nothing to time: {context.model_problem}")
         if model is None:
             raise SkipCheck("predictions-only mode: there is no model to time")
-        frame = context.X("test") if context.has_labels("test") else context.splits["test"].frame
+        frame = context.X("test") if context.has_labels("test") else context.frame("test")
         if len(frame) > params.sample_rows:
             rows = context.rng("latency").choice(len(frame), params.sample_rows, replace=False)
             frame = frame.iloc[sorted(rows)]

@@ -9,12 +9,12 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from mlready.check import Finding, SkipCheck, combine
+from mlready.check import Capabilities, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.checks._segments import GAP_NOTE, SegmentParams, slices, windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt
-from mlready.results import Evidence, Outcome, Status, Table
+from mlready.results import Evidence, Measure, Outcome, Status, Table
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import (
     METRICS,
@@ -69,9 +69,9 @@ def _measure_splits(
 def _split_table(
     measured: dict[str, _SplitMetrics], metrics: list[Metric], confidence: float
 ) -> Table:
-    def cell(split: _SplitMetrics, name: str) -> str:
+    def cell(split: _SplitMetrics, name: str) -> Measure:
         low, high = percentile_interval(split.samples[name], confidence)
-        return f"{fmt(split.points[name])} ({fmt(low)} to {fmt(high)})"
+        return Measure(value=float(split.points[name]), low=low, high=high)
 
     return Table(
         title=f"Metrics by split ({confidence:.0%} bootstrap intervals)",
@@ -183,7 +183,7 @@ def _priors(context: AuditContext, params: MetricParityParams) -> Finding:
     table = Table(
         title="Class shares by split",
         columns=["split", *map(str, context.classes)],
-        rows=[[s, *(fmt(float(v)) for v in share)] for s, share in shares.items()],
+        rows=[[s, *(Measure.share_of(v) for v in share)] for s, share in shares.items()],
     )
     evidence = [
         Evidence(name="prior_shift", value=shift, threshold=params.max_prior_shift, op="<=")
@@ -259,6 +259,7 @@ class MetricParityCheck:
     title = "Metrics hold from training to scoring"
     question = 2
     Params = MetricParityParams
+    capabilities = Capabilities(automates=("Model 4", "Model 6"))
 
     def run(self, context: AuditContext, params: MetricParityParams) -> Outcome:
         if not context.has_labels("test"):

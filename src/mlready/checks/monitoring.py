@@ -8,16 +8,17 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._estimate import Calibration, Estimator, make_estimator
 from mlready.checks._plots import window_lines
-from mlready.checks._windows import Window, production_windows
+from mlready.checks.drift import checklist_settings
 from mlready.context import AuditContext
-from mlready.numbers import fmt, interval, percent
-from mlready.results import Evidence, Outcome, Plot, Status, Table
+from mlready.numbers import fmt, percent
+from mlready.production import Window
+from mlready.results import Evidence, Measure, Outcome, Plot, Status, Table
 from mlready.stats import groups as grouping
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
-from mlready.stats.drift import DriftSettings, Reference, compare
+from mlready.stats.drift import Reference, compare
 from mlready.stats.estimation import top_probability
 from mlready.stats.metrics import Metric, Prediction, point_estimate, shortfall
 
@@ -110,10 +111,10 @@ def _point(metric: Metric, y: np.ndarray, prediction: Prediction) -> float:
 
 
 def _window_groups(context: AuditContext, window: Window) -> tuple[str, grouping.Groups]:
-    found = production_windows(context, window)
+    found = context.production_windows(window)
     if found is not None:
         return found
-    rows = len(context.splits["production"].frame)
+    rows = len(context.frame("production"))
     return "window", grouping.Groups("window", np.zeros(rows, dtype=np.int64), ["production"])
 
 
@@ -150,7 +151,8 @@ class _Monitor:
         self.metrics: list[Metric] = [context.primary, *context.extra_metrics]
         self.rng = context.rng("performance_monitoring")
         # Many windows mean many tests: each window's drift test gets its share of alpha.
-        self.settings = replace(DriftSettings(), alpha=0.05 / max(n_windows, 1))
+        drift = checklist_settings(context)
+        self.settings = replace(drift, alpha=drift.alpha / max(n_windows, 1))
         self.inputs = context.reference("train")
         test_outputs = _outputs(context, context.prediction("test"))
         self.outputs = Reference.of(
@@ -288,9 +290,9 @@ def _tables(unit: str, windows: list[WindowResult], monitor: _Monitor) -> list[T
                 w.rows,
                 w.labelled,
                 w.value,
-                interval(*w.ci),
+                Measure.between(*w.ci),
                 w.drop,
-                interval(*w.drop_ci),
+                Measure.between(*w.drop_ci),
                 w.estimated.get(primary),
                 ", ".join(w.drifted[:4]) or "-",
                 w.status,
@@ -442,9 +444,10 @@ class PerformanceMonitoringCheck:
     title = "Performance is monitored in production"
     question = 10
     Params = MonitoringParams
+    capabilities = Capabilities(monitors=True, automates=("Model 2", "Monitoring 7"))
 
     def run(self, context: AuditContext, params: MonitoringParams) -> Outcome:
-        if "production" not in context.splits:
+        if not context.has_split("production"):
             raise SkipCheck(
                 "no production split to monitor (add production.csv or a "
                 "production/ folder of batches)"
@@ -494,7 +497,7 @@ class PerformanceMonitoringCheck:
         groups: grouping.Groups,
         monitor: _Monitor,
     ) -> list[WindowResult]:
-        frame = context.splits["production"].frame
+        frame = context.frame("production")
         prediction = context.prediction("production", all_rows=True)
         has_target = context.target in frame.columns
         labelled = (

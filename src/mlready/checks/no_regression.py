@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from pydantic import Field
 from scipy import stats
 
-from mlready.check import CheckParams, Finding, SkipCheck, combine
+from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.numbers import fmt
-from mlready.results import AuditReport, Evidence, Outcome, Status
+from mlready.results import AuditReport, CheckResult, Evidence, Outcome, Status
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import point_estimate, shortfall
 
@@ -90,10 +92,15 @@ class NoRegressionCheck:
     id = "no_regression"
     title = "Not worse than the model it replaces"
     question = 1
-    runs_last = True  # it reads the latency check's numbers
     Params = NoRegressionParams
+    capabilities = Capabilities(reads=("latency",))  # it compares latency's numbers
 
-    def run(self, context: AuditContext, params: NoRegressionParams) -> Outcome:
+    def run(
+        self,
+        context: AuditContext,
+        params: NoRegressionParams,
+        earlier: Mapping[str, CheckResult],
+    ) -> Outcome:
         previous = context.previous
         if previous is None:
             raise SkipCheck("no earlier report to compare with: pass --compare-to PREVIOUS.json")
@@ -103,7 +110,10 @@ class NoRegressionCheck:
                 f"the earlier report's primary metric is {previous.primary_metric}, "
                 f"not {metric.name}: set metrics.primary alike"
             )
-        findings = [self._metric(context, params, previous), self._speed(context, params, previous)]
+        findings = [
+            self._metric(context, params, previous),
+            self._speed(earlier.get("latency"), params, previous),
+        ]
         return combine(findings, f"not worse than {previous.model.path or 'the earlier model'}")
 
     def _metric(
@@ -151,7 +161,7 @@ class NoRegressionCheck:
         elif drop > params.max_regression:
             finding.verdicts.append((Status.WARN, f"possibly worse, within sampling error: {text}"))
         splits = {s.name: s.sha256 for s in previous.splits}
-        if splits.get("test") != context.splits["test"].sha256:
+        if splits.get("test") != context.split_sha256("test"):
             finding.notes.append(
                 "the earlier report was measured on another test set: the "
                 "comparison mixes model and data differences"
@@ -159,10 +169,9 @@ class NoRegressionCheck:
         return finding
 
     def _speed(
-        self, context: AuditContext, params: NoRegressionParams, previous: AuditReport
+        self, latency: CheckResult | None, params: NoRegressionParams, previous: AuditReport
     ) -> Finding:
         finding = Finding()
-        latency = next((r for r in context.results if r.id == "latency"), None)
         if latency is None:
             return finding
         now = {e.name: e.value for e in latency.evidence}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from mlready.check import Finding, SkipCheck, combine
+from mlready.check import Capabilities, Finding, SkipCheck, combine
 from mlready.checks._distribution import (
     DistributionParams,
     drift_evidence,
@@ -12,9 +12,10 @@ from mlready.checks._distribution import (
     effect_evidence,
     missing_rate_verdicts,
     overlay_plots,
+    summary_cell,
 )
 from mlready.context import AuditContext
-from mlready.numbers import fmt
+from mlready.numbers import fmt, summary_text
 from mlready.results import Evidence, Outcome, Status, Table
 from mlready.stats.adversarial import adversarial_validation
 from mlready.stats.drift import Reference, compare
@@ -73,7 +74,8 @@ def _labels(context: AuditContext, other: str, params: SplitDistributionParams) 
         return Finding.of(
             Status.FAIL,
             f"the target is distributed differently in train and "
-            f"{other} ({result.summary_reference} vs {result.summary_current}); "
+            f"{other} ({summary_text(summary_cell(result.summary_reference))} vs "
+            f"{summary_text(summary_cell(result.summary_current))}); "
             f"{ADVICE}",
             evidence,
             [table],
@@ -84,8 +86,8 @@ def _labels(context: AuditContext, other: str, params: SplitDistributionParams) 
 def _adversarial(context: AuditContext, other: str, params: SplitDistributionParams) -> Finding:
     try:
         result = adversarial_validation(
-            context.splits["train"].frame,
-            context.splits[other].frame,
+            context.frame("train"),
+            context.frame(other),
             context.features,
             context.categorical,
             context.rng(f"split_distribution.adversarial.{other}"),
@@ -109,7 +111,7 @@ def _adversarial(context: AuditContext, other: str, params: SplitDistributionPar
         f"({params.confidence:.0%} CI {fmt(result.ci_low)} to {fmt(result.ci_high)}, "
         f"{result.rows_used} rows); features that separate them most",
         columns=["feature", "AUC drop when shuffled"],
-        rows=[[name, fmt(value)] for name, value in result.importances],
+        rows=[[name, float(value)] for name, value in result.importances],
     )
     notes = []
     if result.screened:
@@ -167,9 +169,10 @@ class SplitDistributionCheck:
     title = "Splits come from one distribution"
     question = 5
     Params = SplitDistributionParams
+    capabilities = Capabilities()
 
     def run(self, context: AuditContext, params: SplitDistributionParams) -> Outcome:
-        others = [s for s in ("test", "validation") if s in context.splits]
+        others = [s for s in ("test", "validation") if context.has_split(s)]
         if not context.features:
             raise SkipCheck("no feature columns to compare")
         reference = context.reference("train")
@@ -180,7 +183,7 @@ class SplitDistributionCheck:
                 _adversarial(context, other, params),
                 _features(context, reference, other, params),
             ]
-        rows = {s: len(context.splits[s].frame) for s in ("train", *others)}
+        rows = {s: len(context.frame(s)) for s in ("train", *others)}
         summary = (
             f"train, {' and '.join(others)} look alike: no feature, target or "
             "adversarial difference beyond chance "

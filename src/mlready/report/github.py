@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlready.report.templating import environment
 from mlready.results import AuditReport, Status
+from mlready.verdict import fails_build
 
 
 def render_summary(report: AuditReport) -> str:
@@ -20,10 +21,11 @@ def _escape(text: str) -> str:
 
 
 def workflow_commands(report: AuditReport) -> list[str]:
-    """``::error`` / ``::warning`` workflow commands for failed and warning checks."""
+    """``::error`` workflow commands for the checks that fail the build, ``::warning`` for
+    the other warnings and waivers."""
     commands = []
     for check in report.checks:
-        if check.status in (Status.FAIL, Status.ERROR):
+        if fails_build(check.status, report.fail_on):
             level = "error"
         elif check.status in (Status.WARN, Status.WAIVED):
             level = "warning"

@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 from mlready.numbers import fmt
 from mlready.questions import question
 from mlready.report.sentences import sandbox_summary
-from mlready.results import AuditReport, CheckResult, Status
+from mlready.results import AuditReport, CheckResult, Severity, Status
+from mlready.verdict import fails_build
 
 
 def _details(check: CheckResult) -> str:
@@ -24,15 +25,14 @@ def _details(check: CheckResult) -> str:
     return "\n".join(lines).strip()
 
 
-def _testcase(check: CheckResult, fail_on: str) -> ET.Element:
+def _testcase(check: CheckResult, fail_on: Severity) -> ET.Element:
     case = ET.Element(
         "testcase",
         name=check.id,
         classname=f"mlready.q{check.question:02d}.{check.id}",
         time=f"{check.duration_s:.3f}",
     )
-    failing = {Status.FAIL} | ({Status.WARN, Status.WAIVED} if fail_on == "warn" else set())
-    if check.status in failing:
+    if check.status != Status.ERROR and fails_build(check.status, fail_on):
         ET.SubElement(
             case, "failure", message=check.message, type=check.status.value
         ).text = _details(check)

@@ -6,8 +6,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from mlready.numbers import fmt
+from mlready.numbers import cell_text, fmt
 from mlready.report.sentences import sandbox_summary
+from mlready.results import Measure
 
 STATUS_ICONS = {"pass": "✅", "warn": "⚠️", "waived": "🛡️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 COVERAGE_ICONS = {
@@ -24,12 +25,19 @@ MAX_TABLE_ROWS = 25
 
 
 def table_cell(value: Any) -> str:
-    """Text safe inside a markdown table cell."""
-    return fmt(value).replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a markdown table cell (typed numbers formatted by their kind)."""
+    return cell_text(value).replace("|", "\\|").replace("\n", " ")
+
+
+def is_number(cell: Any) -> bool:
+    """Whether a table cell is a number (right-aligned in the HTML report)."""
+    if isinstance(cell, bool):
+        return False
+    return isinstance(cell, int | float | Measure)
 
 
 def environment(html: bool = False) -> Environment:
-    """Jinja environment with the report filters (num, cell) and status icons; ``html``
+    """Jinja environment with the report filters (num, cell, value) and status icons; ``html``
     escapes every value (markdown templates are not escaped)."""
     env = Environment(
         loader=PackageLoader("mlready", "report/templates"),
@@ -41,6 +49,8 @@ def environment(html: bool = False) -> Environment:
     )
     env.filters["num"] = fmt
     env.filters["cell"] = table_cell
+    env.filters["value"] = cell_text
+    env.globals["is_number"] = is_number
     env.globals["status_icon"] = STATUS_ICONS.__getitem__
     env.globals["coverage_icon"] = COVERAGE_ICONS.__getitem__
     env.globals["max_rows"] = MAX_TABLE_ROWS

@@ -92,6 +92,18 @@ class DriftSettings:
 
 
 @dataclass(frozen=True)
+class Brief:
+    """A sample in a few numbers: a numeric one's mean, median, 5th and 95th percentiles;
+    a categorical one's three most common levels with their shares (none: no values)."""
+
+    mean: float | None = None
+    median: float | None = None
+    p5: float | None = None
+    p95: float | None = None
+    levels: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class ColumnDrift:
     """Everything measured about one column, and the verdict."""
 
@@ -111,8 +123,8 @@ class ColumnDrift:
     drifted: bool = False
     missing_drifted: bool = False
     unseen_levels: tuple[str, ...] = ()
-    summary_reference: str = ""
-    summary_current: str = ""
+    summary_reference: Brief = field(default_factory=lambda: Brief())
+    summary_current: Brief = field(default_factory=lambda: Brief())
 
     @property
     def effect_value(self) -> float:
@@ -250,11 +262,11 @@ class Reference:
         return self.level_counts[column]
 
 
-def _summary_numeric(x: NumericSample) -> str:
+def _summary_numeric(x: NumericSample) -> Brief:
     if x.values.size == 0:
-        return "no values"
+        return Brief()
     p5, p50, p95 = x.values[(np.array([0.05, 0.5, 0.95]) * (x.values.size - 1)).astype(int)]
-    return f"mean {x.mean:.4g}, median {p50:.4g}, p5-p95 {p5:.4g} to {p95:.4g}"
+    return Brief(mean=float(x.mean), median=float(p50), p5=float(p5), p95=float(p95))
 
 
 def _ks_statistic(r: NDArray[np.float64], c: NDArray[np.float64]) -> float:
@@ -413,10 +425,12 @@ def _numeric_drift(
     )
 
 
-def _top_levels(counts: pd.Series, total: int) -> str:
+def _top_levels(counts: pd.Series, total: int) -> Brief:
     if total == 0:
-        return "no values"
-    return ", ".join(f"{level} {count / total:.1%}" for level, count in counts.head(3).items())
+        return Brief()
+    return Brief(
+        levels=tuple((str(level), count / total) for level, count in counts.head(3).items())
+    )
 
 
 def _pooled_table(rc: pd.Series, cc: pd.Series) -> NDArray[np.float64]:
