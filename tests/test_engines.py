@@ -128,6 +128,7 @@ def test_streamed_monitoring_finds_what_the_in_memory_one_finds(
     assert "x0" in by_batch["rows"][2][2] and by_batch["rows"][0][2] == "-"
 
 
+@pytest.mark.heavy  # a Dask LocalCluster
 @pytest.mark.parametrize("isolate", ["off", "full"])
 def test_dask_engine_on_a_local_cluster_equals_the_stream_engine(
     cli, streamed_case, tmp_path: Path, isolate: str

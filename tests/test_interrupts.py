@@ -20,7 +20,10 @@ from sklearn.linear_model import LogisticRegression
 
 from tests.conftest import save_pickle
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+    pytest.mark.heavy,  # large inputs, real signals to a real mlready process
+]
 
 
 def _rows(n: int, seed: int) -> pd.DataFrame:

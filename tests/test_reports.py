@@ -307,6 +307,7 @@ def _browser() -> str | None:
     return shutil.which("chromium")
 
 
+@pytest.mark.heavy  # a real browser
 def test_the_html_report_renders_in_headless_chromium(example, tmp_path):
     browser = _browser()
     if browser is None:
