@@ -1,4 +1,6 @@
-"""The ``data_quality`` check: test, validation and production held to a data contract."""
+"""The ``data_quality`` check end to end: a contract file named in the checklist, production as
+a folder of batch files. Every option and verdict is tested as a unit in
+``tests/checks/test_data_quality.py``."""
 
 from __future__ import annotations
 
@@ -53,34 +55,6 @@ def test_a_contract_in_the_checklist_fails_a_broken_production_batch(
     assert check["metrics"]["test_invalid_share"] == 0.0
     assert "mlready validate --quarantine" in " ".join(check["notes"])
     assert "Data contract, production" in result.markdown
-
-
-def test_without_a_contract_a_draft_is_inferred_and_only_warns(
-    cli, tmp_path: Path, cancer, good_classifier: Path
-):
-    train, test = cancer
-    splits = write_splits(tmp_path / "splits", train, test, production=_broken_production(test))
-    result = cli.audit(good_classifier, splits, "--checklist", str(_checklist(tmp_path, None)))
-    check = _check(result)
-    assert check["status"] == "warn"
-    assert "no data contract in the checklist" in check["message"]
-    assert "mean_radius" in check["message"]
-    assert check["metrics"]["production_invalid_share"] == 4 / 60
-
-
-def test_clean_splits_meet_the_contract(cli, tmp_path: Path, cancer, good_classifier: Path):
-    train, test = cancer
-    splits = write_splits(tmp_path / "splits", train, test)
-    contract = infer_contract(train, "train.csv", target="target")
-    (tmp_path / "contract.yaml").write_text(dump_contract(contract, "contract.yaml"))
-    result = cli.audit(
-        good_classifier, splits, "--checklist", str(_checklist(tmp_path, "contract.yaml"))
-    )
-    check = _check(result)
-    assert check["status"] == "pass", check["message"]
-    assert check["message"] == (
-        f"every rule of the data contract (contract.yaml) is met: test, {len(test):,} rows"
-    )
 
 
 def test_a_production_folder_is_checked_batch_by_batch(

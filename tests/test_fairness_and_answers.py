@@ -90,34 +90,6 @@ def model_selection(model_path: Path, frame: pd.DataFrame) -> np.ndarray:
     return model.predict(frame[["skill", "is_b"]])
 
 
-def test_a_fair_model_passes_and_a_tiny_group_is_reported_not_judged(cli, tmp_path):
-    model, splits = case(tmp_path, bias=0.0)
-    result = cli.audit(model, splits, "--checklist", str(checklist(tmp_path)))
-    check = check_of(result, "fairness")
-    assert check["status"] == "pass", check["message"]
-    groups = table(check, "Groups of group").set_index("group")
-    assert groups.loc["c", "judged"] == "too small" and groups.loc["c", "rows"] == 8
-    assert "groups below min_group_size (30) are reported, not judged: c (8 rows)" in " ".join(
-        check["notes"]
-    )
-    assert check["metrics"]["group_parity_ratio"] > 0.8
-
-
-def test_intersections_are_judged_when_asked(cli, tmp_path):
-    model, splits = case(tmp_path, bias=0.6)
-    spec = checklist(
-        tmp_path,
-        data={
-            "sensitive": ["group", {"column": "skill", "edges": [0]}],
-            "features": ["skill", "is_b"],
-        },
-        checks={"fairness": {"intersections": True}},
-    )
-    check = check_of(cli.audit(model, splits, "--checklist", str(spec)), "fairness")
-    crossed = table(check, "Groups of group & skill")
-    assert len(crossed) == 6  # 3 groups x 2 skill bins
-
-
 def test_without_sensitive_attributes_question_11_rests_on_the_written_answer(cli, tmp_path):
     model, splits = case(tmp_path, bias=0.0)
     spec = checklist(tmp_path, data={"features": ["skill", "is_b"]})

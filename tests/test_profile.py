@@ -254,3 +254,26 @@ def test_the_bundled_example_gets_the_same_verdicts_from_its_profile(cli, tmp_pa
     for check in ("drift", "split_distribution", "data_quality"):
         ours = {e["name"]: e["value"] for e in check_of(with_profile, check)["evidence"]}
         assert ours == {e["name"]: e["value"] for e in check_of(raw, check)["evidence"]}, check
+
+
+def test_the_profile_margin_widens_its_draft_contract_and_another_margin_is_noted(
+    tmp_path: Path,
+) -> None:
+    from mlready.checks.data_quality import DataQualityCheck
+    from mlready.testing import make_context, run_check
+
+    train, test = mixed(2_000, 0), mixed(500, 1)
+    train.to_parquet(tmp_path / "train.parquet")
+    narrow = make_profile(tmp_path / "train.parquet", margin=0.0)
+    wide = make_profile(tmp_path / "train.parquet", margin=0.25)
+    span = train["a"].max() - train["a"].min()
+    assert narrow.contract.columns["a"].min == pytest.approx(train["a"].min(), abs=1e-3 * span)
+    assert wide.contract.columns["a"].min == pytest.approx(train["a"].min() - span / 4, rel=1e-3)
+    assert wide.meta.margin == 0.25
+
+    def notes(options: dict) -> list[str]:
+        context = make_context({"test": test}, target="target", profile=wide)
+        return run_check(DataQualityCheck, context, options).notes
+
+    assert any("inferred with margin 0.25" in n and "--margin 0.5" in n for n in notes({}))
+    assert not any("inferred with margin" in n for n in notes({"margin": 0.25}))

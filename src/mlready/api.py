@@ -22,6 +22,7 @@ from mlready.io.profile import Profile, load_profile
 from mlready.io.streamed import engine_named
 from mlready.model_under_audit import ModelUnderAudit
 from mlready.options import AuditOptions
+from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.registry import load_checks
 from mlready.results import (
     AuditReport,
@@ -300,16 +301,16 @@ def make_profile(
     model_path: Path | None = None,
     trust_model: bool = False,
     sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
+    margin: float = DEFAULT_MARGIN,
 ) -> Profile:
     """The reference profile of the training data at ``train_path`` (a file or a folder of
     batch files): what the distribution and quality checks need of train. With a model
     (or in predictions-only mode), its outputs on train are profiled for prediction drift,
-    the model run as ``sandbox`` says (see :func:`audit`).
+    the model run as ``sandbox`` says (see :func:`audit`). ``margin`` widens each numeric
+    range of the draft data contract by that share of the column's span.
     """
-    from mlready.checks.data_quality import DataQualityParams
     from mlready.io.data import read_split
     from mlready.io.profile import FORMAT, VERSION, ProfileMeta
-    from mlready.quality.infer import draft_contract
     from mlready.stats.drift import Reference
 
     spec = resolve_spec(checklist)
@@ -336,10 +337,6 @@ def make_profile(
         )
         predictions = context.output_reference("train") if with_model else None
     frame = split.frame
-    planned = [p.params for p in plan(spec, load_checks())]
-    margin = next(
-        (p.margin for p in planned if isinstance(p, DataQualityParams)), DataQualityParams().margin
-    )
     meta = ProfileMeta(
         format=FORMAT,
         version=VERSION,

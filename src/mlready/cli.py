@@ -204,6 +204,12 @@ TrustOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")]
+MarginOption = Annotated[
+    float,
+    typer.Option(
+        min=0, help="Widen each numeric range of a draft contract by this share of its span."
+    ),
+]
 JobsOption = Annotated[
     int,
     typer.Option(min=1, help="Checks run at once (threads); the numbers do not depend on it."),
@@ -591,10 +597,7 @@ def contract_infer(
     ids: Annotated[
         list[str] | None, typer.Option("--id", help="Id column(s): values must be unique.")
     ] = None,
-    margin: Annotated[
-        float,
-        typer.Option(min=0, help="Widen each numeric range by this share of its span per side."),
-    ] = DEFAULT_MARGIN,
+    margin: MarginOption = DEFAULT_MARGIN,
     max_levels: Annotated[
         int, typer.Option(min=1, help="Text columns with at most this many values get levels.")
     ] = 50,
@@ -713,6 +716,7 @@ def profile_command(
     target: TargetOption = None,
     trust_model: TrustOption = False,
     sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
+    margin: MarginOption = DEFAULT_MARGIN,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -740,6 +744,7 @@ def profile_command(
             model_path=model,
             trust_model=trust_model,
             sandbox=sandbox,
+            margin=margin,
         )
         save_profile(made, path)
         if not quiet:

@@ -369,13 +369,14 @@ def _predict_hint(X: pd.DataFrame) -> str:
 def _predictor(
     spec: ChecklistSpec, model: LoadedModel | None, problem: str | None, classes: pd.Index | None
 ) -> tuple[Predictor, bool]:
-    """Where predictions come from, and whether they carry scores."""
+    """Where predictions come from, and whether they carry scores (a model that could not
+    be used is taken to: each of its predictions is an error saying why)."""
     if spec.data.prediction is not None:
         return ColumnPredictor(spec.data.prediction, spec.data.score, classes), (
             spec.data.score is not None
         )
     if problem is not None:
-        return UnusableModel(problem), False
+        return UnusableModel(problem), True
     estimator = model.estimator if model else None
     scores = any(hasattr(estimator, m) for m in ("predict_proba", "decision_function"))
     return EstimatorPredictor(estimator, classes), scores

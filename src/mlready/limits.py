@@ -31,7 +31,7 @@ def plan(
             repeats=2,
             batch_sizes=(1,),
             threads=threads,
-            seconds_per_phase=0.1,
+            seconds_per_phase=0.03,  # a rough rate: CI machines are noisy anyway
             measure_memory=measure_memory and limits.max_memory_mb is not None,
             method=method,
         )
@@ -127,6 +127,33 @@ def cost_per_1k(m: Measurement, per_hour: float | None, mode: str) -> float | No
     else:
         seconds = m.latency_ms["p50"]  # 1,000 calls x p50 milliseconds
     return per_hour / 3600 * seconds
+
+
+# Each hard limit and the evidence it judges (the goal, min_primary_metric, is the check's).
+_JUDGES = {
+    "max_model_size_mb": "model_size_mb",
+    "p95_latency_ms": "p95_latency_ms",
+    "p99_latency_ms": "p99_latency_ms",
+    "min_throughput_rps": "throughput_rps",
+    "max_memory_mb": "peak_memory_mb",
+    "max_cost_per_1k": "cost_per_1k",
+}
+_WHY_UNMEASURED = {
+    "max_memory_mb": "memory was not measured (measure_memory is off)",
+    "max_cost_per_1k": "there is no price to judge it by: set cost.per_hour",
+}
+
+
+def unjudged(limits: LimitsSpec, evidence: list[Evidence]) -> list[str]:
+    """Limits the checklist sets whose number was not measured, each with the reason: a
+    limit that cannot be judged is not met."""
+    measured = {e.name for e in evidence if e.value is not None}
+    set_limits = limits.model_dump(exclude_none=True)
+    return [
+        f"{limit} ({_WHY_UNMEASURED.get(limit, 'not measured')})"
+        for limit, name in _JUDGES.items()
+        if limit in set_limits and name not in measured
+    ]
 
 
 def breaches_of(evidence: list[Evidence]) -> list[str]:

@@ -141,6 +141,14 @@ def chosen_metrics(
         name = DEFAULT_PRIMARY[task]
         if METRICS[name].needs != "label" and not has_scores:
             name = "accuracy"  # the model gives no scores to rank by
+    elif METRICS[name].needs != "label" and not has_scores:
+        raise SpecError(
+            f"{spec.where('metrics', 'primary')}: metrics.primary {name!r} needs the model's "
+            "scores, and there are none: the model has no predict_proba or decision_function "
+            "(or, in predictions-only mode, data.score names no column)",
+            hint="set data.score to the score column, or choose a metric of labels such as "
+            "accuracy or f1",
+        )
     extra = [_metric(spec, m, "extra", task) for m in spec.metrics.extra if m != name]
     if not has_scores:
         for metric in (m for m in extra if m.needs != "label"):

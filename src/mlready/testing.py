@@ -36,6 +36,7 @@ from mlready.context import AuditContext, build_context
 from mlready.errors import SpecError
 from mlready.io.data import Split
 from mlready.io.model import LoadedModel
+from mlready.io.profile import Profile
 from mlready.registry import Origin, load_checks, validate_check
 from mlready.results import AuditReport, CheckResult, Severity
 from mlready.runner import PlannedCheck
@@ -84,6 +85,7 @@ def make_context(
     quick: bool = False,
     today: dt.date | None = None,
     previous: AuditReport | None = None,
+    profile: Profile | None = None,
 ) -> AuditContext:
     """The context an audit of these frames would build.
 
@@ -92,6 +94,8 @@ def make_context(
     ``model`` is a fitted estimator (None: predictions-only mode, with
     ``data.prediction`` naming the column in ``checklist``). ``checklist`` is the
     checklist as a mapping (what ``checklist.yaml`` would hold) or a parsed spec.
+    ``previous`` is the earlier report (``--compare-to``); ``profile`` a train profile
+    (``--profile``, from :func:`mlready.api.make_profile`), which may stand in for train.
     """
     if isinstance(checklist, ChecklistSpec):
         spec = checklist
@@ -110,6 +114,7 @@ def make_context(
         today=today,
         trust_model=True,
         previous=previous,
+        profile=profile,
     )
 
 

@@ -84,10 +84,10 @@ def _undefined_metric(context: AuditContext, split: str) -> tuple[Status, str]:
     """The primary metric has no value on ``split`` (e.g. ROC AUC on one class): on test
     there is then no benchmark at all; elsewhere one number is missing."""
     text = f"{context.primary.name} cannot be computed on {split}"
-    classes = np.unique(np.asarray(context.y(split)))
-    if context.task != "regression" and len(classes) == 1:
+    codes = np.unique(np.asarray(context.y(split)))
+    if context.classes is not None and len(codes) == 1:
         text += (
-            f": every labelled {split} row has class {classes[0]}; "
+            f": every labelled {split} row has class {context.classes[int(codes[0])]}; "
             f"put rows of every class in {split}"
         )
     return (Status.FAIL if split == "test" else Status.WARN), text
@@ -274,12 +274,12 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
             rows=rows,
         )
     )
-    leaks = [repr(name) for name, low in lows.items() if low > limit]
+    leaks = [name for name, low in lows.items() if low > limit]  # best first
     if leaks:
-        which = f"feature {leaks[0]} alone scores"
+        which = f"feature {leaks[0]!r} alone scores"
         if len(leaks) > 1:
-            which = f"features {', '.join(leaks[:_SHOWN])} alone score up to"
-        text = f"{which} {unit} {fmt(top)} on test (likely target leakage)"
+            which = f"features {', '.join(map(repr, leaks[:_SHOWN]))} alone score up to"
+        text = f"{which} {unit} {fmt(scores[leaks[0]])} on test (likely target leakage)"
         part.verdicts.append((Status.FAIL, text))
     return part
 

@@ -71,13 +71,25 @@ class DataQualityCheck:
     def run(self, context: AuditContext, params: DataQualityParams) -> Outcome:
         splits = [
             s
-            for s in params.splits
+            for s in dict.fromkeys(params.splits)  # each once, in the order given
             if context.has_split(s) or (s == "production" and context.has_production)
         ]
         if not splits:
             raise SkipCheck(f"none of the splits {', '.join(params.splits)} is present")
         contract, origin = _contract(context, params)
         findings = [_split(context, name, contract, origin is None) for name in splits]
+        profiled = context.profile.meta.margin if context.profile is not None else None
+        if origin is None and profiled is not None and profiled != params.margin:
+            findings.append(
+                Finding(
+                    notes=[
+                        f"the draft contract comes from the train profile, inferred with "
+                        f"margin {profiled}; margin {params.margin} applies only to a draft "
+                        f"inferred from train: run 'mlready profile --margin "
+                        f"{params.margin}' to use it"
+                    ]
+                )
+            )
         if origin is None:
             findings.append(
                 Finding.of(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, PositiveInt
 
 from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import ModelLoadError
-from mlready.limits import breaches_of, cost_per_1k, limit_evidence, plan
+from mlready.limits import breaches_of, cost_per_1k, limit_evidence, plan, unjudged
 from mlready.numbers import fmt
 from mlready.perf import Measurement, PerfSettings, measure
 from mlready.results import Evidence, Outcome, Plot, Status, Table
@@ -19,13 +21,15 @@ from mlready.stats.metrics import point_estimate
 class LatencyParams(CheckParams):
     calls: int = Field(300, ge=20, description="Single-row predictions timed per repeat.")
     repeats: int = Field(3, ge=1, le=20, description="Times every measurement is repeated.")
-    batch_sizes: list[int] = Field(
+    batch_sizes: list[PositiveInt] = Field(
         default_factory=lambda: [1, 32, 1024],
         description="Batch sizes for throughput (the whole sample is always added).",
     )
     sample_rows: int = Field(10_000, ge=10, description="Test rows sampled for the timings.")
     threads: int = Field(1, ge=1, description="BLAS/OpenMP threads while measuring.")
-    method: str = Field("predict", description="Model method timed: predict or predict_proba.")
+    method: Literal["predict", "predict_proba"] = Field(
+        "predict", description="Model method timed: predict or predict_proba."
+    )
     measure_memory: bool = Field(True, description="Measure peak memory in a child process.")
     quick: bool = Field(False, description="Fewer calls and repeats, for CI (--quick).")
 
@@ -171,6 +175,11 @@ class LatencyCheck:
         breaches = breaches_of(evidence)
         if breaches:
             parts.append(Finding.of(Status.FAIL, "over the limit: " + "; ".join(breaches)))
+        unmeasured = unjudged(limits, evidence)
+        if unmeasured:
+            parts.append(
+                Finding.of(Status.WARN, "limit set but not judged: " + "; ".join(unmeasured))
+            )
         unset = [name for name, value in limits.model_dump().items() if value is None]
         if unset:
             parts.append(

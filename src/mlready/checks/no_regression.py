@@ -20,6 +20,13 @@ from mlready.stats.metrics import point_estimate, shortfall
 _PRIMARY_SOURCES = (("no_regression", "test_{metric}"), ("baseline", "model"))
 
 
+def _interval(e: Evidence) -> tuple[float, float]:
+    """An earlier number's interval, or the number itself where the report holds none."""
+    assert e.value is not None
+    low = e.value if e.ci_low is None else e.ci_low
+    return low, e.value if e.ci_high is None else e.ci_high
+
+
 class NoRegressionParams(CheckParams):
     max_regression: float = Field(
         0.0,
@@ -149,7 +156,7 @@ class NoRegressionCheck:
                 metric.name,
                 ["before", "now"],
                 [before.value, value],
-                [(before.ci_low or before.value, before.ci_high or before.value), (low, high)],
+                [_interval(before), (low, high)],
             )
         )
         text = (

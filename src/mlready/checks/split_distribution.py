@@ -175,6 +175,8 @@ class SplitDistributionCheck:
         others = [s for s in ("test", "validation") if context.has_split(s)]
         if not context.features:
             raise SkipCheck("no feature columns to compare")
+        if not others:
+            raise SkipCheck("no test or validation split to compare with train")
         reference = context.reference("train")
         parts = []
         for other in others:

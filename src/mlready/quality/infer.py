@@ -96,11 +96,16 @@ def draft_contract(
     train: pd.DataFrame, data: DataSpec, target: str, margin: float = DEFAULT_MARGIN
 ) -> DataContract:
     """The contract an audit holds data to when the checklist names none: inferred from
-    train, with the model's own outputs left out and the checklist's id and time columns."""
-    not_incoming = [c for c in (data.prediction, data.score) if c is not None and c in train]
+    train, with the checklist's id and time columns. The model's own outputs
+    (predictions-only mode) keep only their type: they are no incoming data to bound."""
+    outputs = [c for c in (data.prediction, data.score) if c is not None and c in train]
     ids = (data.id,) if data.id is not None and data.id in train else ()
     time = data.time if data.time in train else None
-    return infer_contract(train.drop(columns=not_incoming), "train", target, time, ids, margin)
+    contract = infer_contract(train, "train", target, time, ids, margin)
+    for name in outputs:
+        inferred = contract.columns[name]
+        contract.columns[name] = ColumnContract(type=inferred.type, required=False)
+    return contract
 
 
 def _infer_column(series: pd.Series, margin: float, max_levels: int, is_id: bool) -> ColumnContract:
