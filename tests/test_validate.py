@@ -220,6 +220,25 @@ def test_freshness_is_judged_at_the_given_time(cli, tmp_path: Path):
     assert rule["status"] == "fail" and rule["observed"] == "1 days 05:00:00"
 
 
+def test_columns_that_arrive_with_the_label_may_be_missing_from_a_batch(cli, tmp_path: Path):
+    train = tmp_path / "train.csv"
+    pd.DataFrame(
+        {"x": range(30), "target": [0, 1] * 15, "labelled_at": ["2026-01-02T00:00Z"] * 30}
+    ).to_csv(train, index=False)
+    contract = tmp_path / "contract.yaml"
+    args = ["contract", "infer", str(train), "-o", str(contract), "--target", "target"]
+    assert cli(*args, "--label-column", "labelled_at").exit_code == 0
+    rule = yaml.safe_load(contract.read_text())["columns"]["labelled_at"]
+    assert rule["type"] == "datetime" and rule["required"] is False
+    batch = tmp_path / "batch.csv"
+    pd.DataFrame({"x": range(5), "labelled_at": [None] * 5}).to_csv(batch, index=False)
+    assert _validate(cli, tmp_path, contract, batch).exit_code == 0
+    pd.DataFrame({"x": range(5)}).to_csv(batch, index=False)
+    assert _validate(cli, tmp_path, contract, batch).exit_code == 0
+    missing = cli(*args, "--label-column", "labeled_at", "--force")
+    assert missing.exit_code == 2 and "no column 'labeled_at' (--label-column)" in missing.output
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".feather", ".jsonl"])
 def test_every_format_gives_the_same_verdicts(
     cli, tmp_path: Path, patients, contract_file: Path, suffix: str

@@ -263,7 +263,7 @@ def audit(
         mlready_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         status=overall(results, answers),
-        verdict=verdict_sentence(results, answers, options.fail_on),
+        verdict=verdict_sentence(results, answers, options.fail_on, partial=partial),
         fail_on=options.fail_on,
         seed=context.seed,
         task=context.task,

@@ -597,6 +597,13 @@ def contract_infer(
     ids: Annotated[
         list[str] | None, typer.Option("--id", help="Id column(s): values must be unique.")
     ] = None,
+    label_columns: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label-column",
+            help="Column(s) that arrive with the label (label time, annotators): optional.",
+        ),
+    ] = None,
     margin: MarginOption = DEFAULT_MARGIN,
     max_levels: Annotated[
         int, typer.Option(min=1, help="Text columns with at most this many values get levels.")
@@ -610,7 +617,15 @@ def contract_infer(
             raise MlreadyError(
                 f"{output} already exists", hint="pass --force to overwrite it, or -o another file"
             )
-        contract = infer_contract_file(train, target, time, tuple(ids or ()), margin, max_levels)
+        contract = infer_contract_file(
+            train,
+            target,
+            time,
+            tuple(ids or ()),
+            margin,
+            max_levels,
+            with_labels=tuple(label_columns or ()),
+        )
         write_atomic(output, dump_contract(contract, output.name))
         out.print(
             f"wrote {output} ({len(contract.columns)} columns); review it, then run "

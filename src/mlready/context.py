@@ -26,7 +26,7 @@ import pandas as pd
 from mlready import preflight, production, resolve
 from mlready.errors import DataError, MlreadyError
 from mlready.io.data import Split
-from mlready.io.model import LoadedModel
+from mlready.io.model import LoadedModel, encodes_its_features
 from mlready.io.predictor import (
     ColumnPredictor,
     EstimatorPredictor,
@@ -208,6 +208,12 @@ class AuditContext:
         if self.loaded_model is None or self.model_problem is not None:
             return None
         return self.loaded_model.estimator
+
+    @property
+    def model_encodes_features(self) -> bool:
+        """Whether the model turns raw features (text, categories) into numbers itself:
+        see :func:`mlready.io.model.encodes_its_features`."""
+        return self.estimator is not None and encodes_its_features(self.estimator)
 
     @contextmanager
     def open_model(self, path: Path) -> Iterator[Any]:

@@ -144,6 +144,26 @@ _WHY_UNMEASURED = {
 }
 
 
+# Checklist question 6 asks for goals and hard limits for performance, speed and cost: it is
+# answered when each of the three has at least one limit.
+LIMIT_GROUPS = {
+    "performance": ("min_primary_metric",),
+    "speed": ("p95_latency_ms", "p99_latency_ms", "min_throughput_rps"),
+    "cost": ("max_cost_per_1k", "max_memory_mb", "max_model_size_mb"),
+}
+
+
+def groups_without_a_limit(limits: LimitsSpec) -> list[str]:
+    """The groups of question 6 with no limit set, each with the limits that would do, as
+    'speed (p95_latency_ms, p99_latency_ms or min_throughput_rps)'."""
+    set_limits = limits.model_dump(exclude_none=True)
+    return [
+        f"{group} ({', '.join(names[:-1]) + ' or ' if len(names) > 1 else ''}{names[-1]})"
+        for group, names in LIMIT_GROUPS.items()
+        if not set_limits.keys() & set(names)
+    ]
+
+
 def unjudged(limits: LimitsSpec, evidence: list[Evidence]) -> list[str]:
     """Limits the checklist sets whose number was not measured, each with the reason: a
     limit that cannot be judged is not met."""

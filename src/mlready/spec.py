@@ -195,7 +195,8 @@ class ModelSpec(_Strict):
 class LimitsSpec(_Strict):
     """Goals and hard limits for performance, speed and cost (checklist question 6).
 
-    A limit left empty is reported as "no limit set"."""
+    Performance, speed and cost each need one limit for the question to be answered
+    (:data:`mlready.limits.LIMIT_GROUPS`)."""
 
     p95_latency_ms: float | None = Field(None, gt=0, description="Single-row p95 latency, ms.")
     p99_latency_ms: float | None = Field(None, gt=0, description="Single-row p99 latency, ms.")

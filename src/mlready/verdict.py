@@ -130,9 +130,14 @@ def overall(results: list[CheckResult], answers: list[AnswerResult]) -> Status:
 
 
 def verdict_sentence(
-    results: list[CheckResult], answers: list[AnswerResult], fail_on: Severity
+    results: list[CheckResult],
+    answers: list[AnswerResult],
+    fail_on: Severity,
+    *,
+    partial: bool = False,
 ) -> str:
-    """One sentence: ready, ready with warnings, or not ready, and why."""
+    """One sentence: ready, ready with warnings, or not ready, and why. A ``partial`` run
+    (monitor, a streamed engine) evaluates no written answer, so it claims none."""
     failed = blocking(results, answers, fail_on)
     waived = [r.id for r in results if r.status == Status.WAIVED and r.id not in failed]
     warned = [r.id for r in results if r.status == Status.WARN and r.id not in failed] + [
@@ -147,4 +152,6 @@ def verdict_sentence(
         return f"ready with warnings: {', '.join(warned)}{extra}"
     if waived:
         return f"ready with waivers: {', '.join(waived)}"
+    if partial:
+        return "ready: every check that ran passed (written answers are not evaluated here)"
     return "ready: every check that ran passed and every required answer is given"

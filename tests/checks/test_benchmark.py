@@ -13,8 +13,10 @@ import pytest
 from pydantic import ValidationError
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -659,4 +661,25 @@ def test_a_non_numeric_feature_fed_to_a_bare_model_warns(flagged):
 def test_the_same_feature_inside_a_pipeline_passes(flagged):
     pipeline = fitted(scaled_logistic(), flagged["train"], [*CANCER, "large"])
     result = benchmark(flagged, pipeline)
+    assert result.status == Status.PASS, result.message
+
+
+def test_a_search_over_a_pipeline_carries_its_preprocessing_too(flagged):
+    search = GridSearchCV(scaled_logistic(), {"logisticregression__C": [0.1, 1.0]}, cv=3)
+    result = benchmark(flagged, fitted(search, flagged["train"], [*CANCER, "large"]))
+    assert result.status == Status.PASS, result.message
+
+
+def test_a_model_that_reads_categories_natively_carries_its_preprocessing(cancer):
+    splits = labelled(
+        cancer, size=lambda f: pd.cut(f["mean area"], [0, 500, 900, 1e9], labels=["s", "m", "l"])
+    )
+    features = [*CANCER, "size"]
+    native = fitted(
+        HistGradientBoostingClassifier(max_iter=20, categorical_features="from_dtype"),
+        splits["train"],
+        features,
+    )
+    assert native.is_categorical_.tolist() == [False] * len(CANCER) + [True]
+    result = benchmark(splits, native)
     assert result.status == Status.PASS, result.message

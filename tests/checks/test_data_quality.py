@@ -389,3 +389,25 @@ def test_a_split_listed_twice_is_counted_once(quality, contract):
     except ValidationError:
         return  # rejecting the list is a fix too
     assert result.message.endswith("is met: test, 100 rows")
+
+
+def test_a_draft_treats_label_times_like_the_target_they_arrive_with(quality, splits):
+    """Production is scored before its labels come: a missing label time, or a batch
+    without the column, breaks no rule of a draft."""
+
+    def dated(frame: pd.DataFrame, label_time: bool = True) -> pd.DataFrame:
+        out = frame.assign(scored=pd.Timestamp("2026-01-01"))
+        return out.assign(labelled=pd.Timestamp("2026-01-03")) if label_time else out
+
+    waiting = dated(unlabelled(30, 5))
+    waiting.loc[5:, "labelled"] = pd.NaT  # 25 of 30 labels not yet in
+    checklist = {"data": {"time": "scored", "label_time": "labelled"}}
+    result = quality(
+        {"splits": ["test", "production"]},
+        checklist,
+        train=dated(splits["train"]),
+        test=dated(splits["test"]),
+        production={"b1": waiting, "b2": dated(unlabelled(30, 6), label_time=False)},
+    )
+    assert "labelled" not in result.message, result.message
+    assert result.metrics["production_invalid_share"] == 0

@@ -151,8 +151,10 @@ def _worst_evidence(
 
 
 def _windows_of(
-    context: AuditContext, split: str, metric: Metric, params: SegmentParams
+    context: AuditContext, split: str, metric: Metric, params: SegmentParams, benchmark: float
 ) -> Finding:
+    """The windows of ``split`` held to the bar set by ``benchmark``, the metric on the
+    whole test set (production is judged against what test promised, not its own mean)."""
     y, prediction = context.y(split), context.prediction(split)
     groups = grouping.by_window(context.times(split), params.window)
     sizes = groups.sizes()
@@ -166,11 +168,10 @@ def _windows_of(
         context.rng(f"metric_parity.windows.{split}"),
         params.confidence,
     )
-    overall = point_estimate(metric, y, prediction)
     judged = [s for s in stats if s.rows >= params.min_window_rows]
-    bar = _bar(metric, overall, params.min_window_metric, params.max_window_gap)
+    bar = _bar(metric, benchmark, params.min_window_metric, params.max_window_gap)
     segments = _judge(
-        metric, [(params.window, s) for s in judged], overall, bar, len(judged), params
+        metric, [(params.window, s) for s in judged], benchmark, bar, len(judged), params
     )
     table = Table(
         title=f"{metric.name} by {params.window} on {split} (worst first; windows under "
@@ -184,8 +185,8 @@ def _windows_of(
         metric.name,
         [s.label for s in stats],
         {metric.name: ([s.value for s in stats], [(s.ci_low, s.ci_high) for s in stats])},
-        reference=overall,
-        reference_label=f"{split} overall",
+        reference=benchmark,
+        reference_label="test overall",
     )
     if not segments:
         return Finding(tables=[table], plots=[plot])
@@ -222,10 +223,11 @@ def _windows_of(
 
 
 def windows(context: AuditContext, metric: Metric, params: SegmentParams) -> list[Finding]:
-    if context.spec.data.time is None:
+    if context.spec.data.time is None or not context.has_labels("test"):
         return []
+    benchmark = point_estimate(metric, context.y("test"), context.prediction("test"))
     return [
-        _windows_of(context, split, metric, params)
+        _windows_of(context, split, metric, params, benchmark)
         for split in ("test", "production")
         if context.has_labels(split)
     ]

@@ -338,8 +338,7 @@ def _determinism_part(context: AuditContext, params: BenchmarkParams) -> Finding
 def _pipeline_part(context: AuditContext) -> Finding:
     """Non-numeric features fed to a bare model: their encoding lives outside the model file."""
     part = Finding()
-    estimator = context.estimator
-    if context.predictor.kind != "estimator" or hasattr(estimator, "steps"):
+    if context.predictor.kind != "estimator" or context.model_encodes_features:
         return part
     train = context.frame("train")
     raw = [

@@ -10,7 +10,14 @@ from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.errors import ModelLoadError
-from mlready.limits import breaches_of, cost_per_1k, limit_evidence, plan, unjudged
+from mlready.limits import (
+    breaches_of,
+    cost_per_1k,
+    groups_without_a_limit,
+    limit_evidence,
+    plan,
+    unjudged,
+)
 from mlready.numbers import fmt
 from mlready.perf import Measurement, PerfSettings, measure
 from mlready.results import Evidence, Outcome, Plot, Status, Table
@@ -112,8 +119,10 @@ class LatencyCheck:
         cost.per_hour. Each measurement is repeated; the spread is reported.
         BLAS/OpenMP threads are pinned (``threads``) and the machine, cores and
         library versions are recorded. Each of the checklist's ``limits`` that
-        is exceeded fails, with the measured value next to it; limits left
-        unset leave the question only partly answered (warn).
+        is exceeded fails, with the measured value next to it. The question is
+        answered when performance (min_primary_metric), speed (a latency or
+        throughput limit) and cost (cost, memory or size) each have a limit;
+        until then, and while a set limit cannot be measured, it warns.
 
     Why it matters:
         A model that is accurate but too slow, too big or too expensive to serve
@@ -180,12 +189,13 @@ class LatencyCheck:
             parts.append(
                 Finding.of(Status.WARN, "limit set but not judged: " + "; ".join(unmeasured))
             )
-        unset = [name for name, value in limits.model_dump().items() if value is None]
-        if unset:
+        missing = groups_without_a_limit(limits)
+        if missing:
             parts.append(
                 Finding.of(
                     Status.WARN,
-                    f"no limit set for {', '.join(unset)}: set them under limits in checklist.yaml",
+                    f"no limit set for {'; '.join(missing)}: set one for each under limits "
+                    "in checklist.yaml",
                 )
             )
         return combine(

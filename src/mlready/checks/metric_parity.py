@@ -23,6 +23,7 @@ from mlready.stats.metrics import (
     point_estimate,
     shortfall,
 )
+from mlready.stats.priors import share_shift
 
 SPLITS = ("train", "validation", "test")
 
@@ -35,7 +36,11 @@ class MetricParityParams(SegmentParams):
         0.05, gt=0, description=f"Widest acceptable half-width of the test interval ({GAP_NOTE})."
     )
     max_prior_shift: float = Field(
-        0.1, ge=0, le=1, description="Largest change of a class's share between train and test."
+        0.1,
+        ge=0,
+        le=1,
+        description="Largest change of a class's share from train to test or labelled "
+        "production (warns only beyond sampling error).",
     )
 
 
@@ -171,30 +176,45 @@ def _sample_size(test: _SplitMetrics, metric: Metric, params: MetricParityParams
 
 
 def _priors(context: AuditContext, params: MetricParityParams) -> Finding:
+    """Class shares of test and labelled production against train: a shift beyond
+    ``max_prior_shift`` (surely, allowing for sampling error) or training weights mean
+    prior-dependent metrics may not carry over."""
     assert context.classes is not None
     k = len(context.classes)
-    shares = {
-        s: np.bincount(context.y(s), minlength=k) / context.y(s).size
+    counts = {
+        s: np.bincount(context.y(s), minlength=k)
         for s in (*SPLITS, "production")
         if context.has_labels(s)
     }
-    compared = [s for s in ("test", "production") if s in shares]
-    shift = max(float(np.abs(shares["train"] - shares[s]).max()) for s in compared)
+    compared = [s for s in ("test", "production") if s in counts]
+    shifts = {
+        s: share_shift(counts["train"], counts[s], params.confidence, k * len(compared))
+        for s in compared
+    }
+    moved = max(compared, key=lambda s: shifts[s][1])  # the split surest to have moved
+    shift, lower = max(change for change, _ in shifts.values()), shifts[moved][1]
     table = Table(
         title="Class shares by split",
         columns=["split", *map(str, context.classes)],
-        rows=[[s, *(Measure.share_of(v) for v in share)] for s, share in shares.items()],
+        rows=[[s, *(Measure.share_of(v) for v in c / c.sum())] for s, c in counts.items()],
     )
     evidence = [
-        Evidence(name="prior_shift", value=shift, threshold=params.max_prior_shift, op="<=")
+        Evidence(
+            name="prior_shift",
+            value=shift,
+            ci_low=lower,
+            threshold=params.max_prior_shift,
+            op="<=",
+        )
     ]
     weighted = context.spec.data.sample_weight is not None
-    if shift <= params.max_prior_shift and not weighted:
+    if lower <= params.max_prior_shift and not weighted:
         return Finding(evidence=evidence, tables=[table])
     reason = (
         "training used sample weights"
         if weighted
-        else f"class shares differ between train and test by up to {fmt(shift)}"
+        else f"class shares differ between train and {moved} by up to "
+        f"{fmt(shifts[moved][0])}, beyond sampling error"
     )
     return Finding.of(
         Status.WARN,

@@ -263,6 +263,30 @@ def describe_estimator(estimator: Any) -> str:
     return type(estimator).__name__
 
 
+# Libraries whose models read categories natively (given the pandas category dtype).
+_NATIVE_CATEGORIES = ("lightgbm", "xgboost", "catboost")
+
+
+def encodes_its_features(model: Any) -> bool:
+    """Whether the model turns raw features (text, categories) into numbers itself, so its
+    preprocessing ships in the model file: a Pipeline, a search or wrapper around one, or a
+    model that reads categories natively (HistGradientBoosting with categorical features,
+    LightGBM, XGBoost, CatBoost)."""
+    said = getattr(model, "encodes_features", None)
+    if isinstance(said, bool):
+        return said  # a sandboxed model, asked in its own process
+    if getattr(model, "steps", None):
+        return True
+    categorical = getattr(model, "is_categorical_", None)  # HistGradientBoosting, fitted
+    if categorical is not None and np.any(categorical):
+        return True
+    if type(model).__module__.split(".")[0] in _NATIVE_CATEGORIES:
+        return True
+    inner = [getattr(model, name, None) for name in ("best_estimator_", "regressor_")]
+    inner += [c.estimator for c in getattr(model, "calibrated_classifiers_", [])[:1]]
+    return any(encodes_its_features(m) for m in inner if m is not None)
+
+
 def _says(question: Any, model: Any) -> bool:
     try:
         return bool(question(model))
@@ -272,7 +296,8 @@ def _says(question: Any, model: Any) -> bool:
 
 def model_summary(loaded: LoadedModel) -> dict[str, Any]:
     """What mlready reads of a model, as JSON-ready values: its description, format,
-    methods, estimator type, classes, feature names and pipeline steps."""
+    methods, estimator type, classes, feature names, pipeline steps and whether it encodes
+    its own features."""
     from sklearn.base import is_classifier, is_regressor
 
     model = loaded.estimator
@@ -296,4 +321,5 @@ def model_summary(loaded: LoadedModel) -> dict[str, Any]:
         "feature_names": None if names is None else [str(n) for n in names],
         "n_features": getattr(model, "n_features_in_", None),
         "steps": None if not steps else [[name, type(step).__name__] for name, step in steps],
+        "encodes_features": encodes_its_features(model),
     }

@@ -53,13 +53,16 @@ def infer_contract(
     ids: tuple[str, ...] = (),
     margin: float = DEFAULT_MARGIN,
     max_levels: int = 50,
+    *,
+    with_labels: tuple[str, ...] = (),
 ) -> DataContract:
     """A draft contract for batches that look like ``frame``.
 
     ``margin`` widens each numeric range by that share of its span on both sides;
     text columns with at most ``max_levels`` distinct values (and values that repeat)
-    get a list of levels. The target is not required (production batches come without
-    labels) and ``time`` drives the freshness rule.
+    get a list of levels. The target, and the columns in ``with_labels`` that arrive with
+    it (label times, annotators), are not required and may be missing: production batches
+    come before their labels. ``time`` drives the freshness rule.
     """
     dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
     floats = [c for c in frame.columns if pd.api.types.is_float_dtype(dtypes[c])]
@@ -73,10 +76,11 @@ def infer_contract(
         else _infer_column(frame[name], margin, max_levels, is_id=name in ids)
         for name in frame.columns
     }
-    if target is not None and target in columns:
-        columns[target] = columns[target].model_copy(
-            update={"required": False, "nullable": True, "max_null_fraction": None}
-        )
+    for late in (target, *with_labels):
+        if late is not None and late in columns:
+            columns[late] = columns[late].model_copy(
+                update={"required": False, "nullable": True, "max_null_fraction": None}
+            )
     freshness = None
     if time is not None and time in columns:
         if columns[time].type != "datetime":
@@ -101,7 +105,8 @@ def draft_contract(
     outputs = [c for c in (data.prediction, data.score) if c is not None and c in train]
     ids = (data.id,) if data.id is not None and data.id in train else ()
     time = data.time if data.time in train else None
-    contract = infer_contract(train, "train", target, time, ids, margin)
+    with_labels = tuple(c for c in (data.label_time, *(data.labels_from or ())) if c is not None)
+    contract = infer_contract(train, "train", target, time, ids, margin, with_labels=with_labels)
     for name in outputs:
         inferred = contract.columns[name]
         contract.columns[name] = ColumnContract(type=inferred.type, required=False)
@@ -276,17 +281,22 @@ def infer_contract_file(
     ids: tuple[str, ...] = (),
     margin: float = DEFAULT_MARGIN,
     max_levels: int = 50,
+    *,
+    with_labels: tuple[str, ...] = (),
 ) -> DataContract:
     """Read a training file (CSV delimiter and encoding detected) and infer its contract."""
     dialect = sniff_csv(path, None, None) if path.suffix.lower() == ".csv" else None
     frame = read_table(path, dialect.delimiter, dialect.encoding) if dialect else read_table(path)
-    for role, name in (("--target", target), ("--time", time), *(("--id", i) for i in ids)):
+    roles = [("--target", target), ("--time", time), *(("--id", i) for i in ids)]
+    for role, name in roles + [("--label-column", c) for c in with_labels]:
         if name is not None and name not in frame.columns:
             raise DataError(
                 f"{path}: no column {name!r} ({role}){suggest(name, list(frame.columns))}",
                 hint=f"columns: {', '.join(map(str, frame.columns[:20]))}",
             )
-    contract = infer_contract(frame, path.name, target, time, ids, margin, max_levels)
+    contract = infer_contract(
+        frame, path.name, target, time, ids, margin, max_levels, with_labels=with_labels
+    )
     if dialect is not None and dialect != CsvDialect(",", "utf-8"):
         contract.csv = CsvFormat(delimiter=dialect.delimiter, encoding=dialect.encoding)
     return contract

@@ -278,8 +278,8 @@ class BatchValidator:
                     share,
                     limit,
                     share <= limit,
-                    f"{self.quarantined:,} of {self.rows:,} rows ({percent(share)}) quarantined; "
-                    f"at most {percent(limit)} may be",
+                    f"{self.quarantined:,} of {self.rows:,} rows ({percent(share)}) quarantined "
+                    f"(at most {percent(limit)} may be: batch.max_invalid_fraction)",
                 )
             )
         return results

@@ -42,6 +42,7 @@ class RemoteModel:
             self.n_features_in_ = int(info["n_features"])
         if info["steps"] is not None:  # a Pipeline: step names and their types
             self.steps = [tuple(step) for step in info["steps"]]
+        self.encodes_features = bool(info["encodes_features"])
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to another process (a Dask worker): there it opens a process of its own for

@@ -244,11 +244,17 @@ def shortfall(metric: Metric, reference: Any, value: Any) -> Any:
 
     Scores where higher is better live on a fixed 0-1 scale, so the shortfall is
     their difference; errors (rmse, mae, log_loss) depend on the target's units,
-    so theirs is relative to the reference. Works on floats and arrays alike.
+    so theirs is relative to the reference. A reference without error (a tree that
+    memorised train) leaves nothing to be relative to: the whole error of ``value`` is
+    the shortfall (1.0), and two errors of 0 differ by 0. Works on floats and arrays alike.
     """
     if metric.greater_is_better:
         return reference - value
-    return (value - reference) / np.abs(reference)
+    reference, value = np.asarray(reference, dtype=float), np.asarray(value, dtype=float)
+    scale = np.where(reference != 0, np.abs(reference), np.abs(value))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(scale == 0, 0.0, (value - reference) / scale)
+    return float(relative) if relative.ndim == 0 else relative
 
 
 def point_estimate(metric: Metric, y: NDArray[np.generic], prediction: Prediction) -> float:
