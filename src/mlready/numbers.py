@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from mlready.results import Measure, Summary
@@ -29,6 +30,14 @@ def fmt(value: Any, signed: bool = False) -> str:
     if magnitude >= 1000:
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.1f}" if magnitude >= 100 else f"{value:{sign}.4f}"
+
+
+def listed(items: Iterable[object], shown: int = 4, sep: str = ", ") -> str:
+    """The first ``shown`` items joined, and how many more there are: a message never cuts
+    a list silently ("a, b, c, d and 3 more")."""
+    names = [str(item) for item in items]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return sep.join(names[:shown]) + more
 
 
 def percent(share: float) -> str:

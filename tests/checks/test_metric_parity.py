@@ -363,6 +363,16 @@ def test_the_halfwidth_of_an_error_metric_is_relative_to_its_value(regression):
     test = evidence(result, "test_rmse")
     half = evidence(result, "test_ci_halfwidth").value
     assert half == pytest.approx((test.ci_high - test.ci_low) / 2 / test.value)
+    context = make_context(
+        {"train": regression["train"], "test": regression["test"]},
+        model=regression["model"],
+        target="y",
+    )
+    strict = run_check(MetricParityCheck, context, {**FAST, "max_ci_halfwidth": half / 2})
+    absolute = (test.ci_high - test.ci_low) / 2
+    assert f"interval is ±{absolute:.4f} rmse, {100 * half:.2f}% of its value, wide" in (
+        strict.message
+    )
 
 
 def test_max_ci_halfwidth_must_be_positive(parity):

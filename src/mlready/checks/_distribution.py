@@ -8,6 +8,7 @@ from pydantic import Field
 
 from mlready.check import CheckParams
 from mlready.checks._plots import distribution
+from mlready.numbers import listed
 from mlready.results import Cell, Evidence, Measure, Plot, Status, Summary, Table
 from mlready.stats.drift import Brief, ColumnDrift, DriftSettings, Reference
 
@@ -122,7 +123,7 @@ def missing_rate_verdicts(results: list[ColumnDrift], where: str) -> list[tuple[
     changed = [r.column for r in results if r.missing_drifted]
     if not changed:
         return []
-    return [(Status.WARN, f"missing-value rates changed {where}: {', '.join(changed[:5])}")]
+    return [(Status.WARN, f"missing-value rates changed {where}: {listed(changed, 5)}")]
 
 
 def overlay_plots(

@@ -17,7 +17,7 @@ from pydantic import Field
 from mlready.check import CheckParams, Finding
 from mlready.checks._plots import interval_bars, window_lines
 from mlready.context import AuditContext
-from mlready.numbers import fmt
+from mlready.numbers import fmt, listed
 from mlready.results import Cell, Evidence, Measure, Status, Table
 from mlready.spec import SliceSpec
 from mlready.stats import groups as grouping
@@ -210,7 +210,7 @@ def _windows_of(
     failing = [s for s in segments if s.failing]
     finding = Finding(evidence=evidence, tables=[table], plots=[plot])
     if failing:
-        labels = ", ".join(s.stat.label for s in failing[:3])
+        labels = listed((s.stat.label for s in failing), 3)
         finding.verdicts.append(
             (
                 Status.FAIL,

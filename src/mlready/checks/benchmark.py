@@ -8,7 +8,7 @@ from pydantic import Field
 from mlready.check import Capabilities, CheckParams, Finding, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
-from mlready.numbers import fmt
+from mlready.numbers import fmt, listed
 from mlready.results import Cell, Evidence, Measure, Outcome, Severity, Status, Table
 from mlready.stats.bootstrap import percentile_interval, resample_weights
 from mlready.stats.columns import canonical, column_kind, column_kinds
@@ -197,7 +197,7 @@ def _single_scores(context: AuditContext, y: np.ndarray, bins: int) -> dict[str,
     together (their values are the scores: one rank pass over all of them); the others
     one at a time."""
     train, test = context.labelled("train"), context.labelled("test")
-    listed = set(context.categorical)
+    declared = set(context.categorical)
     together = []
     if context.task == "binary":
         not_numeric = {
@@ -206,7 +206,7 @@ def _single_scores(context: AuditContext, y: np.ndarray, bins: int) -> dict[str,
             for c, kind in zip(frame.columns, column_kinds(frame), strict=True)
             if kind != "numeric"
         }
-        together = [c for c in context.features if c not in listed and c not in not_numeric]
+        together = [c for c in context.features if c not in declared and c not in not_numeric]
     scores = dict(zip(together, numeric_aucs(test[together], y == 1), strict=True))
     for name in context.features:
         if name not in scores:
@@ -278,7 +278,7 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
     if leaks:
         which = f"feature {leaks[0]!r} alone scores"
         if len(leaks) > 1:
-            which = f"features {', '.join(map(repr, leaks[:_SHOWN]))} alone score up to"
+            which = f"features {listed(map(repr, leaks), _SHOWN)} alone score up to"
         text = f"{which} {unit} {fmt(scores[leaks[0]])} on test (likely target leakage)"
         part.verdicts.append((Status.FAIL, text))
     return part
@@ -303,8 +303,8 @@ def _dtype_part(context: AuditContext) -> Finding:
                 rows=rows,
             )
         )
-        listed = ", ".join(f"{r[0]!r} ({r[2]} in train, {r[3]} in {r[1]})" for r in rows[:_SHOWN])
-        part.verdicts.append((Status.FAIL, f"feature types differ from train: {listed}"))
+        shared = listed((f"{r[0]!r} ({r[2]} in train, {r[3]} in {r[1]})" for r in rows), _SHOWN)
+        part.verdicts.append((Status.FAIL, f"feature types differ from train: {shared}"))
     return part
 
 
@@ -349,7 +349,7 @@ def _pipeline_part(context: AuditContext) -> Finding:
             "feature engineering may differ between training and production: ship the "
             "preprocessing inside the model (a Pipeline); non-numeric features: "
         )
-        part.verdicts.append((Status.WARN, text + ", ".join(raw[:_SHOWN])))
+        part.verdicts.append((Status.WARN, text + listed(raw, _SHOWN)))
     return part
 
 

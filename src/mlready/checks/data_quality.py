@@ -10,7 +10,7 @@ from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
 from mlready.contract import DataContract, load_contract
-from mlready.numbers import percent
+from mlready.numbers import listed, percent
 from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.quality.results import BatchResult
 from mlready.results import Evidence, Outcome, Status, Table
@@ -160,7 +160,7 @@ def _split(context: AuditContext, name: str, contract: DataContract, draft: bool
     for result in results:
         if result.status in (Status.FAIL, Status.WARN):
             status = Status.WARN if draft else result.status
-            broken = "; ".join(r.message for r in result.problems[:4])
+            broken = listed((r.message for r in result.problems), 4, "; ")
             finding.verdicts.append((status, f"{name} ({result.source}): {broken}"))
     if quarantined:
         finding.notes.append(

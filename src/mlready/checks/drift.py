@@ -22,7 +22,7 @@ from mlready.checks._distribution import (
 )
 from mlready.checks._plots import window_lines
 from mlready.context import AuditContext
-from mlready.numbers import fmt, summary_text
+from mlready.numbers import fmt, listed, summary_text
 from mlready.production import Summary, Window
 from mlready.results import Cell, Evidence, Outcome, Severity, Status, Table
 from mlready.sandbox.remote import permutation_importance
@@ -102,7 +102,7 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
                 Status.FAIL,
                 f"dataset drift: {len(drifted)} of {len(results)} "
                 f"features drifted ({how} {fmt(share)} > {params.drift_share}): "
-                f"{', '.join(drifted[:5])}",
+                f"{listed(drifted, 5)}",
             )
         )
     elif drifted:
@@ -110,7 +110,7 @@ def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftPar
             (
                 Status.WARN,
                 f"{len(drifted)} of {len(results)} features drifted "
-                f"({how} {fmt(share)}): {', '.join(drifted[:5])}",
+                f"({how} {fmt(share)}): {listed(drifted, 5)}",
             )
         )
     part.verdicts += missing_rate_verdicts(results, "in production")
@@ -318,9 +318,13 @@ class DriftCheck:
             _target_drift(context, params, production),
             _over_time(reference, params, production),
         ]
-        rows = production.rows
+        checked = [f"{len(results)} features"]
+        if context.output_reference(params.reference) is not None:
+            checked.append("the predictions")
+        if production.target() is not None:
+            checked.append("the target")
+        looked_at = ", ".join(checked[:-1]) + (" or " if len(checked) > 1 else "") + checked[-1]
         return combine(
             parts,
-            f"no drift in {len(results)} features, the predictions or the "
-            f"target ({rows} production rows vs {params.reference})",
+            f"no drift in {looked_at} ({production.rows} production rows vs {params.reference})",
         )

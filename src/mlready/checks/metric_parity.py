@@ -13,7 +13,7 @@ from mlready.check import Capabilities, Finding, SkipCheck, combine
 from mlready.checks._plots import interval_bars
 from mlready.checks._segments import GAP_NOTE, SegmentParams, slices, windows
 from mlready.context import AuditContext
-from mlready.numbers import fmt
+from mlready.numbers import fmt, percent
 from mlready.results import Evidence, Measure, Outcome, Status, Table
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import (
@@ -155,9 +155,11 @@ def _validation_vs_test(
 
 def _sample_size(test: _SplitMetrics, metric: Metric, params: MetricParityParams) -> Finding:
     low, high = percentile_interval(test.samples[metric.name], params.confidence)
-    half = (high - low) / 2
+    absolute = half = (high - low) / 2
+    width = f"±{fmt(absolute)}"
     if not metric.greater_is_better:  # errors: relative to their size
         half /= abs(test.points[metric.name]) or 1.0
+        width = f"±{fmt(absolute)} {metric.name}, {percent(half)} of its value,"
     evidence = Evidence(
         name="test_ci_halfwidth", value=half, threshold=params.max_ci_halfwidth, op="<="
     )
@@ -167,7 +169,7 @@ def _sample_size(test: _SplitMetrics, metric: Metric, params: MetricParityParams
         return Finding.of(
             Status.WARN,
             f"test set too small for {metric.name} to be trusted: its "
-            f"{params.confidence:.0%} interval is ±{fmt(half)} wide (max "
+            f"{params.confidence:.0%} interval is {width} wide (max_ci_halfwidth "
             f"{params.max_ci_halfwidth}); about {needed} test rows would be needed at "
             "the current variance",
             [evidence],

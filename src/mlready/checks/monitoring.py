@@ -7,13 +7,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 from pydantic import Field
+from scipy import stats
 
 from mlready.check import Capabilities, CheckParams, Finding, SkipCheck, combine
 from mlready.checks._estimate import Calibration, Estimator, make_estimator
 from mlready.checks._plots import window_lines
 from mlready.checks.drift import checklist_settings
 from mlready.context import AuditContext
-from mlready.numbers import fmt, percent
+from mlready.numbers import fmt, listed, percent
 from mlready.production import Window
 from mlready.results import Evidence, Measure, Outcome, Plot, Status, Table
 from mlready.stats import groups as grouping
@@ -46,6 +47,13 @@ class MonitoringParams(CheckParams):
     )
     escalate_after: int = Field(
         2, ge=1, description="This many degraded windows in a row fail; fewer warn."
+    )
+    max_single_drop: float | None = Field(
+        0.15,
+        ge=0,
+        description="One window whose drop is surely beyond this (its whole interval), or "
+        "that is surely below min_metric, fails at once, whatever escalate_after says "
+        "(None: only escalate_after fails).",
     )
     resamples: int = Field(1000, ge=100, description="Bootstrap resamples per window.")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
@@ -91,6 +99,7 @@ class WindowResult:
     outputs_shifted: list[str] = field(default_factory=list)
     low_confidence: float = float("nan")
     status: str = "ok"
+    severe: bool = False  # so far below test (or min_metric) that one window fails
 
     @property
     def degraded(self) -> bool:
@@ -170,6 +179,8 @@ class _Monitor:
         )[context.primary.name]
         value = _point(context.primary, context.y("test"), context.prediction("test"))
         self.benchmark = _Benchmark(value, samples)
+        self.test_rows = int(context.y("test").size)
+        self.n_windows = max(n_windows, 1)
         self.min_metric = (
             params.min_metric
             if params.min_metric is not None
@@ -200,7 +211,8 @@ class _Monitor:
             result.estimated = self.estimator.estimate(prediction)
         if y.size < self.params.min_labels:
             result.status = NOT_ENOUGH
-            if self._estimated_drop(result) > self.params.max_drop:
+            drop = self._estimated_drop(result)
+            if drop > self.params.max_drop and drop > self._chance_drop(result.rows):
                 result.status = "estimated drop"
             return result
         self._realised(result, y, labelled_prediction)
@@ -214,6 +226,16 @@ class _Monitor:
             shortfall(self.context.primary, self.estimated_benchmark[name], result.estimated[name])
         )
 
+    def _chance_drop(self, rows: int) -> float:
+        """How far below the test benchmark a window of ``rows`` rows drawn as test was can
+        fall by sampling alone: the bootstrap spread of the metric on all of test, scaled
+        to the window's size (a standard error shrinks as 1/sqrt(rows)), one-sided at the
+        check's confidence over every window (Bonferroni)."""
+        primary = self.context.primary
+        spread = float(np.nanstd(shortfall(primary, self.benchmark.value, self.benchmark.samples)))
+        z = float(stats.norm.ppf(1 - (1 - self.params.confidence) / self.n_windows))
+        return z * spread * float(np.sqrt(self.test_rows / max(rows, 1)))
+
     def _realised(self, result: WindowResult, y: np.ndarray, prediction: Prediction) -> None:
         primary = self.context.primary
         samples = bootstrap_metrics(self.metrics, y, prediction, self.params.resamples, self.rng)
@@ -225,16 +247,19 @@ class _Monitor:
         result.drop_ci = percentile_interval(np.asarray(drops), self.params.confidence)
         if result.drop > self.params.max_drop and result.drop_ci[0] > 0:
             result.status = "degraded"
+            limit = self.params.max_single_drop
+            result.severe = limit is not None and result.drop_ci[0] > limit
         if self.min_metric is not None:
             bound = result.ci[1] if primary.greater_is_better else result.ci[0]
             if float(shortfall(primary, self.min_metric, bound)) > 0:
                 result.status = "below minimum"
+                result.severe = self.params.max_single_drop is not None
 
 
 def _recommendation(window: WindowResult, metric: str) -> str | None:
     """What to do, following the checklist guide: degraded with drifted inputs -> retrain;
     degraded without drift -> look at labels and concept; drift alone -> watch."""
-    drifted = ", ".join(window.drifted[:4])
+    drifted = listed(window.drifted)
     if window.degraded:
         if window.drifted:
             return f"retrain on recent data: the inputs drifted ({drifted})"
@@ -368,17 +393,23 @@ def _verdicts(
     verdicts: list[tuple[Status, str]] = []
     if degraded:
         run = _longest_run([w.degraded for w in windows])
-        status = Status.FAIL if run >= params.escalate_after else Status.WARN
+        severe = [w.label for w in degraded if w.severe]
+        failing = run >= params.escalate_after or bool(severe)
         worst = max(degraded, key=lambda w: w.drop)
-        listed = ", ".join(w.label for w in degraded[:4])
+        names = listed(w.label for w in degraded)
+        at_once = (
+            f"; {listed(severe)} alone fail{'s' if len(severe) == 1 else ''}: surely "
+            f"more than max_single_drop {params.max_single_drop} below test, or below min_metric"
+            if severe
+            else ""
+        )
         verdicts.append(
             (
-                status,
+                Status.FAIL if failing else Status.WARN,
                 (
-                    f"{metric} degraded in {len(degraded)} {unit}(s) ({listed}; {run} in a row): "
-                    f"worst "
-                    f"{worst.label} {fmt(worst.value)}, {fmt(worst.drop)} below test; "
-                    f"{_recommendation(worst, metric)}"
+                    f"{metric} degraded in {len(degraded)} {unit}(s) ({names}; {run} in a row"
+                    f"{at_once}): worst {worst.label} {fmt(worst.value)}, {fmt(worst.drop)} "
+                    f"below test; {_recommendation(worst, metric)}"
                 ),
             )
         )
@@ -390,7 +421,7 @@ def _verdicts(
                 (
                     f"estimated {metric} dropped in {len(estimated)} {unit}(s) without enough "
                     "labels "
-                    f"to confirm ({', '.join(w.label for w in estimated[:4])})"
+                    f"to confirm ({listed(w.label for w in estimated)})"
                 ),
             )
         )
@@ -401,7 +432,7 @@ def _verdicts(
                 Status.WARN,
                 (
                     f"the model's outputs shifted from test in {len(shifted)} {unit}(s) "
-                    f"({', '.join(w.label for w in shifted[:4])})"
+                    f"({listed(w.label for w in shifted)})"
                 ),
             )
         )

@@ -15,7 +15,7 @@ from mlready.checks._distribution import (
     summary_cell,
 )
 from mlready.context import AuditContext
-from mlready.numbers import fmt, summary_text
+from mlready.numbers import fmt, listed, summary_text
 from mlready.results import Evidence, Outcome, Status, Table
 from mlready.stats.adversarial import adversarial_validation
 from mlready.stats.drift import Reference, compare
@@ -57,7 +57,7 @@ def _features(
             (
                 Status.WARN,
                 f"{len(drifted)} feature(s) distributed differently in "
-                f"train and {other}: {', '.join(drifted[:5])}; {ADVICE}",
+                f"train and {other}: {listed(drifted, 5)}; {ADVICE}",
             )
         )
     part.verdicts += missing_rate_verdicts(results, f"between train and {other}")

@@ -4,9 +4,9 @@ Per group (integer codes per row, as in :mod:`mlready.stats.groups`): selection 
 (share predicted positive), true and false positive rates and accuracy, each a
 proportion with a Wilson interval. Across groups: demographic parity difference and
 ratio of the selection rates, and the equalized odds difference (the larger of the
-TPR and FPR ranges), as Fairlearn defines them, with bootstrap intervals: each
-group's proportions are redrawn as binomial counts (exactly the nonparametric
-bootstrap of a proportion), independently per group, thousands at a time.
+TPR and FPR ranges), as Fairlearn defines them, with basic (reflected) bootstrap
+intervals: each group's proportions are redrawn as binomial counts (exactly the
+nonparametric bootstrap of a proportion), independently per group, thousands at a time.
 """
 
 from __future__ import annotations
@@ -137,7 +137,12 @@ def parity(
         if not finite.size or not np.isfinite(value):
             return Gap(value, (float("nan"), float("nan")))
         low, high = np.quantile(finite, [alpha, 1 - alpha])
-        return Gap(value, (float(low), float(high)))
+        # A range (max - min) or ratio (min / max) of group rates is an extreme: resampled,
+        # every group's noise pushes it away from the estimate, so a percentile interval is
+        # biased (groups drawn at random "differ beyond chance"). The basic bootstrap
+        # reflects the quantiles about the estimate, which removes that bias.
+        low, high = 2 * value - high, 2 * value - low
+        return Gap(value, (float(np.clip(low, 0, 1)), float(np.clip(high, 0, 1))))
 
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = float(selection.min() / selection.max()) if selection.max() > 0 else float("nan")
