@@ -72,6 +72,8 @@ def limit_evidence(m: Measurement, limits: LimitsSpec, cost: float | None) -> li
             unit="ms",
             threshold=limits.p99_latency_ms,
             op="<=" if limits.p99_latency_ms else None,
+            ci_low=min(m.p99_by_repeat),
+            ci_high=max(m.p99_by_repeat),
         ),
         Evidence(name="max_latency_ms", value=m.latency_ms["max"], unit="ms"),
         Evidence(name="latency_calls", value=m.latency_calls, unit="calls"),
@@ -91,6 +93,8 @@ def limit_evidence(m: Measurement, limits: LimitsSpec, cost: float | None) -> li
             unit="rows/s",
             threshold=limits.min_throughput_rps,
             op=">=" if limits.min_throughput_rps else None,
+            ci_low=m.throughput_spread[largest][0],
+            ci_high=m.throughput_spread[largest][1],
         ),
     ]
     if m.memory is not None:
@@ -177,15 +181,21 @@ def unjudged(limits: LimitsSpec, evidence: list[Evidence]) -> list[str]:
 
 
 def breaches_of(evidence: list[Evidence]) -> list[str]:
-    """Judged numbers on the wrong side of their limit, as 'name value (limit x)'."""
+    """Judged numbers on the wrong side of their limit, as 'name value (limit x)'. A timing
+    repeated several times breaks its limit only when every repeat does (its best repeat,
+    the interval's near end, is past it): a busy machine slows some repeats, not a model's
+    every one."""
     out = []
     for e in evidence:
         if e.op is None or e.threshold is None or e.value is None:
             continue
-        ok = e.value <= e.threshold if e.op == "<=" else e.value >= e.threshold
+        best = e.ci_low if e.op == "<=" else e.ci_high
+        judged = e.value if best is None else best
+        ok = judged <= e.threshold if e.op == "<=" else judged >= e.threshold
         if not ok:
+            every = "" if best in (None, e.value) else f", {fmt(best)} in its best repeat"
             out.append(
-                f"{e.name} {fmt(e.value)}{' ' + e.unit if e.unit else ''} "
+                f"{e.name} {fmt(e.value)}{' ' + e.unit if e.unit else ''}{every} "
                 f"(limit {e.op} {fmt(e.threshold)})"
             )
     return out

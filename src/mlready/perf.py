@@ -63,6 +63,7 @@ class Measurement:
     latency_ms: dict[str, float]  # p50, p95, p99, max over every timed single-row call
     latency_calls: int
     p95_by_repeat: list[float]
+    p99_by_repeat: list[float]
     throughput_rps: dict[int, float]  # batch size -> rows per second (median of repeats)
     throughput_spread: dict[int, tuple[float, float]]  # batch size -> (min, max) of repeats
     memory: Memory | None
@@ -153,6 +154,7 @@ class Timings:
     latency_ms: dict[str, float]
     latency_calls: int
     p95_by_repeat: list[float]
+    p99_by_repeat: list[float]
     throughput_rps: dict[int, float]
     throughput_spread: dict[int, tuple[float, float]]
     conditions: dict[str, Any]
@@ -171,6 +173,7 @@ def time_model(model: Any, X: pd.DataFrame, s: PerfSettings) -> Timings:
         latency_ms={**{k: float(v) for k, v in latency.items()}, "max": float(pooled.max())},
         latency_calls=int(pooled.size),
         p95_by_repeat=[float(np.percentile(r, 95)) for r in repeats],
+        p99_by_repeat=[float(np.percentile(r, 99)) for r in repeats],
         throughput_rps={b: statistics.median(r) for b, r in rates.items()},
         throughput_spread={b: (min(r), max(r)) for b, r in rates.items()},
         conditions=conditions(s.threads),

@@ -207,8 +207,10 @@ def test_a_copy_share_equal_to_max_duplicate_share_warns(run, cancer):
     assert result.status == Status.WARN
     assert result.message == "1 test row (1.0%) is a copy of a train row"
     assert result.metrics["duplicate_rows_test"] == 1
-    share = evidence(result, "duplicate_share_test")
-    assert share.value == 1 / TEST_ROWS == share.threshold == 0.01 and share.op == "<="
+    assert evidence(result, "duplicate_share_test").value == 1 / TEST_ROWS
+    assert result.metrics["chance_duplicate_share"] == 0  # no two train rows are alike
+    excess = evidence(result, "excess_duplicate_share_test")
+    assert excess.value == 1 / TEST_ROWS == excess.threshold == 0.01 and excess.op == "<="
 
 
 def test_a_copy_share_just_above_max_duplicate_share_fails(run, cancer):
@@ -248,6 +250,57 @@ def test_copies_in_validation_count_but_copies_in_production_do_not(run, cancer)
     assert result.metrics["duplicate_rows_validation"] == 3
     assert result.metrics["duplicate_rows_test"] == 0
     assert "duplicate_rows_production" not in result.metrics
+
+
+def survey(rows: int, seed: int) -> pd.DataFrame:
+    """Answers to five coarse questions (two to four levels each, 96 combinations): different
+    people often answer alike, as in statsmodels' fair data set."""
+    rng = np.random.default_rng(seed)
+    answers = pd.DataFrame(
+        {f"q{i}": rng.integers(0, levels, rows) for i, levels in enumerate((2, 3, 4, 2, 2))}
+    )
+    return answers.assign(y=(answers.sum(axis=1) + rng.normal(0, 1, rows) > 5).astype(int))
+
+
+@pytest.fixture(scope="module")
+def answers():
+    train = survey(2000, 1)
+    model = DecisionTreeClassifier(max_depth=3, random_state=0)
+    return train, model.fit(train.drop(columns="y"), train.y)
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_rows_that_answer_alike_by_chance_are_no_copies(answers, seed):
+    train, model = answers
+    test = survey(600, seed)
+    result = benchmark({"train": train, "test": test}, model)
+    assert result.metrics["chance_duplicate_share"] > 0.9  # 2,000 rows, 96 answer patterns
+    assert result.metrics["duplicate_share_test"] > 0.9
+    assert result.status == Status.PASS, result.message
+    note = next(n for n in result.notes if "copies of train rows" in n)
+    assert note.endswith(
+        "no more than chance collisions give, so not judged; without data.id a copied "
+        "record cannot be told from another with the same values"
+    )
+
+
+def test_copies_beyond_the_chance_rate_fail():
+    """Continuous answers: chance collisions are rare, so 40 copied rows of 300 are leakage
+    even next to train's own few repeats."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"a": rng.normal(size=2300).round(1), "b": rng.normal(size=2300)})
+    frame["y"] = (frame.a + frame.b > 0).astype(int)
+    train, test = frame.iloc[:2000], frame.iloc[2000:].copy()
+    test.iloc[:40] = train.iloc[2:42].to_numpy()
+    train.iloc[1] = train.iloc[0]  # a repeat within train: chance is no longer zero
+    model = LogisticRegression().fit(train[["a", "b"]], train.y)
+    result = benchmark({"train": train, "test": test}, model)
+    assert result.metrics["chance_duplicate_share"] == pytest.approx(2 / 2000)
+    assert result.status == Status.FAIL
+    excess = 40 / 300 - 2 / 2000
+    assert f"40 test rows (13.3%) are copies of train rows, {100 * excess:.2f}% beyond" in (
+        result.message
+    )
 
 
 # --- shared_ids ------------------------------------------------------------------------------

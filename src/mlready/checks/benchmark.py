@@ -8,16 +8,25 @@ from pydantic import Field
 from mlready.check import Capabilities, CheckParams, Finding, combine
 from mlready.checks._plots import interval_bars
 from mlready.context import AuditContext
-from mlready.numbers import fmt, listed
+from mlready.numbers import fmt, listed, percent
 from mlready.results import Cell, Evidence, Measure, Outcome, Severity, Status, Table
 from mlready.stats.bootstrap import percentile_interval, resample_weights
 from mlready.stats.columns import canonical, column_kind, column_kinds
-from mlready.stats.leakage import SingleFeature, copied_rows, numeric_aucs, single_feature
+from mlready.stats.leakage import (
+    SingleFeature,
+    chance_copy_share,
+    copied_rows,
+    copies_beyond_chance,
+    numeric_aucs,
+    single_feature,
+)
 from mlready.stats.metrics import point_estimate
 
 # Held-out splits must not contain train rows; production may legitimately repeat them.
 _HELD_OUT = ("validation", "test")
 _SHOWN = 5  # examples and top features listed in tables and messages
+_ALPHA = 0.05  # copies beyond chance: the error rate over the held-out splits compared
+_WITHOUT_IDS = "; without data.id a copied record cannot be told from another with the same values"
 _LEAK_RESAMPLES = 400  # bootstrap of the few features above the limit
 _UNIT = {"binary": "AUC", "multiclass": "one-vs-rest AUC", "regression": "R²"}
 
@@ -27,8 +36,8 @@ class BenchmarkParams(CheckParams):
         0.01,
         ge=0,
         le=1,
-        description="Fail above this share of held-out rows copying train "
-        "rows; any copy at all warns.",
+        description="Fail when held-out rows copy train rows this much more often than "
+        "train's rows repeat each other by chance; copies beyond chance warn.",
     )
     shared_ids: Severity = Field("fail", description="Status when held-out rows share a data.id.")
     temporal: Severity = Field(
@@ -94,27 +103,46 @@ def _undefined_metric(context: AuditContext, split: str) -> tuple[Status, str]:
 
 
 def _copies_part(context: AuditContext, params: BenchmarkParams, held_out: list[str]) -> Finding:
-    """Held-out rows (labelled or not) equal to some train row in every feature."""
+    """Held-out rows (labelled or not) equal to some train row in every feature, beyond
+    the rate at which rows of train repeat each other by chance."""
     part, rows = Finding(), []
     train = context.frame("train")
+    chance = chance_copy_share(train, context.features)
+    part.evidence.append(Evidence(name="chance_duplicate_share", value=chance))
     for split in held_out:
         copies = copied_rows(context.frame(split), train, context.features)
         count, share = int(copies.sum()), float(copies.mean())
+        excess = share - chance
         examples = ", ".join(map(str, np.flatnonzero(copies)[:_SHOWN])) or "-"
         rows.append([split, count, Measure.share_of(share), examples])
         part.evidence += [
             Evidence(name=f"duplicate_rows_{split}", value=count, unit="rows"),
+            Evidence(name=f"duplicate_share_{split}", value=share),
             Evidence(
-                name=f"duplicate_share_{split}",
-                value=share,
+                name=f"excess_duplicate_share_{split}",
+                value=excess,
                 threshold=params.max_duplicate_share,
                 op="<=",
             ),
         ]
-        if count:
-            status = Status.FAIL if share > params.max_duplicate_share else Status.WARN
-            verb = "is a copy of a train row" if count == 1 else "are copies of train rows"
-            part.verdicts.append((status, f"{_rows(count, split, share)} {verb}"))
+        if not count:
+            continue
+        verb = "is a copy of a train row" if count == 1 else "are copies of train rows"
+        text = f"{_rows(count, split, share)} {verb}"
+        if chance > 0:
+            text += (
+                f", {percent(excess)} beyond the {percent(chance)} that chance collisions of "
+                "identical feature values give (train rows repeat each other that often)"
+            )
+        p_value = copies_beyond_chance(count, len(copies), chance)
+        if p_value >= _ALPHA / len(held_out):
+            part.notes.append(
+                f"{text}: no more than chance collisions give, so not judged"
+                + ("" if context.spec.data.id else _WITHOUT_IDS)
+            )
+            continue
+        status = Status.FAIL if excess > params.max_duplicate_share else Status.WARN
+        part.verdicts.append((status, text))
     title = "Held-out rows equal to a train row in every feature"
     part.tables.append(
         Table(title=title, columns=["split", "rows", "share", "row positions"], rows=rows)
@@ -368,8 +396,9 @@ class BenchmarkCheck:
         Records the primary and extra metrics on train, validation and test,
         then looks for what makes such numbers lie.
         Leakage between splits: validation/test rows equal to a train row in
-        every feature (any copy warns; more than ``max_duplicate_share``
-        fails), rows sharing a ``data.id`` with train (``shared_ids``), rows
+        every feature beyond the rate train's own rows repeat each other by
+        chance (beyond chance warns; ``max_duplicate_share`` more fails),
+        rows sharing a ``data.id`` with train (``shared_ids``), rows
         older than the newest train row (``data.time``; ``temporal``).
         Target leakage: each feature alone, scored on test with anything it
         needs learned on train: binary, a numeric feature's values as a score

@@ -24,6 +24,23 @@ def copied_rows(frame: pd.DataFrame, reference: pd.DataFrame, columns: list[str]
     return np.isin(_row_hashes(frame, columns), _row_hashes(reference, columns))
 
 
+def chance_copy_share(reference: pd.DataFrame, columns: list[str]) -> float:
+    """The share of ``reference``'s rows whose values in ``columns`` another of its rows
+    repeats: how often a new row of the same population equals one of them by chance
+    (coarse features collide; a copied record is a copy only beyond this rate)."""
+    if len(reference) < 2:
+        return 0.0
+    hashes = _row_hashes(reference, columns)
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    return float((counts[inverse] > 1).mean())
+
+
+def copies_beyond_chance(copies: int, rows: int, chance: float) -> float:
+    """The p-value of ``copies`` of ``rows`` held-out rows equal to a train row when each
+    does so by chance with probability ``chance`` (one-sided binomial)."""
+    return float(stats.binom.sf(copies - 1, rows, chance)) if copies else 1.0
+
+
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """A 64-bit hash of each row's canonical values, combined column by column. Numeric
     columns are hashed a block at a time (one call for many columns, and no copy of the
