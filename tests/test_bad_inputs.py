@@ -760,11 +760,12 @@ CASES = [
             "data.id",
         ),
     ),
-    # exit 1: the depth-4 tree overfits (metric_parity); its windows by month are judged
+    # exit 0: the depth-4 tree's train-to-test drop is shown, not judged (test's number
+    # holds up); its windows by month are judged
     Case(
         "times-in-mixed-utc-offsets",
         _time_zones(naive_every=None),
-        1,
+        0,
         ("roc_auc 0.9", "no leakage between splits"),
         check="benchmark",
         status="pass",
