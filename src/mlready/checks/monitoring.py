@@ -447,16 +447,18 @@ class PerformanceMonitoringCheck:
         value as the benchmark. A window is degraded when its drop from test
         exceeds max_drop and the drop's interval excludes zero, or when it is
         surely below min_metric; escalate_after degraded windows in a row
-        fail, fewer warn. Windows with fewer than min_labels labels are "not
-        enough ground truth", never a noisy verdict. Without labels: the
-        share of low-confidence predictions and whether the predicted classes
-        (or values) shifted from test, and, for classifiers with
-        probabilities, performance estimated from calibrated confidence
-        (CBPE, after checking calibration on test), shown next to the
-        realised value where there is one. Each alert comes with what to do:
-        degraded with drifted inputs: retrain on recent data; degraded
-        without drift: investigate labels and concept change; drift alone:
-        watch.
+        fail, fewer warn, but one window surely beyond max_single_drop (or
+        surely below min_metric) fails at once. Windows with fewer than
+        min_labels labels are "not enough ground truth", never a noisy
+        verdict. Without labels: the share of low-confidence predictions and
+        whether the predicted classes (or values) shifted from test, and, for
+        classifiers with probabilities, performance estimated from calibrated
+        confidence (CBPE, after checking calibration on test), shown next to
+        the realised value where there is one; an estimated drop counts only
+        beyond what a test-like window of its size loses by sampling. Each
+        alert comes with what to do: degraded with drifted inputs: retrain on
+        recent data; degraded without drift: investigate labels and concept
+        change; drift alone: watch.
 
     Why it matters
         Checklist question 10: a model's performance in production must be
