@@ -73,6 +73,7 @@ def _exit_codes(debug: bool) -> Iterator[None]:
     outputs are removed and nothing half-written is left."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    _interrupts_reach_mlready()
     try:
         yield
     except MlreadyError as exc:
@@ -104,6 +105,15 @@ def _exit_codes(debug: bool) -> Iterator[None]:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _interrupts_reach_mlready() -> None:
+    """During a long read pyarrow swaps in a SIGINT handler of its own, and a Ctrl-C that
+    lands as the read ends is lost (the audit runs on to the end). Without it, Python's
+    handler takes every Ctrl-C, and mlready stops once the read returns."""
+    import pyarrow
+
+    pyarrow.enable_signal_handlers(False)
 
 
 def _version(value: bool) -> None:

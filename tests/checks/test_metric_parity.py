@@ -690,6 +690,33 @@ def test_a_named_slice_the_model_fails_fails_the_check(parity, splits, model):
     assert sorted(row[1] for row in found.rows) == ["a", "b", "c", "d"]
 
 
+def test_a_slice_with_too_few_of_a_class_is_shown_not_judged(parity, splits):
+    """Region d's noisy labels fail it with its usual class mix; with all but a few of its
+    positives dropped, its ROC AUC rests on those few rows and is not judged."""
+    test = splits["test"]
+    d_positives = test.index[(test["region"] == "d") & (test["y"] == 1)]
+    kept = {"few": 3, "enough": 10}
+    results = {
+        name: parity({"min_class_rows": 10}, checklist=BY_REGION, test=test.drop(d_positives[n:]))
+        for name, n in kept.items()
+    }
+    few = table(results["few"], "roc_auc by slice on test, from data.slices")
+    row = next(r for r in few.rows if r[1] == "d")
+    assert row[-1] == "not judged: 3 rows of its rarest class"
+    assert results["few"].status == Status.PASS, results["few"].message
+    judged_anyway = parity(
+        {"min_class_rows": 1}, checklist=BY_REGION, test=test.drop(d_positives[3:])
+    )
+    assert judged_anyway.status == Status.FAIL and "region=d" in judged_anyway.message
+    assert results["enough"].status == Status.FAIL
+    assert "region=d" in results["enough"].message
+
+
+def test_min_class_rows_below_one_is_rejected(parity):
+    with pytest.raises(ValidationError):
+        parity({"min_class_rows": 0})
+
+
 def test_a_slice_with_bin_edges_is_cut_at_them(parity, splits, model):
     checklist = {"data": {"slices": [{"column": "x0", "edges": [0.0]}]}}
     result = parity(checklist=checklist)

@@ -42,6 +42,12 @@ class SegmentParams(CheckParams):
         description=f"Largest shortfall of a window under the whole test set ({GAP_NOTE}).",
     )
     min_slice_size: int = Field(30, ge=2, description="Slices with fewer rows are not judged.")
+    min_class_rows: int = Field(
+        10,
+        ge=1,
+        description="Windows and slices with fewer rows of some class are shown, not judged: "
+        "a metric from a handful of positives says little.",
+    )
     min_slice_metric: float | None = Field(
         None, description="Every slice must reach this (for errors: stay below it)."
     )
@@ -103,7 +109,9 @@ def _judge(
             column,
             stat,
             float(shortfall(metric, overall, stat.value)),
-            bar is not None and grouping.worse_than(metric, stat, bar, alpha),
+            bar is not None
+            and stat.fewest >= params.min_class_rows
+            and grouping.worse_than(metric, stat, bar, alpha),
         )
         for column, stat in stats
     ]
@@ -114,7 +122,9 @@ def _badness(segment: _Segment) -> float:
     return segment.shortfall if math.isfinite(segment.shortfall) else -math.inf
 
 
-def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[Cell]]:
+def _segment_rows(
+    segments: list[_Segment], with_column: bool, min_class_rows: int
+) -> list[list[Cell]]:
     # Worst first; segments where the metric is undefined (one class only) last.
     ordered = sorted(segments, key=_badness, reverse=True)
     return [
@@ -125,10 +135,18 @@ def _segment_rows(segments: list[_Segment], with_column: bool) -> list[list[Cell
             _number(s.stat.value),
             Measure.between(s.stat.ci_low, s.stat.ci_high),
             Measure.change(s.shortfall),
-            "below the bar" if s.failing else "",
+            _verdict_of(s, min_class_rows),
         ]
         for s in ordered
     ]
+
+
+def _verdict_of(segment: _Segment, min_class_rows: int) -> str:
+    if segment.failing:
+        return "below the bar"
+    if segment.stat.fewest < min_class_rows:
+        return f"not judged: {segment.stat.fewest} rows of its rarest class"
+    return ""
 
 
 def _number(value: float | None) -> float | None:
@@ -177,7 +195,7 @@ def _windows_of(
         title=f"{metric.name} by {params.window} on {split} (worst first; windows under "
         f"{params.min_window_rows} rows not judged)",
         columns=[params.window, "rows", metric.name, "CI", "shortfall", ""],
-        rows=_segment_rows(segments, with_column=False),
+        rows=_segment_rows(segments, with_column=False, min_class_rows=params.min_class_rows),
     )
     plot = window_lines(
         f"{metric.name} by {params.window} on {split} ({params.confidence:.0%} CI)",
@@ -311,7 +329,7 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
         title=f"{metric.name} by slice on test, {how} (worst first; overall "
         f"{fmt(overall)}; slices under {params.min_slice_size} rows not judged)",
         columns=["column", "slice", "rows", metric.name, "CI", "shortfall", ""],
-        rows=_segment_rows(segments, with_column=True),
+        rows=_segment_rows(segments, with_column=True, min_class_rows=params.min_class_rows),
     )
     if not segments:
         return Finding(tables=[table])

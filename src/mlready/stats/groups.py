@@ -47,6 +47,7 @@ class GroupStat:
     ci_low: float
     ci_high: float
     se: float
+    fewest: int  # rows of the group's rarest class (every row, for a regression metric)
 
 
 def _from_categorical(column: str, values: pd.Categorical, missing: NDArray[np.bool_]) -> Groups:
@@ -218,16 +219,24 @@ def group_stats(
 ) -> list[GroupStat]:
     """Value, percentile interval and bootstrap standard error of the selected groups."""
     results = []
+    classes = 0 if "regression" in metric.tasks else int(np.max(y, initial=0)) + 1
     for group in selected:
         rows = np.flatnonzero(groups.codes == group)
         y_group, p_group = y[rows], prediction.take(rows)
+        fewest = (
+            int(np.bincount(y_group.astype(np.int64), minlength=classes).min())
+            if classes
+            else int(rows.size)
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             value = float(metric.compute(y_group, p_group, np.ones((1, rows.size)))[0])
             samples = bootstrap_metrics([metric], y_group, p_group, n_resamples, rng)[metric.name]
         finite = samples[np.isfinite(samples)]
         low, high = percentile_interval(samples, confidence)
         se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
-        results.append(GroupStat(groups.labels[group], int(rows.size), value, low, high, se))
+        results.append(
+            GroupStat(groups.labels[group], int(rows.size), value, low, high, se, fewest)
+        )
     return results
 
 
