@@ -60,6 +60,15 @@ def _wait_for(condition, seconds: float = 300) -> bool:
     return condition()
 
 
+def _as_from_a_terminal() -> None:
+    """Start mlready with SIGINT and SIGTERM unblocked and at their defaults, as a shell or
+    a CI runner starts it: a test worker may have inherited or set another disposition or
+    signal mask (seen: an audit that never saw its SIGINT and ran on to exit 0)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _stopped(
     command: list[str], working: Callable[[int], bool], signum: int, env: dict[str, str]
 ) -> subprocess.CompletedProcess:
@@ -71,6 +80,7 @@ def _stopped(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_as_from_a_terminal,
     )
     try:
         assert _wait_for(lambda: process.poll() is not None or working(process.pid))
