@@ -285,4 +285,4 @@ def test_jobs_do_not_change_a_single_number(cli, tmp_path, good_classifier, canc
     one = cli.audit(good_classifier, cancer_splits, "--checklist", str(spec)).json
     two = cli.audit(good_classifier, cancer_splits, "--checklist", str(spec), "--jobs", "2").json
     assert stable(one) == stable(two)
-    assert [c["id"] for c in two["checks"]][-1] == "no_regression"
+    assert [c["id"] for c in two["checks"]][-1] == "fairness"  # question order, as reports list

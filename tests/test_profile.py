@@ -265,15 +265,16 @@ def test_the_profile_margin_widens_its_draft_contract_and_another_margin_is_note
     train, test = mixed(2_000, 0), mixed(500, 1)
     train.to_parquet(tmp_path / "train.parquet")
     narrow = make_profile(tmp_path / "train.parquet", margin=0.0)
-    wide = make_profile(tmp_path / "train.parquet", margin=0.25)
+    wide = make_profile(tmp_path / "train.parquet", margin=5.0)
     span = train["a"].max() - train["a"].min()
-    assert narrow.contract.columns["a"].min == pytest.approx(train["a"].min(), abs=1e-3 * span)
-    assert wide.contract.columns["a"].min == pytest.approx(train["a"].min() - span / 4, rel=1e-3)
-    assert wide.meta.margin == 0.25
+    # margin 0: as far as the column's fitted tail reaches; margin 5: five spans, further.
+    assert train["a"].min() - 2 * span < narrow.contract.columns["a"].min < train["a"].min()
+    assert wide.contract.columns["a"].min == pytest.approx(train["a"].min() - 5 * span, rel=1e-3)
+    assert wide.meta.margin == 5.0
 
     def notes(options: dict) -> list[str]:
         context = make_context({"test": test}, target="target", profile=wide)
         return run_check(DataQualityCheck, context, options).notes
 
-    assert any("inferred with margin 0.25" in n and "--margin 0.5" in n for n in notes({}))
-    assert not any("inferred with margin" in n for n in notes({"margin": 0.25}))
+    assert any("inferred with margin 5" in n and "--margin 0.5" in n for n in notes({}))
+    assert not any("inferred with margin" in n for n in notes({"margin": 5.0}))

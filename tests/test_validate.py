@@ -75,7 +75,8 @@ def test_inferred_contract_describes_the_training_data(contract_file: Path):
     assert columns["target"] == {"type": "integer", "required": False, "levels": [0, 1]}
     radius = columns["mean_radius"]
     assert radius["type"] == "number" and radius["nullable"] is False
-    assert radius["min"] == 0.0 and 28.11 < radius["max"] < 45  # 0 kept: radii are positive
+    # 0 kept: radii are positive; the top reaches past train's 28.11 as its skewed tail does
+    assert radius["min"] == 0.0 and 40 < radius["max"] < 1000
     assert contract["batch"]["max_duplicate_fraction"] == 0.01
 
 

@@ -79,7 +79,7 @@ def test_float_columns_get_the_contract_and_verdicts_of_the_column_by_column_pat
     reasons = BatchValidator(contract, "batch", list(batch.columns)).check(
         batch, np.arange(1, len(batch) + 1)
     )
-    monkeypatch.setattr(infer, "_infer_floats", lambda frame, margin, ids: {})
+    monkeypatch.setattr(infer, "_infer_floats", lambda frame, widen, ids: {})
     monkeypatch.setattr(BatchValidator, "_number_blocks", lambda self, frame: {})
 
     assert infer_contract(train, "train", ids=("f5",)) == contract

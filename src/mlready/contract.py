@@ -37,7 +37,11 @@ class ColumnContract(_Strict):
     required: bool = Field(True, description="A batch without this column fails.")
     nullable: bool = Field(True, description="false: a missing value fails the row.")
     max_null_fraction: float | None = Field(
-        None, ge=0, le=1, description="The batch fails when a larger share of values is missing."
+        None,
+        ge=0,
+        le=1,
+        description="The batch fails when a larger share of values is missing, beyond what "
+        "a batch of its size shows by chance (one-sided binomial test at 0.001).",
     )
     min: float | None = Field(None, description="Smallest allowed value (numeric types).")
     max: float | None = Field(None, description="Largest allowed value (numeric types).")

@@ -99,8 +99,8 @@ def _depths(checks: dict[str, Check]) -> dict[str, int]:
 
 
 def load_checks() -> Registry:
-    """Instantiate every registered check, keyed by id: in checklist-question order, a
-    check that reads others' results after them."""
+    """Instantiate every registered check, keyed by id, in checklist-question order (the
+    runner runs a check that reads others' results after them)."""
     checks: dict[str, Check] = {}
     origins: dict[str, Origin] = {}
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -121,6 +121,6 @@ def load_checks() -> Registry:
             "no checks are registered: mlready seems not to be installed",
             hint="install it with 'pip install .' (or 'pip install -e .') from the repository",
         )
-    depths = _depths(checks)
-    order = sorted(checks, key=lambda c: (depths[c], checks[c].question, c))
+    _depths(checks)  # refuses a check that reads one not installed, or reads in a circle
+    order = sorted(checks, key=lambda c: (checks[c].question, c))
     return Registry({c: checks[c] for c in order}, origins)

@@ -191,6 +191,24 @@ def run_checks(
             done |= {key: future.result() for key, future in futures.items()}
     else:
         done |= {i.check.id: _run_one(i, context, {}, on_start, debug) for i in together}
-    for item in alone + reading:  # the plan puts a check after those it reads
+    for item in _after_what_they_read(alone + reading, {i.check.id for i in planned}):
         done[item.check.id] = _run_one(item, context, dict(done), on_start, debug)
     return [done[i.check.id] for i in planned]
+
+
+def _after_what_they_read(items: list[PlannedCheck], planned: set[str]) -> list[PlannedCheck]:
+    """``items`` in their order, except that a check comes after the planned checks it
+    reads (the registry refuses circles)."""
+    ordered: list[PlannedCheck] = []
+    placed = {i.check.id for i in items} ^ planned  # the others ran before these
+    pending = list(items)
+    while pending:
+        ready = next(
+            i
+            for i in pending
+            if all(r in placed or r not in planned for r in i.check.capabilities.reads)
+        )
+        ordered.append(ready)
+        placed.add(ready.check.id)
+        pending.remove(ready)
+    return ordered

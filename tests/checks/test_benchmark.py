@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV
@@ -559,6 +559,53 @@ def test_the_leak_message_gives_the_leaking_feature_its_own_score():
     assert result.status == Status.FAIL
     assert evidence(result, "max_single_feature_score").reference == "a"
     assert f"feature 'b' alone scores AUC {fmt(roc_auc_score(test.y, test.b))}" in result.message
+
+
+@pytest.fixture(scope="module")
+def wine_with_a_code():
+    """Wine, with a 'batch_code' column equal to the class but for 2% of rows: alone it
+    scores one-vs-rest AUC 0.99, under the 0.999 bar, while the best honest feature
+    scores 0.89."""
+    frame = load_wine(as_frame=True).frame
+    rng = np.random.default_rng(0)
+    wrong = rng.random(len(frame)) < 0.02
+    frame["batch_code"] = np.where(wrong, (frame.target + 1) % 3, frame.target)
+    order = rng.permutation(len(frame))
+    train, test = frame.iloc[order[:89]], frame.iloc[order[89:]]
+    features = [c for c in frame.columns if c != "target"]
+    honest = [c for c in features if c != "batch_code"]
+    forest = RandomForestClassifier(random_state=0)
+
+    def audit(columns: list[str], options: dict | None = None):
+        model = forest.fit(train[columns], train.target)
+        splits = {"train": train[[*columns, "target"]], "test": test[[*columns, "target"]]}
+        return run_check(BenchmarkCheck, make_context(splits, model, target="target"), options)
+
+    return audit, features, honest
+
+
+def test_a_leak_far_ahead_of_every_honest_feature_warns_below_the_bar(wine_with_a_code):
+    audit, features, _ = wine_with_a_code
+    result = audit(features)
+    assert result.status == Status.WARN, result.message
+    assert result.message.startswith("feature 'batch_code' alone scores one-vs-rest AUC 0.9")
+    assert "far ahead of the next feature ('flavanoids'" in result.message
+    assert "likely target leakage" in result.message
+    top = evidence(result, "max_single_feature_score")
+    assert top.reference == "batch_code" and 0.98 < top.value < 0.999
+
+
+def test_honest_features_that_score_alike_are_no_leak(wine_with_a_code):
+    audit, _, honest = wine_with_a_code
+    result = audit(honest)
+    assert result.status == Status.PASS, result.message
+
+
+def test_max_error_ratio_sets_how_far_ahead_a_leak_must_be(wine_with_a_code):
+    audit, features, _ = wine_with_a_code
+    assert audit(features, {"max_error_ratio": 0.05}).status == Status.PASS  # 9% of its error
+    with pytest.raises(ValidationError):
+        audit(features, {"max_error_ratio": 1.5})
 
 
 # --- bins ------------------------------------------------------------------------------------

@@ -290,26 +290,27 @@ def test_a_draft_turns_failures_into_warnings(quality, broken):
     result = quality(production=broken.drop(columns="city"))
     assert result.status == Status.WARN
     assert "required column 'city' is missing" in result.message
-    # The draft allows ages up to 150 (see margin below): only the missing age breaks a rule.
+    # The draft allows ages past 150 (see margin below): only the missing age breaks a rule.
     assert "1 row(s) with a missing value where none is allowed in age" in result.message
     assert result.metrics["production_invalid_share"] == broken.age.isna().mean() == 1 / 50
 
 
 def test_the_drafted_range_reaches_exactly_margin_times_the_span(quality):
-    # train ages span 0 to 100: margin 0.5 allows up to 150, so 150 passes and 151 does not.
-    result = quality({"margin": 0.5}, production=unlabelled(50, 3, age={4: 150, 5: 151}))
+    # train ages span 0 to 100: margin 3 allows up to 400 (further than the tail reaches).
+    result = quality({"margin": 3}, production=unlabelled(50, 3, age={4: 400, 5: 401}))
     assert f"1 {RANGE}" in result.message
     assert result.metrics["production_invalid_share"] == 1 / 50
 
 
 def test_a_margin_just_under_it_puts_the_bound_below(quality):
-    result = quality({"margin": 0.49}, production=unlabelled(50, 3, age={4: 150, 5: 151}))
+    result = quality({"margin": 2.99}, production=unlabelled(50, 3, age={4: 400, 5: 401}))
     assert f"2 {RANGE}" in result.message
     assert result.metrics["production_invalid_share"] == 2 / 50
 
 
-def test_a_zero_margin_allows_train_range_only(quality):
-    result = quality({"margin": 0}, production=unlabelled(50, 3, age={4: 100, 5: 101}))
+def test_a_zero_margin_still_allows_what_the_tail_of_train_reaches(quality):
+    # A clean batch may go past train's largest age; ten times a typical age is an error.
+    result = quality({"margin": 0}, production=unlabelled(50, 3, age={4: 101, 5: 500}))
     assert f"1 {RANGE}" in result.message
 
 

@@ -16,11 +16,11 @@ from mlready.stats.leakage import (
     SingleFeature,
     chance_copy_share,
     copied_rows,
-    copies_beyond_chance,
     numeric_aucs,
     single_feature,
 )
-from mlready.stats.metrics import point_estimate
+from mlready.stats.metrics import METRICS, point_estimate
+from mlready.stats.proportions import more_than_share
 
 # Held-out splits must not contain train rows; production may legitimately repeat them.
 _HELD_OUT = ("validation", "test")
@@ -29,6 +29,8 @@ _ALPHA = 0.05  # copies beyond chance: the error rate over the held-out splits c
 _WITHOUT_IDS = "; without data.id a copied record cannot be told from another with the same values"
 _LEAK_RESAMPLES = 400  # bootstrap of the few features above the limit
 _UNIT = {"binary": "AUC", "multiclass": "one-vs-rest AUC", "regression": "R²"}
+# The model's own score in the unit single features are scored in.
+_MODEL_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}
 
 
 class BenchmarkParams(CheckParams):
@@ -49,6 +51,14 @@ class BenchmarkParams(CheckParams):
         0.999,
         description="Fail when one feature alone, learned on train, scores above this on "
         "test (AUC, one-vs-rest AUC or R²).",
+    )
+    max_error_ratio: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Warn when one feature alone leaves at most this share of the next-best "
+        "feature's error (1 - score), beyond sampling error: a leak far ahead of every "
+        "honest feature, below max_single_feature_score.",
     )
     bins: int = Field(20, ge=2, le=100, description="Train-quantile bins of a numeric feature.")
     determinism_rows: int = Field(1000, ge=1, description="Test rows predicted twice.")
@@ -134,7 +144,7 @@ def _copies_part(context: AuditContext, params: BenchmarkParams, held_out: list[
                 f", {percent(excess)} beyond the {percent(chance)} that chance collisions of "
                 "identical feature values give (train rows repeat each other that often)"
             )
-        p_value = copies_beyond_chance(count, len(copies), chance)
+        p_value = more_than_share(count, len(copies), chance)
         if p_value >= _ALPHA / len(held_out):
             part.notes.append(
                 f"{text}: no more than chance collisions give, so not judged"
@@ -309,7 +319,43 @@ def _target_leakage_part(context: AuditContext, params: BenchmarkParams) -> Find
             which = f"features {listed(map(repr, leaks), _SHOWN)} alone score up to"
         text = f"{which} {unit} {fmt(scores[leaks[0]])} on test (likely target leakage)"
         part.verdicts.append((Status.FAIL, text))
+    elif len(ranked) > 1:
+        part.verdicts += _far_ahead(context, ranked, params)
     return part
+
+
+def _far_ahead(
+    context: AuditContext, ranked: list[tuple[str, float]], params: BenchmarkParams
+) -> list[tuple[Status, str]]:
+    """A leak below the absolute bar: the best feature leaves a small share of the next
+    one's error, and scores above it beyond sampling error (a wine column equal to the
+    class 98% of the time scores 0.99 where the next feature scores 0.89). Honest strong
+    features come in families that score alike; the model's score is given beside it."""
+    (best, top), (second, runner_up) = ranked[0], ranked[1]
+    if not (np.isfinite(top) and np.isfinite(runner_up)) or runner_up >= 1:
+        return []
+    ratio = (1 - top) / (1 - runner_up)
+    metric = METRICS[_MODEL_METRIC[context.task]]
+    prediction = context.prediction("test")
+    if ratio > params.max_error_ratio or (metric.needs != "label" and prediction.score is None):
+        return []
+    y = context.y("test")
+    model = point_estimate(metric, y, prediction)
+    feature = _single_feature(context, best, params.bins)
+    resampled = resample_weights(y.size, _LEAK_RESAMPLES, context.rng(f"benchmark.ahead.{best}"))
+    samples = np.concatenate([feature.score(y, weights) for weights in resampled])
+    low = percentile_interval(samples, params.confidence)[0]
+    if low <= runner_up:
+        return []
+    return [
+        (
+            Status.WARN,
+            f"feature {best!r} alone scores {_UNIT[context.task]} {fmt(top)} on test, far ahead "
+            f"of the next feature ({second!r}, {fmt(runner_up)}; {percent(ratio)} of its "
+            f"error, max_error_ratio {params.max_error_ratio}; the model scores {fmt(model)}): "
+            "check how it is made (likely target leakage)",
+        )
+    ]
 
 
 def _dtype_part(context: AuditContext) -> Finding:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from mlready.checks._plots import interval_bars
 from mlready.checks._segments import GAP_NOTE, SegmentParams, slices, windows
 from mlready.context import AuditContext
 from mlready.numbers import fmt, percent
-from mlready.results import Evidence, Measure, Outcome, Status, Table
+from mlready.results import CheckResult, Evidence, Measure, Outcome, Status, Table
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import (
     METRICS,
@@ -115,7 +116,8 @@ def _overfit_gap(
 ) -> Finding:
     """The drop from train to test. A flexible model scores near perfectly on its own
     training rows, so a drop alone is evidence to show: it fails beyond the user's bar, or,
-    without one, when test's number is in doubt too (``doubts``: why it may not hold)."""
+    without one, when validation disagrees with test or the model does not beat its
+    baselines (``doubts``: why test's number may not hold)."""
     train, test = measured["train"], measured["test"]
     gap = float(shortfall(metric, train.points[metric.name], test.points[metric.name]))
     samples = shortfall(metric, train.samples[metric.name], test.samples[metric.name])
@@ -151,8 +153,8 @@ def _overfit_gap(
     return Finding(
         evidence=[evidence],
         notes=[
-            f"{drop}: shown, not judged: test's number holds up (validation agrees, its "
-            "interval is narrow); set max_train_test_gap for a bar"
+            f"{drop}: shown, not judged: nothing puts test's number in doubt (no validation "
+            "split disagrees with it, no failed baseline); set max_train_test_gap for a bar"
         ],
     )
 
@@ -277,8 +279,9 @@ class MetricParityCheck:
     What it checks:
         The primary and extra metrics on train, validation and test, each with a
         seeded bootstrap interval; the train-to-test drop (overfitting: judged
-        against max_train_test_gap when set, else only when test's own number is
-        in doubt, since flexible models fit their training rows); whether
+        against max_train_test_gap when set, else only when validation disagrees
+        with test or the baseline check fails, since flexible models fit their
+        training rows); whether
         validation and test agree; whether the test set is large enough for its
         number to be trusted (and how many rows would be); class shares by split
         and, when training used weights or the shares moved, the prior-independent
@@ -310,9 +313,16 @@ class MetricParityCheck:
     title = "Metrics hold from training to scoring"
     question = 2
     Params = MetricParityParams
-    capabilities = Capabilities(automates=("Model 4", "Model 6"))
+    # baseline's verdict: a model that does not beat its baselines puts its test number,
+    # and so its drop from train, in doubt
+    capabilities = Capabilities(reads=("baseline",), automates=("Model 4", "Model 6"))
 
-    def run(self, context: AuditContext, params: MetricParityParams) -> Outcome:
+    def run(
+        self,
+        context: AuditContext,
+        params: MetricParityParams,
+        earlier: Mapping[str, CheckResult],
+    ) -> Outcome:
         if not context.has_labels("test"):
             raise SkipCheck("the test split has no labelled rows")
         metrics, primary = _usable_metrics(context), context.primary
@@ -337,7 +347,12 @@ class MetricParityCheck:
         ]
         agreement = _validation_vs_test(measured, primary, params.confidence)
         size = _sample_size(measured["test"], primary, params)
-        doubts = [text for part in (agreement, size) for _, text in part.verdicts]
+        # A small test set makes its number imprecise (``size`` says so), not wrong: a
+        # validation split that disagrees, or a loss to the baselines, puts it in doubt.
+        doubts = [text for _, text in agreement.verdicts]
+        baseline = earlier.get("baseline")
+        if baseline is not None and baseline.status == Status.FAIL:
+            doubts.append(f"baseline: {baseline.message}")
         parts += [_overfit_gap(measured, primary, params, doubts), agreement, size]
         if context.classes is not None:
             parts.append(_priors(context, params))

@@ -1,15 +1,16 @@
 """Inferring a starting data contract from training data.
 
 The inferred contract is a draft for people to edit: types from the data,
-ranges widened by a margin, levels for low-cardinality text, ``unique`` for id
-columns, a pattern where every value has the same obvious shape. Everything is
-computed column-wise with pandas/pyarrow.
+ranges that clean data of the same population stays inside (see ``CLEAN_BATCH_ROWS``),
+levels for low-cardinality text, ``unique`` for id columns, a pattern where every value
+has the same obvious shape. Everything is computed column-wise with pandas/pyarrow.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from mlready.errors import DataError
 from mlready.io.data import read_table
 from mlready.io.stream import CsvDialect, sniff_csv
 from mlready.spec import DataSpec, suggest
+from mlready.stats.tails import MIN_ROWS, tail_size, upper_limits
 
 # Well-known shapes, tried in order before a shape is derived from the values.
 _KNOWN_PATTERNS = {
@@ -39,8 +41,12 @@ _KNOWN_PATTERNS = {
 }
 _MIN_ROWS_FOR_SHAPES = 20  # fewer values say too little about a column's shape or uniqueness
 # Ranges are plausibility bounds that catch errors (unit changes, sign flips, sentinel
-# values), not a distribution test (that is drift's job): half the span on each side.
+# values), not a distribution test (that is drift's job): at least half the span on each
+# side, and as far as the column's fitted tail says a clean batch of CLEAN_BATCH_ROWS rows
+# reaches in all but CLEAN_BATCH_MISSES of batches (over every ranged column at once).
 DEFAULT_MARGIN = 0.5
+CLEAN_BATCH_ROWS = 1_000
+CLEAN_BATCH_MISSES = 0.001
 # Cells (rows x columns) of float columns whose statistics are computed together (32 MiB).
 _BLOCK_CELLS = 4_000_000
 
@@ -58,22 +64,25 @@ def infer_contract(
 ) -> DataContract:
     """A draft contract for batches that look like ``frame``.
 
-    ``margin`` widens each numeric range by that share of its span on both sides;
-    text columns with at most ``max_levels`` distinct values (and values that repeat)
+    ``margin`` widens each numeric range by at least that share of its span on both sides,
+    and further where the column's tail reaches further (see ``CLEAN_BATCH_ROWS``); text
+    columns with at most ``max_levels`` distinct values (and values that repeat)
     get a list of levels. The target, and the columns in ``with_labels`` that arrive with
     it (label times, annotators), are not required and may be missing: production batches
     come before their labels. ``time`` drives the freshness rule.
     """
     dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
     floats = [c for c in frame.columns if pd.api.types.is_float_dtype(dtypes[c])]
+    numeric = sum(pd.api.types.is_numeric_dtype(dtype) for dtype in dtypes.values())
+    widen = _Widening(margin, CLEAN_BATCH_MISSES / (2 * CLEAN_BATCH_ROWS * max(numeric, 1)))
     inferred: dict[str, ColumnContract] = {}
     step = max(1, _BLOCK_CELLS // max(len(frame), 1))  # a block at a time, not the whole frame
     for start in range(0, len(floats), step):
-        inferred |= _infer_floats(frame[floats[start : start + step]], margin, set(ids))
+        inferred |= _infer_floats(frame[floats[start : start + step]], widen, set(ids))
     columns = {
         str(name): inferred[name]
         if name in inferred
-        else _infer_column(frame[name], margin, max_levels, is_id=name in ids)
+        else _infer_column(frame[name], widen, max_levels, is_id=name in ids)
         for name in frame.columns
     }
     for late in (target, *with_labels):
@@ -113,7 +122,18 @@ def draft_contract(
     return contract
 
 
-def _infer_column(series: pd.Series, margin: float, max_levels: int, is_id: bool) -> ColumnContract:
+@dataclass(frozen=True)
+class _Widening:
+    """How far an inferred range reaches beyond the values seen: at least ``margin`` of the
+    span, and to where a clean row falls outside with at most ``probability`` per side."""
+
+    margin: float
+    probability: float
+
+
+def _infer_column(
+    series: pd.Series, widen: _Widening, max_levels: int, is_id: bool
+) -> ColumnContract:
     present = series.dropna()
     null_share = 1 - len(present) / max(len(series), 1)
     nulls: dict = (
@@ -129,10 +149,13 @@ def _infer_column(series: pd.Series, margin: float, max_levels: int, is_id: bool
         if kind == "integer" and distinct <= 2 and not is_id:
             rules["levels"] = sorted(int(v) for v in present.unique())
         else:
-            rules.update(_range(present.to_numpy(dtype=float), margin, kind == "integer"))
+            rules.update(_range(present.to_numpy(dtype=float), widen, kind == "integer"))
         rules["unique"] = unique and kind == "integer"
     elif kind == "string":
-        levels = distinct <= max_levels and distinct <= len(present) / 2
+        # A level seen once says more unseen levels exist (Good-Turing): a clean batch would
+        # bring one, so such a column gets no list.
+        seen_once = int((present.value_counts() == 1).sum())
+        levels = distinct <= max_levels and distinct <= len(present) / 2 and not seen_once
         if levels:
             rules["levels"] = sorted(_level(v) for v in present.unique())
         else:
@@ -143,7 +166,9 @@ def _infer_column(series: pd.Series, margin: float, max_levels: int, is_id: bool
     return ColumnContract(**rules)
 
 
-def _infer_floats(frame: pd.DataFrame, margin: float, ids: set[str]) -> dict[str, ColumnContract]:
+def _infer_floats(
+    frame: pd.DataFrame, widen: _Widening, ids: set[str]
+) -> dict[str, ColumnContract]:
     """``_infer_column`` of float columns, their statistics computed for all at once (on
     thousands of columns, a pandas round per column costs seconds)."""
     values = frame.to_numpy(dtype=float, na_value=np.nan)
@@ -156,6 +181,7 @@ def _infer_floats(frame: pd.DataFrame, margin: float, ids: set[str]) -> dict[str
     distinct = present[:1].sum(axis=0) + (present[1:] & (ordered[1:] != ordered[:-1])).sum(axis=0)
     low = np.where(finite, values, np.inf).min(axis=0, initial=np.inf)
     high = np.where(finite, values, -np.inf).max(axis=0, initial=-np.inf)
+    tail_low, tail_high = _tails(ordered, counts, finite.sum(axis=0) == counts, widen.probability)
     inferred = {}
     for j, name in enumerate(frame.columns):
         is_id, n = name in ids, int(counts[j])
@@ -173,7 +199,10 @@ def _infer_floats(frame: pd.DataFrame, margin: float, ids: set[str]) -> dict[str
             if whole[j] and distinct[j] <= 2 and not is_id:
                 rules["levels"] = sorted(int(v) for v in np.unique(values[present[:, j], j]))
             elif np.isfinite(low[j]):
-                rules.update(_bounds(float(low[j]), float(high[j]), margin, bool(whole[j])))
+                reach = (float(tail_low[j]), float(tail_high[j]))
+                rules.update(
+                    _bounds(float(low[j]), float(high[j]), widen.margin, bool(whole[j]), reach)
+                )
             rules["unique"] = bool(unique and whole[j])
         inferred[str(name)] = ColumnContract(**rules)
     return inferred
@@ -204,19 +233,45 @@ def _infer_type(present: pd.Series) -> tuple[ColumnType, str | None]:
     return "string", None
 
 
-def _range(values: np.ndarray, margin: float, whole: bool) -> dict[str, float]:
-    """min/max widened by ``margin`` of the span, kept at 0 for non-negative data and
-    rounded outward to a readable number."""
-    finite = values[np.isfinite(values)]
+def _range(values: np.ndarray, widen: _Widening, whole: bool) -> dict[str, float]:
+    """min/max widened by ``widen``, kept at 0 for non-negative data and rounded outward to
+    a readable number."""
+    finite = np.sort(values[np.isfinite(values)])
     if not len(finite):
         return {}
-    return _bounds(float(finite.min()), float(finite.max()), margin, whole)
+    usable = np.array([len(finite) == len(values)])  # as for floats: no tail past an infinity
+    tail_low, tail_high = _tails(
+        finite[:, None], np.array([len(finite)]), usable, widen.probability
+    )
+    reach = (float(tail_low[0]), float(tail_high[0]))
+    return _bounds(float(finite[0]), float(finite[-1]), widen.margin, whole, reach)
 
 
-def _bounds(low: float, high: float, margin: float, whole: bool) -> dict[str, float]:
-    """``_range`` of finite values from ``low`` to ``high``."""
+def _tails(
+    ordered: np.ndarray, counts: np.ndarray, usable: np.ndarray, probability: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each column's fitted lower and upper tails reach (``stats.tails``), from its
+    values sorted ascending with missing values last; NaN for a column with too few values
+    or an infinite one. Columns with the same count of values are fitted together."""
+    reach_low = np.full(ordered.shape[1], np.nan)
+    reach_high = np.full(ordered.shape[1], np.nan)
+    for rows in np.unique(counts[usable & (counts >= MIN_ROWS)]):
+        same = np.flatnonzero(usable & (counts == rows))
+        size = tail_size(int(rows)) + 1
+        block = ordered[:rows, same]
+        reach_high[same] = upper_limits(block[rows - size :], int(rows), probability)
+        reach_low[same] = -upper_limits(-block[size - 1 :: -1], int(rows), probability)
+    return reach_low, reach_high
+
+
+def _bounds(
+    low: float, high: float, margin: float, whole: bool, reach: tuple[float, float]
+) -> dict[str, float]:
+    """``_range`` of finite values from ``low`` to ``high`` whose tails ``reach`` that far
+    (NaN: not fitted)."""
     span = high - low or abs(high) or 1.0
     lower, upper = low - margin * span, high + margin * span
+    lower, upper = float(np.fmin(lower, reach[0])), float(np.fmax(upper, reach[1]))
     if low >= 0:
         lower = max(lower, 0.0)
     step = 1.0 if whole else 10.0 ** (math.floor(math.log10(span)) - 3)

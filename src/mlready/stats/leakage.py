@@ -35,12 +35,6 @@ def chance_copy_share(reference: pd.DataFrame, columns: list[str]) -> float:
     return float((counts[inverse] > 1).mean())
 
 
-def copies_beyond_chance(copies: int, rows: int, chance: float) -> float:
-    """The p-value of ``copies`` of ``rows`` held-out rows equal to a train row when each
-    does so by chance with probability ``chance`` (one-sided binomial)."""
-    return float(stats.binom.sf(copies - 1, rows, chance)) if copies else 1.0
-
-
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """A 64-bit hash of each row's canonical values, combined column by column. Numeric
     columns are hashed a block at a time (one call for many columns, and no copy of the
