@@ -464,3 +464,51 @@ def test_binary_garbage_and_missing_files_are_clear_errors(cli, tmp_path: Path, 
     assert result.exit_code == 2 and "batch.csv holds binary data, not CSV text" in result.output
     result = cli("contract", "infer", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "c.yaml"))
     assert result.exit_code == 2 and "nope.csv does not exist" in result.output
+
+
+# --- max_null_fraction: beyond chance for the batch's size ----------------------------------
+
+
+def _null_rule(missing: int, rows: int, limit: float):
+    from mlready.contract import ColumnContract, DataContract
+    from mlready.quality.validate import validate_frame
+
+    contract = DataContract(columns={"x": ColumnContract(type="number", max_null_fraction=limit)})
+    batch = pd.DataFrame({"x": np.where(np.arange(rows) < missing, np.nan, 1.0)})
+    result = validate_frame(batch, contract, "batch")
+    return next(r for r in result.rules if r.rule == "null_fraction")
+
+
+def test_a_small_batch_a_little_over_its_missing_share_is_within_chance():
+    # penguins: 4 of 54 rows missing against 4.4% inferred from train; a source at 4.4%
+    # sends 4 or more missing values in one batch of 54 about one time in four
+    rule = _null_rule(4, 54, 0.044)
+    assert rule.status == "pass"
+    assert rule.observed == pytest.approx(4 / 54)
+    assert "(4 of 54 rows; above 4.40% but within chance for a batch this size" in rule.message
+
+
+def test_a_missing_value_spike_is_beyond_chance_even_in_a_small_batch():
+    rule = _null_rule(16, 54, 0.044)  # 30% missing
+    assert rule.status == "fail"
+    assert "at most 4.40%; beyond chance, p = " in rule.message
+
+
+def test_a_large_batch_just_over_its_limit_fails_and_one_at_it_passes():
+    assert _null_rule(5_500, 100_000, 0.05).status == "fail"  # 5.5%: 23 standard errors
+    assert _null_rule(5_000, 100_000, 0.05).status == "pass"
+
+
+def test_a_limit_of_zero_fails_a_single_missing_value():
+    assert _null_rule(1, 10_000, 0.0).status == "fail"
+
+
+def test_levels_are_listed_only_when_no_level_was_seen_once():
+    from mlready.quality.infer import infer_contract
+
+    common = ["red"] * 30 + ["green"] * 20 + ["blue"] * 10
+    listed = infer_contract(pd.DataFrame({"colour": common}), "train").columns["colour"]
+    assert listed.levels == ["blue", "green", "red"]
+    # one 'teal': a level seen once says a clean batch will bring others (Good-Turing)
+    rare = infer_contract(pd.DataFrame({"colour": [*common, "teal"]}), "train").columns["colour"]
+    assert rare.levels is None

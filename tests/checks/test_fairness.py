@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -302,10 +303,51 @@ def test_a_model_that_selects_no_one_has_no_parity_ratio_to_judge(worlds):
         {"train": train, "test": test}, model=never, target="y", checklist=sensitive("sex")
     )
     result = run_check(FairnessCheck, context, FAST)
-    assert math.isnan(result.metrics["sex_parity_ratio"])
-    assert result.metrics["sex_parity_difference"] == 0.0
-    assert result.metrics["sex_equalized_odds_difference"] == 0.0
+    assert "sex_parity_ratio" not in result.metrics
     assert result.status == Status.PASS, result.message
+    assert any("sex: 0 positive decision(s) among the groups judged" in n for n in result.notes)
+
+
+class ChoosesRows(ClassifierMixin, BaseEstimator):
+    """Says yes to the rows at the given positions, no to every other."""
+
+    def __init__(self, rows=()):
+        self.rows = rows
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict(self, X):
+        return np.isin(np.arange(len(X)), self.rows).astype(int)
+
+
+def test_a_handful_of_positive_decisions_is_shown_not_judged(worlds):
+    """Five positive decisions in all: a parity ratio of 0 (interval 0 to 0) would be
+    chance, not evidence."""
+    train, test = worlds["fair"]["train"], worlds["fair"]["test"]
+    chooser = ChoosesRows(rows=(0, 1, 2, 3, 4)).fit(train[FEATURES], train["y"])
+    context = make_context(
+        {"train": train, "test": test}, model=chooser, target="y", checklist=sensitive("sex")
+    )
+    result = run_check(FairnessCheck, context, FAST)
+    assert result.status == Status.PASS, result.message
+    assert any("5 positive decision(s)" in n and "no gap is judged" in n for n in result.notes)
+    judged = run_check(FairnessCheck, context, {**FAST, "min_group_events": 5})
+    assert "sex_parity_ratio" in judged.metrics  # judged: five decisions give a number
+
+
+def test_a_group_with_few_rows_of_a_class_is_reported_not_judged(fairness, worlds):
+    test = worlds["biased"]["test"]
+    group = test.sex.iloc[0]
+    positives = test.index[(test.sex == group) & (test.y == 1)]
+    few = test.drop(positives[6:])  # six positives left in that group
+    result = fairness("biased", sensitive("sex"), test=few)
+    assert any(
+        "groups with fewer than min_group_events (10) rows of a class are reported, not "
+        f"judged: {group} (6 of its rarest class)" in n
+        for n in result.notes
+    ), result.notes
 
 
 def test_groups_drawn_at_random_are_not_failed_beyond_sampling_error(worlds):

@@ -241,10 +241,14 @@ def test_without_a_test_split_the_check_skips(splits, model):
     assert "the test split has no labelled rows" in result.message
 
 
-def test_extra_metrics_get_a_column_in_the_split_table(parity):
+def test_extra_metrics_get_a_column_in_the_split_table_and_test_evidence(parity, splits, model):
     result = parity(checklist={"metrics": {"extra": ["accuracy"]}})
     assert result.tables[0].columns == ["split", "rows", "roc_auc", "accuracy"]
-    assert "test_accuracy" not in result.metrics  # the evidence is the primary metric's
+    test = splits["test"]
+    accuracy = evidence(result, "test_accuracy")  # what no_regression compares later
+    assert accuracy.value == pytest.approx((model.predict(test[FEATURES]) == test.y).mean())
+    assert accuracy.ci_low < accuracy.value < accuracy.ci_high
+    assert "train_accuracy" not in result.metrics  # other splits: the primary metric's only
 
 
 def test_validation_from_the_same_distribution_agrees_with_test(parity, splits, model):

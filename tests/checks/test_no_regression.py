@@ -440,3 +440,50 @@ def test_the_defaults_are_strict_on_the_metric_and_allow_noise_in_timings():
         "alpha": 0.05,
         "resamples": 1000,
     }
+
+
+# --- every metric, not the primary one alone -------------------------------------------------
+
+BALANCED = {"metrics": {"extra": ["balanced_accuracy"]}}
+
+
+def test_an_extra_metric_that_fell_fails_though_the_primary_one_held(compare, now):
+    """The issue's challenger: balanced accuracy 0.62 -> 0.50 while roc_auc held."""
+    mine = evidence(compare(checklist=BALANCED), "test_balanced_accuracy")
+    before = result(
+        "metric_parity",
+        Evidence(name="test_roc_auc", value=now.value, ci_low=now.ci_low, ci_high=now.ci_high),
+        Evidence(
+            name="test_balanced_accuracy",
+            value=mine.value + 0.12,
+            ci_low=mine.ci_low + 0.12,
+            ci_high=mine.ci_high + 0.12,
+        ),
+    )
+    found = compare(before, checklist=BALANCED)
+    assert found.status == Status.FAIL, found.message
+    assert found.message.startswith("worse than the earlier model: balanced_accuracy ")
+    assert evidence(found, "roc_auc_drop").value == pytest.approx(0.0)
+    assert evidence(found, "balanced_accuracy_drop").value == pytest.approx(0.12)
+
+
+def test_a_drop_is_judged_at_alpha_shared_among_the_metrics_compared(compare, now):
+    """Two metrics compared: a drop with a one-sided p between alpha / 2 and alpha warns."""
+    mine = evidence(compare(checklist=BALANCED), "test_balanced_accuracy")
+    se = standard_error(mine)
+    shift = 1.9 * np.hypot(se, se)  # one-sided p = 0.029: beyond 0.05, not beyond 0.025
+    before = result(
+        "no_regression",
+        Evidence(name="test_roc_auc", value=now.value, ci_low=now.ci_low, ci_high=now.ci_high),
+        Evidence(
+            name="test_balanced_accuracy",
+            value=mine.value + shift,
+            ci_low=mine.ci_low + shift,
+            ci_high=mine.ci_high + shift,
+        ),
+    )
+    shared = compare(before, checklist=BALANCED)
+    assert shared.status == Status.WARN, shared.message
+    assert shared.message.startswith("possibly worse, within sampling error: balanced_accuracy")
+    alone = compare(before.model_copy(update={"evidence": before.evidence[1:]}), checklist=BALANCED)
+    assert alone.status == Status.FAIL, alone.message  # one metric compared: alpha whole

@@ -39,6 +39,13 @@ class DistributionParams(CheckParams):
         "psi", description="Effect size for categorical columns: psi or js."
     )
     categorical_threshold: float = Field(0.1, gt=0, description="Threshold of categorical_effect.")
+    max_level_shift: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="A categorical column also drifts when one level's share moves by this "
+        "much beyond chance (PSI undervalues a move between common levels).",
+    )
     bins: int = Field(10, ge=2, le=100, description="Reference-quantile bins for PSI and JS.")
     max_missing_change: float = Field(
         0.05, ge=0, le=1, description="Flag a change of a column's missing rate beyond this."
@@ -56,6 +63,7 @@ class DistributionParams(CheckParams):
             numeric_threshold=self.numeric_threshold,
             categorical_effect=self.categorical_effect,
             categorical_threshold=self.categorical_threshold,
+            max_level_shift=self.max_level_shift,
             bins=self.bins,
             max_missing_change=self.max_missing_change,
             per_column={c: (r.effect, r.threshold) for c, r in self.columns.items()},

@@ -38,6 +38,13 @@ class FairnessParams(CheckParams):
         "groups by more than this.",
     )
     min_group_size: int = Field(30, ge=1, description="Smaller groups are reported but not judged.")
+    min_group_events: int = Field(
+        10,
+        ge=1,
+        description="Classification: a group is judged only with at least this many rows of "
+        "each class, and parity only with this many positive decisions among the groups "
+        "judged (five positive decisions give a parity ratio of 0 or 1 by chance).",
+    )
     intersections: bool = Field(
         False, description="Also judge the groups of every pair of sensitive attributes."
     )
@@ -174,6 +181,19 @@ class FairnessCheck:
             params.confidence,
         )
         by_label = {s.label: s for s in stats}
+        if context.classes is not None:
+            few = [g for g in judged if by_label[groups.labels[g]].fewest < params.min_group_events]
+            judged = np.setdiff1d(judged, few)
+            if few:
+                finding.notes.append(
+                    f"{groups.column}: groups with fewer than min_group_events "
+                    f"({params.min_group_events}) rows of a class are reported, not judged: "
+                    + ", ".join(
+                        f"{groups.labels[g]} ({by_label[groups.labels[g]].fewest} of its "
+                        "rarest class)"
+                        for g in few
+                    )
+                )
         finding.plots.append(
             interval_bars(
                 f"{context.primary.name} by {groups.column} ({params.confidence:.0%} CI)",
@@ -210,6 +230,13 @@ class FairnessCheck:
             finding.notes.append(
                 f"{groups.column}: fewer than two groups of "
                 f"{params.min_group_size}+ rows, so no gap is judged"
+            )
+            return finding
+        decisions = int(predicted[np.isin(groups.codes, judged)].sum())
+        if decisions < params.min_group_events:
+            finding.notes.append(
+                f"{groups.column}: {decisions} positive decision(s) among the groups judged, "
+                f"fewer than min_group_events ({params.min_group_events}): no gap is judged"
             )
             return finding
         rng = context.rng(f"fairness-gaps:{groups.column}")

@@ -340,7 +340,12 @@ class MetricParityCheck:
         )
         parts = [
             Finding(
-                evidence=_split_evidence(measured, primary, params.confidence),
+                evidence=_split_evidence(measured, primary, params.confidence)
+                + [
+                    e
+                    for extra in metrics[1:]
+                    for e in _split_evidence({"test": measured["test"]}, extra, params.confidence)
+                ],
                 tables=[_split_table(measured, metrics, params.confidence)],
                 plots=[by_split],
             )

@@ -14,10 +14,15 @@ from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.results import AuditReport, CheckResult, Evidence, Outcome, Status
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
-from mlready.stats.metrics import point_estimate, shortfall
+from mlready.stats.metrics import Metric, point_estimate, shortfall
 
-# Where an earlier report holds its primary metric on test, in order of preference.
-_PRIMARY_SOURCES = (("no_regression", "test_{metric}"), ("baseline", "model"))
+# Where an earlier report holds a metric on test, in order of preference (baseline's
+# "model" is the primary metric only).
+_SOURCES = (
+    ("no_regression", "test_{metric}"),
+    ("metric_parity", "test_{metric}"),
+    ("baseline", "model"),
+)
 
 
 def _interval(e: Evidence) -> tuple[float, float]:
@@ -31,8 +36,9 @@ class NoRegressionParams(CheckParams):
     max_regression: float = Field(
         0.0,
         ge=0,
-        description="Largest accepted drop of the primary metric on test (absolute "
-        "for scores, relative for errors); the drop must also be beyond sampling error.",
+        description="Largest accepted drop of a metric on test (the primary and each extra "
+        "one the earlier report holds; absolute for scores, relative for errors); the drop "
+        "must also be beyond sampling error, Bonferroni over the metrics compared.",
     )
     max_latency_regression: float = Field(
         0.2,
@@ -46,8 +52,10 @@ class NoRegressionParams(CheckParams):
     resamples: int = Field(1000, ge=100, description="Bootstrap resamples for the interval.")
 
 
-def _previous_primary(previous: AuditReport, metric: str) -> Evidence | None:
-    for check_id, name in _PRIMARY_SOURCES:
+def _previous_metric(previous: AuditReport, metric: str, primary: bool) -> Evidence | None:
+    for check_id, name in _SOURCES:
+        if name == "model" and not primary:
+            continue
         for check in previous.checks:
             if check.id != check_id:
                 continue
@@ -75,8 +83,9 @@ def _se(e: Evidence) -> float:
 class NoRegressionCheck:
     """What it checks
         With --compare-to PREVIOUS.json (the JSON report of the model in
-        production today): the primary metric on test against the previous
-        report's, with a one-sided test on the difference of the two
+        production today): the primary metric and each extra one on test
+        against the previous report's, with a one-sided test (Bonferroni over
+        the metrics compared) on the difference of the two
         estimates (normal approximation from both intervals; the previous
         model's predictions are not available, so the test cannot be
         paired); and p95 latency and cost per 1,000 predictions against the
@@ -118,27 +127,58 @@ class NoRegressionCheck:
                 f"not {metric.name}: set metrics.primary alike"
             )
         findings = [
-            self._metric(context, params, previous),
+            self._metrics(context, params, previous),
             self._speed(earlier.get("latency"), params, previous),
         ]
         return combine(findings, f"not worse than {previous.model.path or 'the earlier model'}")
 
-    def _metric(
+    def _metrics(
         self, context: AuditContext, params: NoRegressionParams, previous: AuditReport
     ) -> Finding:
-        metric = context.primary
+        """Every metric the earlier report holds, primary first: a challenger whose balanced
+        accuracy fell from 0.62 to 0.50 is worse even if its ROC AUC is not."""
         y, prediction = context.y("test"), context.prediction("test")
-        value = point_estimate(metric, y, prediction)
+        metrics = [context.primary, *context.extra_metrics]
+        metrics = [m for m in metrics if m.needs == "label" or prediction.score is not None]
         samples = bootstrap_metrics(
-            [metric], y, prediction, params.resamples, context.rng("no_regression")
-        )[metric.name]
-        low, high = percentile_interval(samples, 0.95)
-        current = Evidence(name=f"test_{metric.name}", value=value, ci_low=low, ci_high=high)
-        before = _previous_primary(previous, metric.name)
-        finding = Finding(evidence=[current])
-        if before is None or before.value is None:
+            metrics, y, prediction, params.resamples, context.rng("no_regression")
+        )
+        before = {m.name: _previous_metric(previous, m.name, m is context.primary) for m in metrics}
+        compared = [m for m in metrics if before[m.name] is not None]
+        finding = Finding()
+        for metric in metrics:
+            low, high = percentile_interval(samples[metric.name], 0.95)
+            value = point_estimate(metric, y, prediction)
+            current = Evidence(name=f"test_{metric.name}", value=value, ci_low=low, ci_high=high)
+            finding.evidence.append(current)
+            earlier = before[metric.name]
+            if earlier is not None:
+                self._compare(finding, metric, current, earlier, params, len(compared))
+        if not compared:
             finding.notes.append("the earlier report holds no primary metric on test")
-            return finding
+        elif before[context.primary.name] is None:
+            finding.notes.append(f"the earlier report holds no {context.primary.name} on test")
+        splits = {s.name: s.sha256 for s in previous.splits}
+        if compared and splits.get("test") != context.split_sha256("test"):
+            finding.notes.append(
+                "the earlier report was measured on another test set: the "
+                "comparison mixes model and data differences"
+            )
+        return finding
+
+    @staticmethod
+    def _compare(
+        finding: Finding,
+        metric: Metric,
+        current: Evidence,
+        before: Evidence,
+        params: NoRegressionParams,
+        tests: int,
+    ) -> None:
+        """One metric against the earlier report's: a one-sided test on the difference of
+        the two estimates at ``alpha`` over ``tests`` metrics."""
+        assert current.value is not None and before.value is not None
+        value = current.value
         drop = float(shortfall(metric, before.value, value))
         se = float(np.hypot(_se(current), _se(before)))
         z = (float(before.value) - value) / se if se > 0 else float("inf")
@@ -156,24 +196,17 @@ class NoRegressionCheck:
                 metric.name,
                 ["before", "now"],
                 [before.value, value],
-                [_interval(before), (low, high)],
+                [_interval(before), _interval(current)],
             )
         )
         text = (
             f"{metric.name} {fmt(value)} vs {fmt(before.value)} before (drop {fmt(drop)}, "
             f"one-sided p {fmt(p_value)})"
         )
-        if drop > params.max_regression and p_value < params.alpha:
+        if drop > params.max_regression and p_value < params.alpha / tests:
             finding.verdicts.append((Status.FAIL, f"worse than the earlier model: {text}"))
         elif drop > params.max_regression:
             finding.verdicts.append((Status.WARN, f"possibly worse, within sampling error: {text}"))
-        splits = {s.name: s.sha256 for s in previous.splits}
-        if splits.get("test") != context.split_sha256("test"):
-            finding.notes.append(
-                "the earlier report was measured on another test set: the "
-                "comparison mixes model and data differences"
-            )
-        return finding
 
     def _speed(
         self, latency: CheckResult | None, params: NoRegressionParams, previous: AuditReport

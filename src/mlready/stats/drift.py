@@ -9,16 +9,17 @@ Method, by column type:
   Jensen-Shannon distance on bins fixed at reference deciles;
 - categorical: chi-square on the level counts (levels rare in the reference
   pooled, levels unseen in the reference named), PSI and Jensen-Shannon
-  distance on level frequencies;
+  distance on level frequencies, and the largest change of one level's share;
 - every column: the missing-value rate on both sides.
 
 A column has drifted when its change is both *real* and *large enough to
 matter*: the Benjamini-Hochberg-adjusted p-value of its test is below
 ``alpha`` (this is what protects small samples from noise) and its effect
 size reaches a threshold (normalised Wasserstein for numeric, PSI for
-categorical columns by default; this is what keeps a 1M-row comparison from
-flagging a 0.1% shift that any p-value would call significant). Both the
-effect statistic and its threshold can be chosen per column.
+categorical columns by default, or a level's share moving by ``max_level_shift``;
+this is what keeps a 1M-row comparison from flagging a 0.1% shift that any p-value
+would call significant). Both the effect statistic and its threshold can be chosen
+per column.
 
 Numeric columns are sorted once each and kept as at most 100,001 quantiles (the
 distribution to within 1e-5, whatever the rows); columns are compared in a thread pool
@@ -78,6 +79,9 @@ class DriftSettings:
     numeric_threshold: float = 0.1
     categorical_effect: Effect = "psi"
     categorical_threshold: float = 0.1
+    # PSI weighs relative changes: a tenth of the mass moved between two common levels
+    # (44.5% -> 32.2%) scores 0.085. A level whose share moves this much drifts too.
+    max_level_shift: float = 0.1
     bins: int = 10
     max_missing_change: float = 0.05
     per_column: Mapping[str, tuple[Effect, float]] = field(default_factory=dict)
@@ -112,7 +116,7 @@ class ColumnDrift:
     test: Literal["ks", "chi2"]
     statistic: float  # KS D, or the chi-square statistic
     p_value: float
-    effects: dict[str, float]  # wasserstein, ks, psi, js (those that apply)
+    effects: dict[str, float]  # wasserstein, ks, psi, js, level_shift (those that apply)
     effect: Effect
     threshold: float
     missing_reference: float
@@ -461,7 +465,11 @@ def _compare_categorical(
         test="chi2",
         statistic=float(chi2),
         p_value=float(p_value),
-        effects={"psi": psi(ref_f, cur_f), "js": js_distance(ref_f, cur_f)},
+        effects={
+            "psi": psi(ref_f, cur_f),
+            "js": js_distance(ref_f, cur_f),
+            "level_shift": _level_shift(ref_f, cur_f),
+        },
         effect=effect,
         threshold=threshold,
         missing_reference=ref.missing[name],
@@ -472,6 +480,13 @@ def _compare_categorical(
         summary_reference=_top_levels(rc, int(rc.sum())),
         summary_current=_top_levels(cc, int(cc.sum())),
     )
+
+
+def _level_shift(expected: NDArray[np.float64], actual: NDArray[np.float64]) -> float:
+    """The largest change of one level's share between two count vectors."""
+    if expected.sum() == 0 or actual.sum() == 0:
+        return 0.0
+    return float(np.abs(expected / expected.sum() - actual / actual.sum()).max())
 
 
 def _missing_p_value(result: ColumnDrift) -> float:
@@ -500,13 +515,14 @@ def _judged(results: list[ColumnDrift], s: DriftSettings) -> list[ColumnDrift]:
     judged = []
     for r, p_adj, p_missing in zip(results, adjusted, missing_adjusted, strict=True):
         effect = r.effects.get(r.effect, float("nan"))
+        large = effect >= r.threshold or r.effects.get("level_shift", 0.0) >= s.max_level_shift
         change = abs(r.missing_current - r.missing_reference)
         judged.append(
             ColumnDrift(
                 **{
                     **r.__dict__,
                     "p_adjusted": float(p_adj),
-                    "drifted": bool(p_adj < s.alpha and effect >= r.threshold),
+                    "drifted": bool(p_adj < s.alpha and large),
                     "missing_drifted": bool(p_missing < s.alpha and change >= s.max_missing_change),
                 }
             )
