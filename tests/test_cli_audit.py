@@ -223,6 +223,7 @@ def test_read_csv_categorical_pipeline(cli, tmp_path):
     import numpy as np
     from sklearn.compose import make_column_transformer
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder
 
@@ -232,7 +233,8 @@ def test_read_csv_categorical_pipeline(cli, tmp_path):
     frame["target"] = (
         (frame["x"] + (frame["city"] == "lima") * 1.5 + rng.normal(scale=0.5, size=n)) > 0.7
     ).astype(int)
-    train, test = frame.iloc[:400], frame.iloc[400:]
+    # stratified: the first 400 rows hold 38.8% positives and the last 200 50% (p = 0.009)
+    train, test = train_test_split(frame, test_size=200, stratify=frame["target"], random_state=0)
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["city"]), remainder="passthrough"),
         HistGradientBoostingClassifier(max_iter=30),

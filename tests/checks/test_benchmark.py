@@ -433,11 +433,16 @@ def test_a_feature_equal_to_the_target_is_target_leakage(leaky):
     assert score.ci_low == 1.0 and score.threshold == 0.999 and score.op == "<="
 
 
+# The absolute bar alone: x is the one strong feature among noise, which the relative rule
+# (max_error_ratio) flags on its own (see the wine tests below).
+ABSOLUTE = {"max_error_ratio": 0}
+
+
 def test_a_leak_scoring_exactly_the_limit_passes_and_just_below_it_fails(leaky):
-    at = benchmark(*leaky, {"max_single_feature_score": 1.0})
+    at = benchmark(*leaky, {**ABSOLUTE, "max_single_feature_score": 1.0})
     assert at.status == Status.PASS, at.message
     assert evidence(at, "max_single_feature_score").ci_low is None  # not above: no bootstrap
-    below = benchmark(*leaky, {"max_single_feature_score": math.nextafter(1.0, 0)})
+    below = benchmark(*leaky, {**ABSOLUTE, "max_single_feature_score": math.nextafter(1.0, 0)})
     assert below.status == Status.FAIL
     assert "likely target leakage" in below.message
 
@@ -489,7 +494,7 @@ def strong():
 
 
 def strong_score(strong, **options):
-    result = benchmark(*strong, {"max_single_feature_score": 0.98, **options})
+    result = benchmark(*strong, {**ABSOLUTE, "max_single_feature_score": 0.98, **options})
     return result, evidence(result, "max_single_feature_score")
 
 
@@ -505,10 +510,10 @@ def test_a_strong_honest_feature_whose_interval_reaches_the_limit_is_no_leak(str
 def test_a_lower_bound_exactly_at_the_limit_passes_and_just_above_it_fails(strong):
     _, score = strong_score(strong)
     low = score.ci_low
-    at = benchmark(*strong, {"max_single_feature_score": low})
+    at = benchmark(*strong, {**ABSOLUTE, "max_single_feature_score": low})
     assert at.status == Status.PASS, at.message
     assert evidence(at, "max_single_feature_score").ci_low == low  # seeded: the same draws
-    below = benchmark(*strong, {"max_single_feature_score": math.nextafter(low, 0)})
+    below = benchmark(*strong, {**ABSOLUTE, "max_single_feature_score": math.nextafter(low, 0)})
     assert below.status == Status.FAIL
     assert "feature 'x' alone scores AUC" in below.message
 
@@ -517,8 +522,8 @@ def test_confidence_sets_the_interval_whose_lower_bound_must_clear_the_limit(str
     lows = {c: strong_score(strong, confidence=c)[1].ci_low for c in (0.6, 0.95)}
     assert lows[0.6] > lows[0.95]
     limit = (lows[0.6] + lows[0.95]) / 2
-    narrow = benchmark(*strong, {"max_single_feature_score": limit, "confidence": 0.6})
-    wide = benchmark(*strong, {"max_single_feature_score": limit, "confidence": 0.95})
+    narrow = benchmark(*strong, {**ABSOLUTE, "max_single_feature_score": limit, "confidence": 0.6})
+    wide = benchmark(*strong, {**ABSOLUTE, "max_single_feature_score": limit, "confidence": 0.95})
     assert narrow.status == Status.FAIL
     assert "60% lower bound" in narrow.tables[-1].columns
     assert wide.status == Status.PASS, wide.message
@@ -604,6 +609,7 @@ def test_honest_features_that_score_alike_are_no_leak(wine_with_a_code):
 def test_max_error_ratio_sets_how_far_ahead_a_leak_must_be(wine_with_a_code):
     audit, features, _ = wine_with_a_code
     assert audit(features, {"max_error_ratio": 0.05}).status == Status.PASS  # 9% of its error
+    assert audit(features, {"max_error_ratio": 0}).status == Status.PASS  # 0: off
     with pytest.raises(ValidationError):
         audit(features, {"max_error_ratio": 1.5})
 

@@ -343,6 +343,7 @@ def test_a_categorical_threshold_equal_to_the_psi_flags_it_and_just_above_does_n
     psi = drift(rechannelled, options).metrics["effect_channel"]
     e, a = shares(train["channel"]), shares(rechannelled["channel"])
     assert psi == pytest.approx(float(np.sum((a - e) * np.log(a / e))), rel=1e-9)
+    options = {**options, "max_level_shift": 1.0}  # a level's share alone: no drift
     at = drift(rechannelled, {**options, "categorical_threshold": psi})
     above = drift(rechannelled, {**options, "categorical_threshold": psi * 1.001})
     assert "1 of 9 features drifted" in at.message and "channel" in at.message
@@ -491,7 +492,7 @@ def test_the_default_window_is_a_week(timed, model):
     result = run_check(DriftCheck, context, {"min_window_rows": 28})
     weeks = table(result, "Drift by week")
     assert len(weeks.rows) == 16  # the part-weeks at either end have fewer rows
-    assert weeks.columns == ["week", "rows", "drifted features"]
+    assert weeks.columns == ["week", "rows", "drifted share", "drifted features"]
 
 
 # --- option bounds ----------------------------------------------------------------------------
@@ -524,3 +525,34 @@ def test_options_on_their_bounds_are_accepted():
         {"drift_share": 1, "min_window_rows": 10, "bins": 2, "alpha": 0.001}
     )
     assert params.drift_share == 1 and params.min_window_rows == 10
+
+
+# --- dataset drift batch by batch -------------------------------------------------------------
+
+
+def test_dataset_drift_in_some_batches_fails_though_the_pooled_share_is_under_the_bar(drift):
+    """NannyML's car loan: chunks 5-9 each have 4 of 7 features drifted while the pooled
+    production shows 2 of 7. Here: 4 of 9 features move by 0.45 standard deviations in the
+    last two of ten batches, under 0.1 once pooled."""
+    moved = {c: 0.45 for c in ("x1", "x3", "x4", "x5")}
+    batches = {
+        f"b{i:02d}": population(40 + i, 400, shift=moved if i >= 9 else None, labelled=False)
+        for i in range(1, 11)
+    }
+    result = drift(batches)
+    pooled = evidence(result, "drifted_share")
+    assert pooled.value <= 0.3  # pooled, drift_share passes it
+    assert result.status == Status.FAIL, result.message
+    assert "dataset drift in 2 of 10 batches: b09 (share 0.4444), b10 (share 0.4444)" in (
+        result.message
+    )
+    peak = evidence(result, "max_batch_drifted_share")
+    assert peak.value == pytest.approx(4 / 9) and peak.threshold == 0.3
+    by_batch = table(result, "Drift by batch")
+    assert [row[2] for row in by_batch.rows] == pytest.approx([0] * 8 + [4 / 9] * 2)
+
+
+def test_batches_that_drift_no_more_than_drift_share_pass_it(drift, batches):
+    result = drift(batches, {"drift_share": 0.3})
+    assert "dataset drift in" not in result.message
+    assert evidence(result, "max_batch_drifted_share").value <= 0.3

@@ -249,8 +249,9 @@ def test_a_categorical_threshold_equal_to_the_psi_flags_it_and_just_above_does_n
     audit, rechannelled
 ):
     psi = audit(rechannelled, NO_ADVERSARIAL).metrics["test_effect_channel"]
-    at = audit(rechannelled, {**NO_ADVERSARIAL, "categorical_threshold": psi})
-    above = audit(rechannelled, {**NO_ADVERSARIAL, "categorical_threshold": psi * 1.001})
+    psi_only = {**NO_ADVERSARIAL, "max_level_shift": 1.0}  # a level's share alone: no drift
+    at = audit(rechannelled, {**psi_only, "categorical_threshold": psi})
+    above = audit(rechannelled, {**psi_only, "categorical_threshold": psi * 1.001})
     assert at.status == Status.WARN and "channel" in at.message
     assert above.status == Status.PASS, above.message
 
@@ -363,7 +364,8 @@ def test_a_higher_confidence_gives_a_wider_interval_around_the_same_auc(audit, e
     wide = evidence(wide_result, "test_adversarial_auc")
     assert narrow.value == wide.value
     assert wide.ci_low < narrow.ci_low <= narrow.value <= narrow.ci_high < wide.ci_high
-    assert any("99% CI" in t.title for t in wide_result.tables)
+    # two tests can fail on the one split (target, adversarial): each at 99.5%
+    assert any("99.5% CI" in t.title for t in wide_result.tables)
 
 
 def test_too_few_rows_for_adversarial_validation_leave_a_note(audit):

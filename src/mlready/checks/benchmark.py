@@ -58,7 +58,7 @@ class BenchmarkParams(CheckParams):
         le=1,
         description="Warn when one feature alone leaves at most this share of the next-best "
         "feature's error (1 - score), beyond sampling error: a leak far ahead of every "
-        "honest feature, below max_single_feature_score.",
+        "honest feature, below max_single_feature_score (0: off).",
     )
     bins: int = Field(20, ge=2, le=100, description="Train-quantile bins of a numeric feature.")
     determinism_rows: int = Field(1000, ge=1, description="Test rows predicted twice.")
@@ -337,7 +337,12 @@ def _far_ahead(
     ratio = (1 - top) / (1 - runner_up)
     metric = METRICS[_MODEL_METRIC[context.task]]
     prediction = context.prediction("test")
-    if ratio > params.max_error_ratio or (metric.needs != "label" and prediction.score is None):
+    off = params.max_error_ratio == 0
+    if (
+        off
+        or ratio > params.max_error_ratio
+        or (metric.needs != "label" and prediction.score is None)
+    ):
         return []
     y = context.y("test")
     model = point_estimate(metric, y, prediction)

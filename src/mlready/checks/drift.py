@@ -79,13 +79,18 @@ def _importances(context: AuditContext) -> dict[str, float] | None:
     return dict(zip(context.features, weights, strict=True)) if weights.sum() > 0 else None
 
 
-def _dataset(context: AuditContext, results: list[ColumnDrift], params: DriftParams) -> Finding:
-    weights = _importances(context) if params.weight_by_importance else None
-    drifted = [r.column for r in results if r.drifted]
+def _drifted_share(drifted: list[str], columns: int, weights: dict[str, float] | None) -> float:
+    """The share of features drifted, or of their importance with ``weights``."""
     if weights:
-        share = sum(weights[c] for c in drifted) / sum(weights.values())
-    else:
-        share = len(drifted) / max(len(results), 1)
+        return sum(weights[c] for c in drifted) / sum(weights.values())
+    return len(drifted) / max(columns, 1)
+
+
+def _dataset(
+    results: list[ColumnDrift], params: DriftParams, weights: dict[str, float] | None
+) -> Finding:
+    drifted = [r.column for r in results if r.drifted]
+    share = _drifted_share(drifted, len(results), weights)
     how = "importance-weighted share" if weights else "share"
     part = Finding(
         evidence=[
@@ -124,8 +129,9 @@ def _one_column(
     params: DriftParams,
     severity: Severity,
     what: str,
+    settings: DriftSettings,
 ) -> Finding:
-    result = compare(reference, current, params.settings())[0]
+    result = compare(reference, current, settings)[0]
     evidence = [effect_evidence(result, f"{what}_drift_effect")]
     table = drift_table([result], f"{what.capitalize()}, {params.reference} vs production")
     if not result.drifted:
@@ -140,7 +146,9 @@ def _one_column(
     )
 
 
-def _prediction_drift(context: AuditContext, params: DriftParams, production: Summary) -> Finding:
+def _prediction_drift(
+    context: AuditContext, params: DriftParams, production: Summary, settings: DriftSettings
+) -> Finding:
     reference = context.output_reference(params.reference)
     if reference is None:
         return Finding(
@@ -150,11 +158,19 @@ def _prediction_drift(context: AuditContext, params: DriftParams, production: Su
             ]
         )
     return _one_column(
-        "prediction", reference, production.output(), params, params.prediction_drift, "prediction"
+        "prediction",
+        reference,
+        production.output(),
+        params,
+        params.prediction_drift,
+        "prediction",
+        settings,
     )
 
 
-def _target_drift(context: AuditContext, params: DriftParams, production: Summary) -> Finding:
+def _target_drift(
+    context: AuditContext, params: DriftParams, production: Summary, settings: DriftSettings
+) -> Finding:
     current = production.target()
     if current is None:
         return Finding(notes=["target drift not checked: production has no labels"])
@@ -165,6 +181,7 @@ def _target_drift(context: AuditContext, params: DriftParams, production: Summar
         params,
         params.target_drift,
         "target",
+        settings,
     )
 
 
@@ -193,7 +210,16 @@ def _plural(unit: str) -> str:
     return f"{unit}es" if unit.endswith("ch") else f"{unit}s"
 
 
-def _over_time(reference: Reference, params: DriftParams, production: Summary) -> Finding:
+def _over_time(
+    reference: Reference,
+    params: DriftParams,
+    production: Summary,
+    settings: DriftSettings,
+    weights: dict[str, float] | None,
+) -> Finding:
+    """Drift batch by batch (or window by window): which features moved in each and how,
+    and dataset drift judged in every window, not only in production pooled (a drift in
+    half the batches can fall under drift_share once the batches are pooled)."""
     windows = production.windows()
     if windows is None:
         return Finding()
@@ -208,13 +234,15 @@ def _over_time(reference: Reference, params: DriftParams, production: Summary) -
         )
     labels = [windows.labels[g] for g in kept]
     # Many windows mean many tests: each window gets its share of the error rate.
-    settings = replace(params.settings(), alpha=params.alpha / len(kept))
+    settings = replace(settings, alpha=settings.alpha / len(kept))
     per_window = [
         {r.column: r for r in compare(reference, windows.sample(g), settings)} for g in kept
     ]
-    window_rows = [
-        [label, int(sizes[g]), ", ".join(c for c, r in results.items() if r.drifted) or "-"]
-        for label, g, results in zip(labels, kept, per_window, strict=True)
+    moved_in = [[c for c, r in results.items() if r.drifted] for results in per_window]
+    shares = [_drifted_share(d, len(reference.columns), weights) for d in moved_in]
+    window_rows: list[list[Cell]] = [
+        [label, int(sizes[g]), share, ", ".join(drifted) or "-"]
+        for label, g, share, drifted in zip(labels, kept, shares, moved_in, strict=True)
     ]
     feature_rows: list[list[Cell]] = []
     verdicts: list[str] = []
@@ -230,7 +258,9 @@ def _over_time(reference: Reference, params: DriftParams, production: Summary) -
         verdicts.append(f"{column} ({pattern} {when})")
     tables = [
         Table(
-            title=f"Drift by {unit}", columns=[unit, "rows", "drifted features"], rows=window_rows
+            title=f"Drift by {unit}",
+            columns=[unit, "rows", "drifted share", "drifted features"],
+            rows=window_rows,
         )
     ]
     peak = {c: max(np.nan_to_num(w[c].effect_value) for w in per_window) for c in reference.columns}
@@ -250,11 +280,34 @@ def _over_time(reference: Reference, params: DriftParams, production: Summary) -
                 rows=feature_rows,
             )
         )
-    return Finding(
+    finding = Finding(
+        evidence=[
+            Evidence(
+                name=f"max_{unit}_drifted_share",
+                value=max(shares),
+                threshold=params.drift_share,
+                op="<=",
+            )
+        ],
         tables=tables,
         notes=[f"drift over {_plural(unit)}: " + "; ".join(verdicts)] if verdicts else [],
         plots=[plot],
     )
+    over = [
+        (label, share)
+        for label, share in zip(labels, shares, strict=True)
+        if share > params.drift_share
+    ]
+    if over:
+        finding.verdicts.append(
+            (
+                Status.FAIL,
+                f"dataset drift in {len(over)} of {len(labels)} {_plural(unit)}: "
+                + listed([f"{label} (share {fmt(share)})" for label, share in over], 5)
+                + f" > drift_share {params.drift_share}",
+            )
+        )
+    return finding
 
 
 class DriftCheck:
@@ -268,7 +321,9 @@ class DriftCheck:
         that large samples do not flag negligible shifts. Dataset drift when the
         share of drifted features (optionally weighted by permutation
         importance) exceeds ``drift_share``; prediction drift (the model's
-        outputs); target drift when production is labelled. When production is
+        outputs); target drift when production is labelled. Alpha is shared
+        (Bonferroni) among the tests that can fail the check, so honest data
+        fails at most alpha of the time. When production is
         a folder of batch files or has data.time, drift per batch or window and,
         for every drifted feature, whether the change was abrupt (one step
         carries most of it), gradual (a steady trend) or intermittent, and
@@ -309,14 +364,32 @@ class DriftCheck:
             raise SkipCheck(f"the reference split {params.reference!r} is not there")
         reference = context.reference(params.reference)
         production = context.production_summary(params.reference, params.window)
-        results = compare(reference, production.features, params.settings())
+        # Each test that can fail the check (dataset drift, and target or prediction drift
+        # when they fail) gets its share of alpha: honest data fails at most alpha of the time.
+        failing = (
+            1
+            + (production.windows() is not None)
+            + sum(
+                severity == "fail" and present
+                for severity, present in (
+                    (params.target_drift, production.target() is not None),
+                    (
+                        params.prediction_drift,
+                        context.output_reference(params.reference) is not None,
+                    ),
+                )
+            )
+        )
+        settings = replace(params.settings(), alpha=params.alpha / failing)
+        results = compare(reference, production.features, settings)
+        weights = _importances(context) if params.weight_by_importance else None
         samples = {params.reference: reference, "production": production.features}
         parts = [
             Finding(plots=overlay_plots(results, samples)),
-            _dataset(context, results, params),
-            _prediction_drift(context, params, production),
-            _target_drift(context, params, production),
-            _over_time(reference, params, production),
+            _dataset(results, params, weights),
+            _prediction_drift(context, params, production, settings),
+            _target_drift(context, params, production, settings),
+            _over_time(reference, params, production, settings, weights),
         ]
         checked = [f"{len(results)} features"]
         if context.output_reference(params.reference) is not None:

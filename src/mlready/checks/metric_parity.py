@@ -116,8 +116,8 @@ def _overfit_gap(
 ) -> Finding:
     """The drop from train to test. A flexible model scores near perfectly on its own
     training rows, so a drop alone is evidence to show: it fails beyond the user's bar, or,
-    without one, when validation disagrees with test or the model does not beat its
-    baselines (``doubts``: why test's number may not hold)."""
+    without one, when validation disagrees with test or a naive baseline scores better
+    (``doubts``: why test's number may not hold)."""
     train, test = measured["train"], measured["test"]
     gap = float(shortfall(metric, train.points[metric.name], test.points[metric.name]))
     samples = shortfall(metric, train.samples[metric.name], test.samples[metric.name])
@@ -154,9 +154,25 @@ def _overfit_gap(
         evidence=[evidence],
         notes=[
             f"{drop}: shown, not judged: nothing puts test's number in doubt (no validation "
-            "split disagrees with it, no failed baseline); set max_train_test_gap for a bar"
+            "split disagrees with it, no naive baseline scores better); set max_train_test_gap "
+            "for a bar"
         ],
     )
+
+
+def _loses_to_naive(baseline: CheckResult | None) -> list[str]:
+    """The baseline check's naive tier, when it scores better than the model: a model worse
+    than predicting the mean has a test number no one should ship on (the gap it joins is
+    beyond chance already). Not beating it clearly is the baseline check's own verdict."""
+    naive = (
+        next((e for e in baseline.evidence if e.name == "margin_naive"), None) if baseline else None
+    )
+    if naive is None or naive.value is None or naive.value >= 0:
+        return []
+    return [
+        f"it scores worse than the naive baseline {naive.reference} (margin "
+        f"{fmt(naive.value)}, CI {fmt(naive.ci_low)} to {fmt(naive.ci_high)})"
+    ]
 
 
 def _validation_vs_test(
@@ -280,8 +296,8 @@ class MetricParityCheck:
         The primary and extra metrics on train, validation and test, each with a
         seeded bootstrap interval; the train-to-test drop (overfitting: judged
         against max_train_test_gap when set, else only when validation disagrees
-        with test or the baseline check fails, since flexible models fit their
-        training rows); whether
+        with test or a naive baseline scores better than the model, since
+        flexible models fit their training rows); whether
         validation and test agree; whether the test set is large enough for its
         number to be trusted (and how many rows would be); class shares by split
         and, when training used weights or the shares moved, the prior-independent
@@ -313,8 +329,8 @@ class MetricParityCheck:
     title = "Metrics hold from training to scoring"
     question = 2
     Params = MetricParityParams
-    # baseline's verdict: a model that does not beat its baselines puts its test number,
-    # and so its drop from train, in doubt
+    # baseline's naive tier: a model that scores worse puts its test number, and so its
+    # drop from train, in doubt
     capabilities = Capabilities(reads=("baseline",), automates=("Model 4", "Model 6"))
 
     def run(
@@ -354,10 +370,8 @@ class MetricParityCheck:
         size = _sample_size(measured["test"], primary, params)
         # A small test set makes its number imprecise (``size`` says so), not wrong: a
         # validation split that disagrees, or a loss to the baselines, puts it in doubt.
-        doubts = [text for _, text in agreement.verdicts]
-        baseline = earlier.get("baseline")
-        if baseline is not None and baseline.status == Status.FAIL:
-            doubts.append(f"baseline: {baseline.message}")
+        doubts = ["validation and test disagree, see below"] if agreement.verdicts else []
+        doubts += _loses_to_naive(earlier.get("baseline"))
         parts += [_overfit_gap(measured, primary, params, doubts), agreement, size]
         if context.classes is not None:
             parts.append(_priors(context, params))

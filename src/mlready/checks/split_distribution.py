@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import Field
 
 from mlready.check import Capabilities, Finding, SkipCheck, combine
@@ -64,10 +66,13 @@ def _features(
     return part
 
 
-def _labels(context: AuditContext, other: str, params: SplitDistributionParams) -> Finding:
+def _labels(
+    context: AuditContext, other: str, params: SplitDistributionParams, tests: int
+) -> Finding:
     name = context.target
     reference = context.target_reference("train")
-    result = compare(reference, context.labelled(other)[[name]], params.settings())[0]
+    settings = replace(params.settings(), alpha=params.alpha / tests)
+    result = compare(reference, context.labelled(other)[[name]], settings)[0]
     table = drift_table([result], f"Target ({name}), train vs {other}")
     evidence = [effect_evidence(result, f"{other}_label_effect")]
     if result.drifted:
@@ -83,7 +88,10 @@ def _labels(context: AuditContext, other: str, params: SplitDistributionParams) 
     return Finding(evidence=evidence, tables=[table])
 
 
-def _adversarial(context: AuditContext, other: str, params: SplitDistributionParams) -> Finding:
+def _adversarial(
+    context: AuditContext, other: str, params: SplitDistributionParams, tests: int
+) -> Finding:
+    confidence = 1 - (1 - params.confidence) / tests
     try:
         result = adversarial_validation(
             context.frame("train"),
@@ -92,7 +100,7 @@ def _adversarial(context: AuditContext, other: str, params: SplitDistributionPar
             context.categorical,
             context.rng(f"split_distribution.adversarial.{other}"),
             max_rows=params.adversarial_rows,
-            confidence=params.confidence,
+            confidence=confidence,
         )
     except ValueError as exc:
         return Finding(notes=[f"adversarial validation of train vs {other} skipped: {exc}"])
@@ -108,7 +116,7 @@ def _adversarial(context: AuditContext, other: str, params: SplitDistributionPar
     ]
     table = Table(
         title=f"Adversarial validation, train vs {other}: out-of-fold AUC {fmt(result.auc)} "
-        f"({params.confidence:.0%} CI {fmt(result.ci_low)} to {fmt(result.ci_high)}, "
+        f"({confidence:.1%} CI {fmt(result.ci_low)} to {fmt(result.ci_high)}, "
         f"{result.rows_used} rows); features that separate them most",
         columns=["feature", "AUC drop when shuffled"],
         rows=[[name, float(value)] for name, value in result.importances],
@@ -148,8 +156,9 @@ class SplitDistributionCheck:
         classifier trained to tell train rows from test rows, whose
         cross-validated AUC (with a bootstrap interval) is 0.5 when the splits
         come from one distribution; the features it relies on most are listed.
-        A different target distribution or a clearly separable split fails;
-        features that differ on their own warn.
+        A different target distribution or a clearly separable split fails
+        (Bonferroni over these two tests per split, so honest splits fail at
+        most alpha of the time); features that differ on their own warn.
 
     Why it matters:
         Splits from different distributions (a split sorted by time or id, a
@@ -178,11 +187,14 @@ class SplitDistributionCheck:
         if not others:
             raise SkipCheck("no test or validation split to compare with train")
         reference = context.reference("train")
+        # Two tests per split can fail the check (the target, adversarial validation):
+        # Bonferroni over them keeps honest splits failing at most alpha of the time.
+        tests = 2 * len(others)
         parts = []
         for other in others:
             parts += [
-                _labels(context, other, params),
-                _adversarial(context, other, params),
+                _labels(context, other, params, tests),
+                _adversarial(context, other, params, tests),
                 _features(context, reference, other, params),
             ]
         rows = {s: len(context.frame(s)) for s in ("train", *others)}
