@@ -90,4 +90,4 @@ def test_batches_over_time_tell_abrupt_from_gradual(cli, tmp_path, drift_case):
     assert by_feature["x5"][1] == "gradual"
     windows = next(t for t in drift["tables"] if t["title"] == "Drift by batch")
     assert [row[0] for row in windows["rows"]] == [f"2024-w{i:02d}" for i in range(1, 9)]
-    assert windows["rows"][0][2] == "-"  # the first batch looks like train
+    assert windows["rows"][0][3] == "-"  # the first batch looks like train

@@ -125,7 +125,7 @@ def test_streamed_monitoring_finds_what_the_in_memory_one_finds(
     by_batch = next(t for t in stream["tables"] if t["title"] == "Drift by batch")
     assert [r[0] for r in by_batch["rows"]] == ["2026-11-20", "2026-11-21", "2026-11-22"]
     assert [r[1] for r in by_batch["rows"]] == [15_000, 15_000, 15_000]
-    assert "x0" in by_batch["rows"][2][2] and by_batch["rows"][0][2] == "-"
+    assert "x0" in by_batch["rows"][2][3] and by_batch["rows"][0][3] == "-"
 
 
 @pytest.mark.heavy  # a Dask LocalCluster

@@ -282,6 +282,22 @@ def test_a_known_value_just_inside_the_model_interval_is_not_clearly_beaten(stro
     assert "includes 0" in result.message
 
 
+def test_a_naive_baseline_the_model_leads_within_sampling_error_warns_not_fails(
+    strong, strong_result
+):
+    """Ahead of it, but not beyond chance (diabetes' 66 test rows): the lead is unproven,
+    which is a warning; losing or tying is the verdict."""
+    low = evidence(strong_result, "model").ci_low
+    custom = [{"name": "coin", "tier": "naive", "value": low + 1e-6}]
+    result = run_check(BaselineCheck, strong, {**FAST, "custom": custom})
+    naive = evidence(result, "margin_naive")
+    assert naive.reference == "coin" and naive.value > 0 and naive.ci_low <= 0
+    assert result.status == Status.WARN
+    assert result.message.startswith(
+        "not better than a naive baseline: not clearly better than coin"
+    )
+
+
 def test_a_custom_baseline_in_the_naive_tier_fails_when_it_wins(strong):
     custom = [{"name": "coin_toss_oracle", "tier": "naive", "value": 0.99}]
     result = run_check(BaselineCheck, strong, {**FAST, "custom": custom})

@@ -89,9 +89,13 @@ class Case:
 
 
 def null_case(data_set: str, seed: int) -> Case:
-    """A random i.i.d. split of ``data_set`` by ``seed``: nothing to find."""
+    """A random i.i.d. split of ``data_set`` by ``seed``: nothing to find. Every row gets a
+    ``group`` drawn at random (the sensitive attribute the audits name), so fairness is
+    judged on groups whose true gaps are all zero."""
+    rng = np.random.default_rng(seed)
     frame = frame_of(data_set)
-    order = np.random.default_rng(seed).permutation(len(frame))
+    frame.insert(0, "group", rng.choice(["a", "b", "c"], len(frame)))
+    order = rng.permutation(len(frame))
     cuts = np.cumsum([round(SHARES[s] * len(frame)) for s in ("train", "validation", "test")])
     train, validation, test, production = (
         frame.iloc[part].reset_index(drop=True) for part in np.split(order, cuts)
@@ -110,8 +114,13 @@ def null_case(data_set: str, seed: int) -> Case:
     )
 
 
-def fitted(case: Case, kind: str, columns: list[str] | None = None) -> BaseEstimator:
-    features = columns or [c for c in case.train.columns if c != "target"]
+def features_of(case: Case) -> list[str]:
+    """What the models learn from: every column but the target and the group."""
+    return [c for c in case.train.columns if c not in ("target", "group")]
+
+
+def fitted(case: Case, kind: str) -> BaseEstimator:
+    features = features_of(case)
     return make_model(case.data_set, kind).fit(case.train[features], case.train["target"])
 
 
@@ -119,7 +128,10 @@ def audit(
     case: Case, model: Any, checklist: Mapping[str, Any] | None = None
 ) -> dict[str, CheckResult]:
     """Every check but latency on ``case`` with ``model``; ``checklist`` adds settings."""
-    settings: dict[str, Any] = {"checks": {"latency": {"enabled": False}}}
+    settings: dict[str, Any] = {
+        "checks": {"latency": {"enabled": False}},
+        "data": {"features": features_of(case), "sensitive": ["group"]},
+    }
     for key, value in (checklist or {}).items():
         settings[key] = {**settings.get(key, {}), **value}
     spec = ChecklistSpec.model_validate(settings)

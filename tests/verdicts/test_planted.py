@@ -12,7 +12,7 @@ from sklearn.tree import DecisionTreeRegressor
 from mlready.contract import dump_contract
 from mlready.quality.infer import infer_contract
 from mlready.results import Status
-from tests.verdicts.cases import Case, audit, fitted, null_case
+from tests.verdicts.cases import Case, audit, features_of, fitted, make_model, null_case
 
 QUIET = (Status.PASS, Status.WARN, Status.SKIP)
 
@@ -124,17 +124,21 @@ def test_a_model_biased_against_a_group_fails_fairness(cancer) -> None:
         & (rng.random(len(biased_train)) < 0.8)
     )
     biased_train.loc[demoted, "target"] = 0
-    model = fitted(case.replace(train=biased_train), "forest")
-    results = audit(case, model, {"data": {"sensitive": ["group"]}})
+    # the group is a feature the model learns from, and the attribute fairness judges
+    sees_group = {"data": {"features": [*features_of(case), "group"], "sensitive": ["group"]}}
+    columns = sees_group["data"]["features"]
+    model = make_model("breast_cancer", "forest").fit(biased_train[columns], biased_train.target)
+    results = audit(case, model, sees_group)
     fairness = results["fairness"]
     assert fairness.status == Status.FAIL, fairness.message
     assert fairness.message.startswith("group: group 1 is selected at"), fairness.message
-    honest = audit(case, fitted(case, "forest"), {"data": {"sensitive": ["group"]}})["fairness"]
+    honest_model = make_model("breast_cancer", "forest").fit(case.train[columns], case.train.target)
+    honest = audit(case, honest_model, sees_group)["fairness"]
     assert honest.status in QUIET, honest.message
 
 
 def test_a_model_worse_than_the_majority_class_fails_baseline(cancer) -> None:
-    features = [c for c in cancer.train.columns if c != "target"]
+    features = features_of(cancer)
     shuffled = cancer.train.assign(target=np.random.default_rng(5).permutation(cancer.train.target))
     model = DummyClassifier(strategy="stratified", random_state=0)
     model.fit(shuffled[features], shuffled.target)
@@ -145,7 +149,7 @@ def test_a_model_worse_than_the_majority_class_fails_baseline(cancer) -> None:
 
 def test_an_overfit_tree_regressor_fails_metric_parity_and_says_why() -> None:
     case = null_case("diabetes", 0)
-    features = [c for c in case.train.columns if c != "target"]
+    features = features_of(case)
     tree = DecisionTreeRegressor(random_state=0).fit(case.train[features], case.train.target)
     results = audit(case, tree)
     parity = results["metric_parity"]

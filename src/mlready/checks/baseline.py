@@ -366,18 +366,22 @@ def _judge_tier(
             evidence,
         )
     metric, model, theirs = board.metric.name, fmt(board.model), fmt(board.values[best])
+    status = Status.FAIL if params.severity == "fail" else Status.WARN
     if margin < 0:
         why = f"{best} wins: it scores {metric} {theirs} vs the model's {model} ({signed}, {ci})"
     elif margin < params.min_margin:
         why = f"the margin over {best} is {signed}, below min_margin {params.min_margin} ({ci})"
     else:
         why = f"not clearly better than {best}: {metric} {model} vs {theirs} ({ci} includes 0)"
+        if margin > 0:
+            # Ahead, but within sampling error: a test set too small to show it is a
+            # warning, not a verdict (diabetes' 66 test rows leave a real lead unproven).
+            status = Status.WARN
     lead = (
         "a simpler model does about as well"
         if tier == "simple"
         else ("not better than a naive baseline")
     )
-    status = Status.FAIL if params.severity == "fail" else Status.WARN
     return status, f"{lead}: {why}", evidence
 
 
