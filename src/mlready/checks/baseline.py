@@ -397,7 +397,9 @@ class BaselineCheck:
         a known metric value such as human labelling accuracy) join either tier.
         A tier is beaten when the margin over its best baseline is at least
         ``min_margin`` and the lower bound of a seeded paired bootstrap
-        confidence interval of that margin is above 0.
+        confidence interval of that margin is above 0. A tier not beaten gets
+        its severity, except a lead whose interval includes 0: that warns
+        (the test set is too small to show the lead).
 
     Why it matters:
         A model that cannot beat a random guess or always predicting the most

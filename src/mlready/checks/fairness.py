@@ -105,13 +105,15 @@ class FairnessCheck:
         as for slices) and, with intersections, each pair: per group the
         count, selection rate, true and false positive rates and accuracy
         (each with a Wilson interval) and the primary metric (bootstrap
-        interval); across the groups with at least min_group_size rows, the
-        demographic parity difference and ratio of selection rates and the
-        equalized odds difference (Fairlearn's definitions), with bootstrap
-        intervals, and the worst group for the primary metric. A gap fails
-        when its whole interval is past the threshold and warns when only
-        its value is. Multiclass and regression models get per-group
-        metrics and the worst group (parity applies to binary decisions).
+        interval); across the groups with at least min_group_size rows and
+        min_group_events rows of each class (and, for the gaps, that many
+        positive decisions among them), the demographic parity difference and
+        ratio of selection rates and the equalized odds difference
+        (Fairlearn's definitions), with bootstrap intervals, and the worst
+        group for the primary metric. A gap fails when its whole interval is
+        past the threshold and warns when only its value is. Multiclass and
+        regression models get per-group metrics and the worst group (parity
+        applies to binary decisions).
 
     Why it matters
         Checklist question 11: ethical concerns. A model that selects one
