@@ -217,7 +217,9 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the
 MarginOption = Annotated[
     float,
     typer.Option(
-        min=0, help="Widen each numeric range of a draft contract by this share of its span."
+        min=0,
+        help="Widen each numeric range of a draft contract by at least this share of its "
+        "span (further where the column's tail says clean data reaches further).",
     ),
 ]
 JobsOption = Annotated[

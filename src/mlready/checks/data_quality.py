@@ -30,7 +30,10 @@ class DataQualityParams(CheckParams):
         description="Splits held to the contract (those present).",
     )
     margin: float = Field(
-        DEFAULT_MARGIN, ge=0, description="Range margin of an inferred contract (share of span)."
+        DEFAULT_MARGIN,
+        ge=0,
+        description="Least range margin of an inferred contract (share of span; the "
+        "column's fitted tail may reach further).",
     )
 
 
