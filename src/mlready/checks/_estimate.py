@@ -101,15 +101,19 @@ def _binary(
     estimated = (
         f"{', '.join(metrics)} estimated without labels from calibrated probabilities (CBPE)"
     )
-    if ece <= max_calibration_error or calibration == "none":
-        state = "calibrated" if ece <= max_calibration_error else "not calibrated (not repaired)"
-        return Estimator("binary", Calibrator("none"), metrics), [
-            f"{estimated}; expected calibration error on test {fmt(ece)}: {state}"
-        ]
     source = "validation" if context.has_labels("validation") else "test"
     score = context.prediction(source).score
     assert score is not None
     labels = context.y(source) == 1
+    # With enough labelled rows, isotonic regression is fitted whatever the error, as CBPE
+    # fits it on its reference: an error of 0.029 made estimated ROC AUC 4x less accurate
+    # on NannyML's car loan data. On fewer rows only a clear miscalibration is repaired.
+    always = calibration != "auto" or labels.size >= _ISOTONIC_MIN_ROWS
+    if calibration == "none" or (not always and ece <= max_calibration_error):
+        state = "calibrated" if ece <= max_calibration_error else "not calibrated (not repaired)"
+        return Estimator("binary", Calibrator("none"), metrics), [
+            f"{estimated}; expected calibration error on test {fmt(ece)}: {state}"
+        ]
     method: Literal["isotonic", "sigmoid"]
     if calibration in ("isotonic", "sigmoid"):
         method = calibration
@@ -122,8 +126,13 @@ def _binary(
         if source == "test"
         else ""
     )
+    why = (
+        f"the probabilities were miscalibrated on test (expected calibration error "
+        f"{fmt(ece)} > {max_calibration_error})"
+        if ece > max_calibration_error
+        else f"expected calibration error on test {fmt(ece)}"
+    )
     return Estimator("binary", calibrator, metrics), [
-        f"{estimated}; the probabilities were miscalibrated on test (expected calibration "
-        f"error {fmt(ece)} > {max_calibration_error}): recalibrated with {method} on {source}, "
-        f"error on test now {fmt(after)}{caveat}"
+        f"{estimated}; {why}: recalibrated with {method} on {source}, error on test now "
+        f"{fmt(after)}{caveat}"
     ]

@@ -72,13 +72,15 @@ class MonitoringParams(CheckParams):
     max_calibration_error: float = Field(
         0.05,
         gt=0,
-        description="Recalibrate before estimating when the expected calibration "
-        "error on test is above this.",
+        description="With calibration auto and fewer than 1,000 labelled reference rows, "
+        "recalibrate (sigmoid) only when the expected calibration error on test is above "
+        "this; from 1,000 rows isotonic regression is always fitted.",
     )
     calibration: Calibration = Field(
         "auto",
-        description="Recalibration: auto (isotonic from 1,000 rows, else sigmoid), isotonic, "
-        "sigmoid or none.",
+        description="Recalibration on validation (else test): auto (isotonic from 1,000 "
+        "rows, always; else sigmoid beyond max_calibration_error), isotonic or sigmoid "
+        "(always), or none.",
     )
 
 
