@@ -66,10 +66,8 @@ def test_a_shifted_feature_in_production_is_the_one_drift_names(cancer) -> None:
     drift = results["drift"]
     assert drift.status in (Status.WARN, Status.FAIL)
     assert "mean texture" in drift.message
-    named = [
-        c for c in cancer.train.columns if f"'{c}'" in drift.message or f" {c}," in drift.message
-    ]
-    assert named in ([], ["mean texture"]), drift.message
+    others = [c for c in cancer.train.columns if c not in ("mean texture", "target", "group")]
+    assert not [c for c in others if c in drift.message], drift.message  # no other feature
 
 
 def test_a_missing_value_spike_in_one_batch_is_named_by_data_quality(cancer, tmp_path) -> None:
