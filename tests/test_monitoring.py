@@ -229,7 +229,10 @@ def test_an_estimated_drop_without_labels_warns_and_asks_for_labels(cli, tmp_pat
     assert windows.loc["b1", "status"] == "estimated drop"
     assert windows.loc["b1", "estimated accuracy"] < 0.65
     assert check["status"] == "warn"
-    assert "estimated accuracy dropped in 1 batch(s) without enough labels" in check["message"]
+    assert (
+        "estimated accuracy dropped beyond chance in 1 batch(s) without enough labels"
+        in check["message"]
+    )
     advice = table(check, "Recommendations").set_index("batch")
     assert advice.loc["b1", "what to do"].startswith("label a sample of this window")
 

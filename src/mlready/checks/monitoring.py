@@ -24,6 +24,8 @@ from mlready.stats.estimation import top_probability
 from mlready.stats.metrics import Metric, Prediction, point_estimate, shortfall
 
 NOT_ENOUGH = "not enough ground truth"
+SMALL_DROP = "small drop"
+ESTIMATED_DROP = "estimated drop"
 
 
 class MonitoringParams(CheckParams):
@@ -36,9 +38,10 @@ class MonitoringParams(CheckParams):
     max_drop: float = Field(
         0.05,
         ge=0,
-        description="Alert when the primary metric is worse than on test by more than this "
-        "(absolute for scores such as roc_auc, relative for errors such as rmse) and the "
-        "drop is beyond sampling error.",
+        description="A window is degraded when the primary metric is worse than on test by "
+        "more than this (absolute for scores such as roc_auc, relative for errors such as "
+        "rmse) and the drop is beyond sampling error; a smaller drop beyond sampling error "
+        "warns ('small drop').",
     )
     min_metric: float | None = Field(
         None,
@@ -102,6 +105,7 @@ class WindowResult:
     low_confidence: float = float("nan")
     status: str = "ok"
     severe: bool = False  # so far below test (or min_metric) that one window fails
+    estimated_drop: float = float("nan")
 
     @property
     def degraded(self) -> bool:
@@ -183,6 +187,9 @@ class _Monitor:
         self.benchmark = _Benchmark(value, samples)
         self.test_rows = int(context.y("test").size)
         self.n_windows = max(n_windows, 1)
+        # One-sided, shared among the windows (Bonferroni): a test-like window rarely
+        # looks worse than test by this many standard errors anywhere in production.
+        self.z = float(stats.norm.ppf(1 - (1 - params.confidence) / self.n_windows))
         self.min_metric = (
             params.min_metric
             if params.min_metric is not None
@@ -211,11 +218,11 @@ class _Monitor:
         result.low_confidence = self._low_confidence(prediction)
         if self.estimator is not None:
             result.estimated = self.estimator.estimate(prediction)
+        result.estimated_drop = self._estimated_drop(result)
         if y.size < self.params.min_labels:
             result.status = NOT_ENOUGH
-            drop = self._estimated_drop(result)
-            if drop > self.params.max_drop and drop > self._chance_drop(result.rows):
-                result.status = "estimated drop"
+            if result.estimated_drop > self._chance_drop(result.rows):
+                result.status = ESTIMATED_DROP
             return result
         self._realised(result, y, labelled_prediction)
         return result
@@ -229,14 +236,15 @@ class _Monitor:
         )
 
     def _chance_drop(self, rows: int) -> float:
-        """How far below the test benchmark a window of ``rows`` rows drawn as test was can
-        fall by sampling alone: the bootstrap spread of the metric on all of test, scaled
-        to the window's size (a standard error shrinks as 1/sqrt(rows)), one-sided at the
-        check's confidence over every window (Bonferroni)."""
+        """How far below the test benchmark a labelled window of ``rows`` rows drawn as test
+        was can fall by sampling alone: the bootstrap spread of the metric on all of test,
+        scaled to the window's size (a standard error shrinks as 1/sqrt(rows)), one-sided
+        over every window. An estimate moves less than a realised value (it has no label
+        noise), so an estimated drop beyond this is also one a sample of labels could
+        confirm."""
         primary = self.context.primary
         spread = float(np.nanstd(shortfall(primary, self.benchmark.value, self.benchmark.samples)))
-        z = float(stats.norm.ppf(1 - (1 - self.params.confidence) / self.n_windows))
-        return z * spread * float(np.sqrt(self.test_rows / max(rows, 1)))
+        return self.z * spread * float(np.sqrt(self.test_rows / max(rows, 1)))
 
     def _realised(self, result: WindowResult, y: np.ndarray, prediction: Prediction) -> None:
         primary = self.context.primary
@@ -244,13 +252,15 @@ class _Monitor:
         result.value = _point(primary, y, prediction)
         result.ci = percentile_interval(samples[primary.name], self.params.confidence)
         result.extras = {m.name: _point(m, y, prediction) for m in self.metrics[1:]}
-        drops = shortfall(primary, self.benchmark.samples, samples[primary.name])
+        drops = np.asarray(shortfall(primary, self.benchmark.samples, samples[primary.name]))
         result.drop = float(shortfall(primary, self.benchmark.value, result.value))
-        result.drop_ci = percentile_interval(np.asarray(drops), self.params.confidence)
+        result.drop_ci = percentile_interval(drops, self.params.confidence)
         if result.drop > self.params.max_drop and result.drop_ci[0] > 0:
             result.status = "degraded"
             limit = self.params.max_single_drop
             result.severe = limit is not None and result.drop_ci[0] > limit
+        elif result.drop > self.z * float(np.nanstd(drops)):
+            result.status = SMALL_DROP
         if self.min_metric is not None:
             bound = result.ci[1] if primary.greater_is_better else result.ci[0]
             if float(shortfall(primary, self.min_metric, bound)) > 0:
@@ -269,7 +279,13 @@ def _recommendation(window: WindowResult, metric: str) -> str | None:
             "investigate the labels and a change of concept: the inputs did not drift, so "
             "the relation between inputs and target may have"
         )
-    if window.status == "estimated drop":
+    if window.status == SMALL_DROP:
+        return f"watch: {metric} fell beyond chance but by less than max_drop" + (
+            f"; the inputs drifted ({drifted}): retrain on recent data if it goes on"
+            if window.drifted
+            else ""
+        )
+    if window.status == ESTIMATED_DROP:
         return (
             "label a sample of this window to confirm the estimated drop ('mlready monitor "
             "--label-queue N')" + (f"; the inputs drifted ({drifted})" if drifted else "")
@@ -415,15 +431,30 @@ def _verdicts(
                 ),
             )
         )
-    estimated = [w for w in windows if w.status == "estimated drop"]
-    if estimated:
+    small = [w for w in windows if w.status == SMALL_DROP]
+    if small:
+        worst = max(small, key=lambda w: w.drop)
         verdicts.append(
             (
                 Status.WARN,
                 (
-                    f"estimated {metric} dropped in {len(estimated)} {unit}(s) without enough "
-                    "labels "
-                    f"to confirm ({listed(w.label for w in estimated)})"
+                    f"{metric} fell beyond chance in {len(small)} {unit}(s), each by less than "
+                    f"max_drop {params.max_drop} ({listed(w.label for w in small)}): worst "
+                    f"{worst.label} {fmt(worst.value)}, {fmt(worst.drop)} below test; "
+                    f"{_recommendation(worst, metric)}"
+                ),
+            )
+        )
+    estimated = [w for w in windows if w.status == ESTIMATED_DROP]
+    if estimated:
+        worst = max(estimated, key=lambda w: w.estimated_drop)
+        verdicts.append(
+            (
+                Status.WARN,
+                (
+                    f"estimated {metric} dropped beyond chance in {len(estimated)} {unit}(s) "
+                    f"without enough labels to confirm ({listed(w.label for w in estimated)}): "
+                    f"worst {worst.label} {fmt(worst.estimated_drop)} below the estimate on test"
                 ),
             )
         )
@@ -450,14 +481,17 @@ class PerformanceMonitoringCheck:
         exceeds max_drop and the drop's interval excludes zero, or when it is
         surely below min_metric; escalate_after degraded windows in a row
         fail, fewer warn, but one window surely beyond max_single_drop (or
-        surely below min_metric) fails at once. Windows with fewer than
+        surely below min_metric) fails at once. A smaller drop that is still
+        beyond sampling error (one-sided, shared among the windows) warns as a
+        small drop. Windows with fewer than
         min_labels labels are "not enough ground truth", never a noisy
         verdict. Without labels: the share of low-confidence predictions and
         whether the predicted classes (or values) shifted from test, and, for
         classifiers with probabilities, performance estimated from calibrated
         confidence (CBPE, after checking calibration on test), shown next to
-        the realised value where there is one; an estimated drop counts only
-        beyond what a test-like window of its size loses by sampling. Each
+        the realised value where there is one; an estimated drop warns when it
+        is beyond what a labelled test-like window of its size loses by
+        sampling (so a sample of labels could confirm it). Each
         alert comes with what to do: degraded with drifted inputs: retrain on
         recent data; degraded without drift: investigate labels and concept
         change; drift alone: watch.
@@ -571,6 +605,11 @@ class PerformanceMonitoringCheck:
             ),
             Evidence(name="windows", value=len(windows)),
             Evidence(name="degraded_windows", value=sum(w.degraded for w in windows)),
+            Evidence(name="small_drop_windows", value=sum(w.status == SMALL_DROP for w in windows)),
+            Evidence(
+                name="estimated_drop_windows",
+                value=sum(w.status == ESTIMATED_DROP for w in windows),
+            ),
             Evidence(name="labelled_share", value=labelled / max(rows, 1)),
         ]
         measured = [w for w in windows if np.isfinite(w.value)]
