@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
+import pyarrow as pa
 import pytest
 
 from mlready.errors import MlreadyError
 from mlready.io.files import write_atomic
+from mlready.io.sink import open_sink
 
 
 def test_write_atomic_replaces_and_leaves_no_temporary_files(tmp_path):
@@ -35,3 +40,26 @@ def test_quiet_audit_prints_only_the_verdict(cli, good_classifier, cancer_splits
     assert result.exit_code == 0
     assert result.stdout.strip().startswith("Verdict: ready")
     assert len(result.stdout.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def umask():
+    """Sets the process's umask for one test, then puts the old one back."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_outputs_get_the_mode_the_umask_gives_a_new_file(
+    cli, good_classifier, cancer_splits, tmp_path, umask, mask, mode
+):
+    """mkstemp makes every temporary file 0600; the renamed output must not keep that."""
+    umask(mask)
+    junit, sink = tmp_path / "checks.xml", tmp_path / "rows.jsonl"
+    result = cli.audit(good_classifier, cancer_splits, "--junit", str(junit))
+    assert result.exit_code in (0, 1), result.output
+    with open_sink(sink, pa.schema([("x", pa.int64())])) as writer:
+        writer.write(pa.table({"x": [1]}))
+    for path in (cli.tmp_path / "report.json", cli.tmp_path / "report.md", junit, sink):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path

@@ -87,7 +87,12 @@ def _same_outputs(path: Path, X: Any, **load: Any) -> None:
         got = remote.outputs(X, methods)
         assert sorted(m for m in methods if hasattr(remote, m)) == sorted(methods)
     for method in methods:
-        np.testing.assert_array_equal(got[method], expected[method], err_msg=method)
+        if np.issubdtype(np.asarray(expected[method]).dtype, np.floating):
+            # the last bit of a float may differ with the memory alignment of an array
+            # (SIMD sums), in one process as in two; anything more is a real difference
+            np.testing.assert_allclose(got[method], expected[method], rtol=1e-12, err_msg=method)
+        else:
+            np.testing.assert_array_equal(got[method], expected[method], err_msg=method)
 
 
 @pytest.mark.parametrize("name", sorted(_cases()))

@@ -15,6 +15,24 @@ import pyarrow as pa
 from mlready.errors import MlreadyError
 
 
+def _umask() -> int:
+    """The process's umask: from /proc where Linux shows it, else by setting it and setting
+    it straight back (the only portable way to read it)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode(fd: int) -> None:
+    """Give a temporary file from mkstemp (always 0600) the mode an ordinary new file gets
+    under the umask, so that the renamed output is as readable as the user expects."""
+    os.fchmod(fd, 0o666 & ~_umask())
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
     write_bytes_atomic(path, text.encode("utf-8"))
@@ -23,20 +41,20 @@ def write_atomic(path: Path, text: str) -> None:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
     folder = path.parent
+    tmp: str | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise MlreadyError(f"cannot write {path}: {exc.strerror}") from None
-    try:
+        new_file_mode(fd)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(exc, OSError):
             raise MlreadyError(f"cannot write {path}: {exc.strerror}") from None
         raise

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from mlready.errors import MlreadyError
+from mlready.io.files import new_file_mode
 
 SINK_SUFFIXES = (".csv", ".parquet", ".feather", ".jsonl")
 
@@ -112,22 +113,26 @@ def open_sink(path: Path, schema: pa.Schema) -> Iterator[_Writer]:
             f"{path}: cannot write {path.suffix!r} files",
             hint=f"name the output with one of {', '.join(SINK_SUFFIXES)}",
         )
+    # One handler from the temporary file's creation on: an interrupt that lands while the
+    # writer is being opened must not leave the file behind either.
+    tmp: str | None = None
+    writer: _Writer | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        new_file_mode(fd)
         os.close(fd)
         writer = _Writer(tmp, schema, kind)
-    except OSError as exc:
-        raise MlreadyError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
         yield writer
         writer.close()
         os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(Exception):
-            writer.close()
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(exc, OSError):
             raise MlreadyError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
