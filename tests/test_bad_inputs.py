@@ -569,7 +569,7 @@ CASES = [
         "binary-garbage-csv",
         _write("train", np.random.default_rng(0).bytes(4096)),
         2,
-        ("train.csv is not valid UTF-8 text", "re-export the file as UTF-8"),
+        ("train.csv holds binary data, not CSV text", "export the file as CSV"),
     ),
     Case(
         "latin1-csv",

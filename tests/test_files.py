@@ -11,6 +11,7 @@ import pytest
 from mlready.errors import MlreadyError
 from mlready.io.files import write_atomic
 from mlready.io.sink import open_sink
+from tests.conftest import write_splits
 
 
 def test_write_atomic_replaces_and_leaves_no_temporary_files(tmp_path):
@@ -63,3 +64,25 @@ def test_outputs_get_the_mode_the_umask_gives_a_new_file(
         writer.write(pa.table({"x": [1]}))
     for path in (cli.tmp_path / "report.json", cli.tmp_path / "report.md", junit, sink):
         assert stat.S_IMODE(path.stat().st_mode) == mode, path
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_semicolon_tab_and_pipe_csv_splits_are_read_as_comma_ones(
+    cli, good_classifier, cancer, tmp_path, separator
+):
+    """A split exported with another delimiter gives the same audit as the comma one."""
+    train, test = cancer
+    comma = write_splits(tmp_path / "comma", train, test)
+    other = tmp_path / "other"
+    other.mkdir()
+    for name, frame in (("train", train), ("test", test)):
+        frame.to_csv(other / f"{name}.csv", index=False, sep=separator)
+
+    def numbers(splits):
+        result = cli.audit(good_classifier, splits, "--checklist", str(latency_off))
+        assert result.exit_code in (0, 1), result.output
+        return {c["id"]: (c["status"], c["metrics"]) for c in result.json["checks"]}
+
+    latency_off = tmp_path / "checklist.yaml"
+    latency_off.write_text("checks:\n  latency:\n    enabled: false\n")
+    assert numbers(other) == numbers(comma)

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from mlready.errors import DataError
 from mlready.io.files import file_sha256
+from mlready.io.stream import sniff_csv
 from mlready.spec import SPLIT_NAMES, SplitNames
 
 REQUIRED_SPLITS = ("train", "test")
@@ -77,10 +78,12 @@ def read_table(
             f"{path}: unsupported file type {path.suffix!r}",
             hint=f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
         )
-    if path.suffix.lower() == ".csv" and (delimiter or encoding):
+    if path.suffix.lower() == ".csv":
+        # Semicolon, tab and pipe CSVs are read as 'contract infer' and 'validate' read them.
+        delimiter = delimiter or sniff_csv(path, None, encoding or "utf-8").delimiter
 
         def reader(path: Path) -> pd.DataFrame:
-            return pd.read_csv(path, sep=delimiter or ",", encoding=encoding)
+            return pd.read_csv(path, sep=delimiter, encoding=encoding)
 
     try:
         frame = reader(path)

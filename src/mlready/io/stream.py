@@ -85,7 +85,7 @@ def sniff_csv(path: Path, delimiter: str | None, encoding: str | None) -> CsvDia
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise DataError(
             f"{path} holds binary data, not CSV text",
-            hint="export the batch as CSV, or give it its real suffix (.parquet, .feather)",
+            hint="export the file as CSV, or give it its real suffix (.parquet, .feather)",
         )
     encoding = encoding or _detect_encoding(head)
     if delimiter is None:
