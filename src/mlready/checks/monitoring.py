@@ -26,6 +26,9 @@ from mlready.stats.metrics import Metric, Prediction, point_estimate, shortfall
 NOT_ENOUGH = "not enough ground truth"
 SMALL_DROP = "small drop"
 ESTIMATED_DROP = "estimated drop"
+# Resamples of test that measure how much an estimate moves by sampling alone: a standard
+# deviation needs far fewer than an interval's tails.
+_ESTIMATE_RESAMPLES = 200
 
 
 class MonitoringParams(CheckParams):
@@ -190,6 +193,7 @@ class _Monitor:
         # One-sided, shared among the windows (Bonferroni): a test-like window rarely
         # looks worse than test by this many standard errors anywhere in production.
         self.z = float(stats.norm.ppf(1 - (1 - params.confidence) / self.n_windows))
+        self.estimate_spread = self._estimate_spread()
         self.min_metric = (
             params.min_metric
             if params.min_metric is not None
@@ -221,7 +225,7 @@ class _Monitor:
         result.estimated_drop = self._estimated_drop(result)
         if y.size < self.params.min_labels:
             result.status = NOT_ENOUGH
-            if result.estimated_drop > self._chance_drop(result.rows):
+            if result.estimated_drop > self._chance_estimated_drop(result.rows):
                 result.status = ESTIMATED_DROP
             return result
         self._realised(result, y, labelled_prediction)
@@ -235,16 +239,35 @@ class _Monitor:
             shortfall(self.context.primary, self.estimated_benchmark[name], result.estimated[name])
         )
 
-    def _chance_drop(self, rows: int) -> float:
-        """How far below the test benchmark a labelled window of ``rows`` rows drawn as test
-        was can fall by sampling alone: the bootstrap spread of the metric on all of test,
-        scaled to the window's size (a standard error shrinks as 1/sqrt(rows)), one-sided
-        over every window. An estimate moves less than a realised value (it has no label
-        noise), so an estimated drop beyond this is also one a sample of labels could
-        confirm."""
+    def _estimate_spread(self) -> float:
+        """Standard deviation of the estimated primary metric over bootstrap resamples of
+        all of test: how much the estimate moves by sampling alone (NaN without one)."""
+        name = self.context.primary.name
+        if self.estimator is None or name not in self.estimated_benchmark:
+            return float("nan")
+        test = self.context.prediction("test")
+        rng = self.context.rng("performance_monitoring/estimate")
+        values = [
+            self.estimator.estimate(test.take(rng.integers(0, self.test_rows, self.test_rows)))
+            for _ in range(_ESTIMATE_RESAMPLES)
+        ]
+        return float(np.nanstd([value.get(name, np.nan) for value in values]))
+
+    def _chance_estimated_drop(self, rows: int) -> float:
+        """How far below the estimate on test the estimate of a window of ``rows`` rows
+        drawn as test was can fall by sampling alone, one-sided over every window: the
+        larger of two spreads scaled to the window (a standard error shrinks as
+        1/sqrt(rows)). The estimate's own spread, for the difference of two estimates; and
+        the realised metric's, because a drop smaller than a labelled window's noise is
+        one no sample of labels could confirm (and the estimate alone can be too sure: on
+        a test set the model scores perfectly, every resample agrees)."""
         primary = self.context.primary
-        spread = float(np.nanstd(shortfall(primary, self.benchmark.value, self.benchmark.samples)))
-        return self.z * spread * float(np.sqrt(self.test_rows / max(rows, 1)))
+        realised = float(
+            np.nanstd(shortfall(primary, self.benchmark.value, self.benchmark.samples))
+        )
+        ratio = self.test_rows / max(rows, 1)
+        spread = max(realised * np.sqrt(ratio), self.estimate_spread * np.sqrt(ratio + 1))
+        return self.z * float(spread)
 
     def _realised(self, result: WindowResult, y: np.ndarray, prediction: Prediction) -> None:
         primary = self.context.primary
@@ -490,8 +513,9 @@ class PerformanceMonitoringCheck:
         classifiers with probabilities, performance estimated from calibrated
         confidence (CBPE, after checking calibration on test), shown next to
         the realised value where there is one; an estimated drop warns when it
-        is beyond what a labelled test-like window of its size loses by
-        sampling (so a sample of labels could confirm it). Each
+        is beyond how much the estimate moves over resamples of test and
+        beyond what a labelled test-like window of its size loses by sampling
+        (so that a sample of labels could confirm it). Each
         alert comes with what to do: degraded with drifted inputs: retrain on
         recent data; degraded without drift: investigate labels and concept
         change; drift alone: watch.
