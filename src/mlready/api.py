@@ -30,7 +30,7 @@ from mlready.results import (
     ModelFingerprint,
     SplitFingerprint,
 )
-from mlready.runner import PlannedCheck, plan, run_checks
+from mlready.runner import Listener, plan, run_checks
 from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.scorecard import score_card
 from mlready.spec import ChecklistSpec, default_spec, load_spec
@@ -190,7 +190,7 @@ def _profile_fingerprint(profile: Profile | None) -> list[SplitFingerprint]:
 def audit(
     options: AuditOptions,
     *,
-    on_start: Callable[[PlannedCheck], None] | None = None,
+    listener: Listener | None = None,
     with_context: Callable[[AuditContext], None] | None = None,
 ) -> AuditReport:
     """Run an audit and return its report. Raises :class:`MlreadyError` when it cannot run.
@@ -202,7 +202,8 @@ def audit(
     ``options.monitor`` only the checks that monitor production run, and production must be
     there. With ``options.engine`` "stream" or "dask", production is summarised without
     being read into memory, and only the checks that can use such summaries run.
-    ``on_start`` is called as each check starts; ``with_context`` with the audit's context
+    ``listener`` is told what runs, and each check as it starts and ends (progress);
+    ``with_context`` with the audit's context
     after the checks, for outputs that need the data and model (the labelling queue).
     """
     today = options.today or dt.date.today()
@@ -251,7 +252,7 @@ def audit(
             previous=previous,
         )
         results = run_checks(
-            planned, context, on_start=on_start, debug=options.debug, jobs=options.jobs
+            planned, context, listener=listener, debug=options.debug, jobs=options.jobs
         )
         if previous is not None:
             results = [_with_previous(r, previous) for r in results]

@@ -13,6 +13,7 @@ import importlib.util
 import inspect
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mlready import __version__
 from mlready.contract import dump_contract
@@ -34,13 +34,14 @@ from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
 from mlready.report.markdown import render_markdown, write_assets
+from mlready.report.progress import PlainProgress, TerminalProgress, closing_line
 from mlready.results import AuditReport, ExitCode
 from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
 from mlready.starter import starter_checklist, yaml_value
 from mlready.verdict import comparison_exit_code, exit_code, validation_exit_code
 
 if TYPE_CHECKING:
-    from mlready.runner import PlannedCheck
+    from mlready.runner import Listener
 
 # The audit machinery (scikit-learn, scipy) is imported by the commands that need it, so
 # 'validate' and 'contract' start fast and small.
@@ -182,15 +183,16 @@ def _write_outputs(
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[PlannedCheck], None] | None]:
-    """A spinner naming the running check (on stderr), unless quiet."""
+def _progress(quiet: bool) -> Iterator[Listener | None]:
+    """Progress on stderr, unless quiet: a live line on a terminal, else one plain line
+    per check as it finishes (a CI log)."""
     if quiet:
         yield None
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("loading data and model", total=None)
-        yield lambda item: progress.update(task, description=f"check {item.check.id}")
+    elif err.is_terminal:
+        with TerminalProgress(err) as progress:
+            yield progress
+    else:
+        yield PlainProgress(err)
 
 
 def _run_audit(
@@ -198,8 +200,15 @@ def _run_audit(
 ) -> AuditReport:
     from mlready import api
 
-    with _progress(quiet) as on_start:
-        return api.audit(options, on_start=on_start, with_context=with_context)
+    with _progress(quiet) as listener:
+        return api.audit(options, listener=listener, with_context=with_context)
+
+
+def _print_closing(report: AuditReport, started: float) -> None:
+    """pytest's last line: how many checks ended how, and the time the command took."""
+    statuses = (result.status for result in report.checks)
+    line = closing_line(statuses, time.perf_counter() - started)
+    out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
@@ -417,6 +426,7 @@ def audit(
     debug: DebugOption = False,
 ) -> None:
     """Audit MODEL on the splits in --data; write the report; exit 1 if checks fail."""
+    started = time.perf_counter()
     with _exit_codes(debug):
         options = AuditOptions(
             model=model,
@@ -442,6 +452,7 @@ def audit(
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
             print_summary(result, out)
+            _print_closing(result, started)
     raise typer.Exit(exit_code(result))
 
 
@@ -547,6 +558,8 @@ def monitor(
     """
     from mlready.labelling import label_queue as pick_rows
 
+    started = time.perf_counter()
+
     def write_queue(context: Any) -> None:
         if label_queue:
             queue = pick_rows(context, label_queue)
@@ -584,6 +597,7 @@ def monitor(
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
             print_summary(result, out, title="mlready monitor")
+            _print_closing(result, started)
     raise typer.Exit(exit_code(result))
 
 
@@ -862,6 +876,7 @@ def demo(
     """Build the bundled example (breast cancer data, a random forest) and audit it."""
     from mlready.demo import build_example
 
+    started = time.perf_counter()
     with _exit_codes(debug):
         model, checklist = build_example(folder)
         out.print(
@@ -873,6 +888,7 @@ def demo(
         html = folder / "report.html" if importlib.util.find_spec("matplotlib") else None
         _write_outputs(result, folder / "report.md", folder / "report.json", False, html)
         print_summary(result, out)
+        _print_closing(result, started)
     raise typer.Exit(exit_code(result))
 
 

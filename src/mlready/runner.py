@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -30,6 +30,17 @@ class PlannedCheck:
     enabled: bool
     origin: Origin
     waiver: Waiver | None = None
+
+
+class Listener(Protocol):
+    """Told how a run goes, for progress: what will run, then each check as it starts and
+    as it ends (from the threads that run them when ``jobs`` > 1)."""
+
+    def planned(self, items: Sequence[PlannedCheck]) -> None: ...
+
+    def started(self, item: PlannedCheck) -> None: ...
+
+    def finished(self, result: CheckResult) -> None: ...
 
 
 def plan(spec: ChecklistSpec, registry: Registry) -> list[PlannedCheck]:
@@ -157,18 +168,21 @@ def _run_one(
     item: PlannedCheck,
     context: AuditContext,
     earlier: dict[str, CheckResult],
-    on_start: Callable[[PlannedCheck], None] | None,
+    listener: Listener | None,
     debug: bool,
 ) -> CheckResult:
-    if on_start:
-        on_start(item)
-    return run_check(item, context, earlier, debug)
+    if listener is not None:
+        listener.started(item)
+    result = run_check(item, context, earlier, debug)
+    if listener is not None:
+        listener.finished(result)
+    return result
 
 
 def run_checks(
     planned: list[PlannedCheck],
     context: AuditContext,
-    on_start: Callable[[PlannedCheck], None] | None = None,
+    listener: Listener | None = None,
     debug: bool = False,
     jobs: int = 1,
 ) -> list[CheckResult]:
@@ -183,16 +197,18 @@ def run_checks(
     reading = [i for i in planned if i.check.capabilities.reads and i not in alone]
     together = [i for i in planned if i not in alone and i not in reading]
     done: dict[str, CheckResult] = {}
+    if listener is not None:
+        listener.planned(planned)
     if jobs > 1 and len(together) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {
-                i.check.id: pool.submit(_run_one, i, context, {}, on_start, debug) for i in together
+                i.check.id: pool.submit(_run_one, i, context, {}, listener, debug) for i in together
             }
             done |= {key: future.result() for key, future in futures.items()}
     else:
-        done |= {i.check.id: _run_one(i, context, {}, on_start, debug) for i in together}
+        done |= {i.check.id: _run_one(i, context, {}, listener, debug) for i in together}
     for item in _after_what_they_read(alone + reading, {i.check.id for i in planned}):
-        done[item.check.id] = _run_one(item, context, dict(done), on_start, debug)
+        done[item.check.id] = _run_one(item, context, dict(done), listener, debug)
     return [done[i.check.id] for i in planned]
 
 

@@ -1,0 +1,120 @@
+"""Progress of a run as it goes, and the closing line after it, the way pytest shows them:
+a live line on a terminal, one plain line per finished check in a CI log."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from mlready.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from mlready.runner import PlannedCheck
+
+# How a closing line names each status, in the order it lists them (pytest's words).
+_COUNTED = (
+    (Status.FAIL, "failed"),
+    (Status.ERROR, "error"),
+    (Status.WARN, "warned"),
+    (Status.WAIVED, "waived"),
+    (Status.PASS, "passed"),
+    (Status.SKIP, "skipped"),
+)
+_STYLES = {
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "red",
+    Status.ERROR: "red",
+    Status.WAIVED: "magenta",
+    Status.SKIP: "dim",
+}
+_MESSAGE_CHARS = 100
+
+
+def closing_line(statuses: Iterable[Status], seconds: float) -> str:
+    """``1 failed, 4 warned, 5 passed, 1 skipped in 42.1s``: how many checks ended how."""
+    counts = Counter(statuses)
+    parts = [
+        f"{counts[status]} {word}{'s' if word == 'error' and counts[status] > 1 else ''}"
+        for status, word in _COUNTED
+        if counts[status]
+    ]
+    return f"{', '.join(parts) or 'no checks'} in {seconds:.1f}s"
+
+
+def _message_start(result: CheckResult) -> str:
+    message = " ".join(result.message.split())
+    if len(message) > _MESSAGE_CHARS:
+        message = message[: _MESSAGE_CHARS - 1].rstrip() + "…"
+    return message
+
+
+def check_line(result: CheckResult) -> str:
+    """One finished check: id, status, seconds and the start of its message."""
+    return (
+        f"{result.id:<24} {result.status.value:<6} {result.duration_s:6.1f}s  "
+        f"{_message_start(result)}"
+    )
+
+
+class PlainProgress:
+    """Not a terminal (a CI log, a pipe): one line per check as it finishes, nothing that
+    redraws itself."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._lock = threading.Lock()
+
+    def planned(self, items: Sequence[PlannedCheck]) -> None:
+        pass  # a log needs no count before the lines arrive
+
+    def started(self, item: PlannedCheck) -> None:
+        pass
+
+    def finished(self, result: CheckResult) -> None:
+        with self._lock:
+            self.console.print(check_line(result), markup=False, highlight=False, soft_wrap=True)
+
+
+class TerminalProgress:
+    """On a terminal: ``[3/11] metric_parity`` with the time it has run, over the lines of
+    the checks already done."""
+
+    def __init__(self, console: Console) -> None:
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        self._progress = Progress(*columns, console=console, transient=True)
+        self._task = self._progress.add_task("loading data and model", total=None)
+        self._lock = threading.Lock()
+        self._total = 0
+        self._started = 0
+
+    def __enter__(self) -> TerminalProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def planned(self, items: Sequence[PlannedCheck]) -> None:
+        self._total = len(items)
+
+    def started(self, item: PlannedCheck) -> None:
+        with self._lock:
+            self._started += 1
+            description = f"[{self._started}/{self._total}] {item.check.id}"
+            self._progress.reset(self._task, description=escape(description), total=None)
+
+    def finished(self, result: CheckResult) -> None:
+        style = _STYLES[result.status]
+        line = (
+            f"{escape(result.id.ljust(24))} [{style}]{result.status.value:<6}[/{style}] "
+            f"{result.duration_s:6.1f}s  [dim]{escape(_message_start(result))}[/dim]"
+        )
+        with self._lock:
+            self._progress.console.print(line, highlight=False, soft_wrap=True)

@@ -1,0 +1,100 @@
+"""Progress as an audit runs, and the closing line after it: one plain line per check in
+a CI log, a live ``[n/N] check`` line on a terminal, and pytest's counts at the end."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from collections import Counter
+
+from mlready.report.progress import closing_line
+from mlready.results import Status
+
+CLOSING = re.compile(r"^(\d+ (failed|errors?|warned|waived|passed|skipped)(, )?)+ in \d+\.\ds$")
+
+
+def test_closing_line_counts_each_status_in_pytests_words() -> None:
+    statuses = [Status.FAIL, Status.WARN, Status.WARN, Status.PASS, Status.SKIP]
+    assert closing_line(statuses, 42.13) == "1 failed, 2 warned, 1 passed, 1 skipped in 42.1s"
+    errors = [Status.ERROR, Status.ERROR, Status.WAIVED]
+    assert closing_line(errors, 0.04) == "2 errors, 1 waived in 0.0s"
+    assert closing_line([Status.ERROR], 1) == "1 error in 1.0s"
+    assert closing_line([], 3) == "no checks in 3.0s"
+
+
+def test_a_log_shows_a_line_per_check_as_it_ends_and_the_closing_line(
+    cli, good_classifier, cancer_splits
+) -> None:
+    result = cli.audit(good_classifier, cancer_splits)
+    assert result.exit_code in (0, 1), result.output
+    checks = {c["id"]: c for c in result.json["checks"]}
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(checks)
+    for line in lines:
+        check_id, status, seconds = line.split()[:3]
+        assert status == checks[check_id]["status"], line
+        assert re.fullmatch(r"\d+\.\ds", seconds), line
+    assert {line.split()[0] for line in lines} == set(checks)
+    last = result.stdout.strip().splitlines()[-1]
+    assert CLOSING.fullmatch(last), last
+    counts = Counter(c["status"] for c in checks.values())
+    words = {"fail": "failed", "warn": "warned", "pass": "passed", "skip": "skipped"}
+    for status, count in counts.items():
+        assert f"{count} {words[status]}" in last, (status, last)
+
+
+def test_quiet_prints_neither_progress_nor_the_closing_line(
+    cli, good_classifier, cancer_splits
+) -> None:
+    result = cli.audit(good_classifier, cancer_splits, "--quiet")
+    assert result.stderr == ""
+    assert result.stdout.strip().splitlines() == [result.stdout.strip()]
+    assert result.stdout.startswith("Verdict: ")
+
+
+def _through_a_terminal(args: list[str], cwd) -> str:
+    """Everything the command writes to a pseudo-terminal, as a user would see it."""
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "MLREADY_ISOLATE": "off"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlready.cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=child,
+        cwd=cwd,
+        env=env,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([main], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    process.wait()
+    os.close(main)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # a redrawn line is a line here
+
+
+def test_a_terminal_shows_which_check_of_how_many_is_running(
+    good_classifier, cancer_splits, tmp_path
+) -> None:
+    shown = _through_a_terminal(
+        ["audit", str(good_classifier), "--data", str(cancer_splits), "--quick"], tmp_path
+    )
+    assert "[1/11] baseline" in shown
+    assert "[11/11] " in shown
+    assert re.search(r"^baseline\s+(pass|warn|fail)\s+\d+\.\ds", shown, re.MULTILINE), shown
+    assert CLOSING.fullmatch(shown.strip().splitlines()[-1]), shown[-500:]
