@@ -76,3 +76,59 @@ def test_two_runs_writing_the_same_outputs_never_interleave(tmp_path: Path) -> N
     assert len(pd.read_csv(out / "clean.csv")) in batches
     assert json.loads((out / "report.json").read_text())["rows"] in batches
     assert sorted(p.name for p in out.iterdir()) == ["clean.csv", "report.json"]  # no temp files
+
+
+def _audit_in(cwd: Path, model: Path, splits: Path, *outputs: str, monkeypatch):
+    """``mlready audit`` run from ``cwd`` with exactly the output options given."""
+    from typer.testing import CliRunner
+
+    from mlready.cli import app
+
+    monkeypatch.chdir(cwd)
+    args = ["audit", str(model), "--data", str(splits), "--quick", *outputs]
+    return CliRunner().invoke(app, args)
+
+
+def test_an_output_that_cannot_be_written_leaves_no_other_behind(
+    tmp_path, good_classifier, cancer_splits, monkeypatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the HTML report's folder should be")
+    result = _audit_in(
+        work,
+        good_classifier,
+        cancer_splits,
+        "--report",
+        "report.md",
+        "--json",
+        "report.json",
+        "--junit",
+        "checks.xml",
+        "--assets",
+        "plots",
+        "--html",
+        str(blocker / "report.html"),
+        monkeypatch=monkeypatch,
+    )
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {blocker}" in result.output
+    assert "no output was written" in result.output
+    assert sorted(p.name for p in work.rglob("*")) == []
+
+
+def test_naming_outputs_writes_exactly_those(
+    tmp_path, good_classifier, cancer_splits, monkeypatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    only_json = _audit_in(
+        work, good_classifier, cancer_splits, "--json", "r.json", monkeypatch=monkeypatch
+    )
+    assert only_json.exit_code in (0, 1), only_json.output
+    assert sorted(p.name for p in work.iterdir()) == ["r.json"]
+    (work / "r.json").unlink()
+    nothing_named = _audit_in(work, good_classifier, cancer_splits, monkeypatch=monkeypatch)
+    assert nothing_named.exit_code in (0, 1), nothing_named.output
+    assert sorted(p.name for p in work.iterdir()) == ["mlready-report.md"]

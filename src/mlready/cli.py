@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import importlib.util
 import inspect
 import signal
 import threading
@@ -27,13 +26,18 @@ from rich.console import Console
 from mlready import __version__
 from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
-from mlready.io.files import refuse_overwriting_inputs, write_atomic, write_table_atomic
+from mlready.io.files import (
+    refuse_overwriting_inputs,
+    write_all_atomic,
+    write_atomic,
+    write_table_atomic,
+)
 from mlready.options import AuditOptions
 from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
 from mlready.registry import load_checks
 from mlready.report.console import print_comparison, print_summary
 from mlready.report.json import render_json
-from mlready.report.markdown import render_markdown, write_assets
+from mlready.report.markdown import render_assets, render_markdown
 from mlready.report.progress import PlainProgress, TerminalProgress, closing_line
 from mlready.results import AuditReport, ExitCode
 from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
@@ -137,7 +141,7 @@ def _main(
 
 HtmlOption = Annotated[
     Path | None,
-    typer.Option("--html", help="Self-contained HTML report with plots (needs mlready[plots])."),
+    typer.Option("--html", help="Self-contained HTML report with plots."),
 ]
 AssetsOption = Annotated[
     Path | None,
@@ -157,29 +161,42 @@ def _write_outputs(
     junit: Path | None = None,
     assets: Path | None = None,
 ) -> None:
-    """Write the requested report files; inside GitHub Actions also the job summary and
-    the annotations."""
+    """Write the requested report files, all of them or none (each is rendered before any
+    is written); inside GitHub Actions also the job summary and the annotations."""
     from mlready.report.github import publish
 
+    files: dict[Path, bytes] = {}
+    links = None
+    if assets is not None:
+        plots, links = render_assets(report, assets, markdown or Path("mlready-report.md"))
+        files |= plots
     if markdown is not None:
-        links = write_assets(report, assets, markdown) if assets is not None else None
-        write_atomic(markdown, render_markdown(report, links))
+        files[markdown] = render_markdown(report, links).encode("utf-8")
     if json_path is not None:
-        write_atomic(json_path, render_json(report))
+        files[json_path] = render_json(report).encode("utf-8")
     if html is not None:
         from mlready.report.html import render_html
 
-        write_atomic(html, render_html(report))
+        files[html] = render_html(report).encode("utf-8")
     if junit is not None:
         from mlready.report.junit import render_junit
 
-        write_atomic(junit, render_junit(report))
+        files[junit] = render_junit(report).encode("utf-8")
+    write_all_atomic(files)
     for command in publish(report):
         out.print(command, highlight=False, markup=False, soft_wrap=True)
     if not quiet:
         for path in (markdown, json_path, html, junit, assets):
             if path is not None:
                 out.print(f"wrote {path}", highlight=False)
+
+
+def _default_report(report: Path | None, default: str, *others: Path | None) -> Path | None:
+    """The markdown report to write: the one named, else ``default`` when no other output
+    is named either (a run that names only --json writes only the JSON)."""
+    if report is None and all(other is None for other in others):
+        return Path(default)
+    return report
 
 
 @contextlib.contextmanager
@@ -385,9 +402,14 @@ def audit(
     target: Annotated[
         str | None, typer.Option(help="Target column (overrides data.target).")
     ] = None,
-    report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = Path(
-        "mlready-report.md"
-    ),
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Markdown report to write. Default: mlready-report.md, when no other output "
+            "(--json, --html, --junit, --assets) is named.",
+            show_default=False,
+        ),
+    ] = None,
     json_path: JsonOption = None,
     fail_on: Annotated[
         FailOn, typer.Option(help="Lowest status that fails the run (exit 1).")
@@ -427,6 +449,7 @@ def audit(
 ) -> None:
     """Audit MODEL on the splits in --data; write the report; exit 1 if checks fail."""
     started = time.perf_counter()
+    report = _default_report(report, "mlready-report.md", json_path, html, junit, assets)
     with _exit_codes(debug):
         options = AuditOptions(
             model=model,
@@ -465,9 +488,14 @@ def compare(
     ] = None,
     checklist: ChecklistOption = None,
     target: TargetOption = None,
-    report: Annotated[Path | None, typer.Option(help="Markdown comparison to write.")] = Path(
-        "mlready-compare.md"
-    ),
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Markdown comparison to write. Default: mlready-compare.md, when --json is "
+            "not named.",
+            show_default=False,
+        ),
+    ] = None,
     json_path: JsonOption = None,
     seed: SeedOption = None,
     trust_model: TrustOption = False,
@@ -482,6 +510,7 @@ def compare(
     from mlready.compare import compare_models
     from mlready.report.markdown import render_comparison
 
+    report = _default_report(report, "mlready-compare.md", json_path)
     with _exit_codes(debug), _progress(False):
         result = compare_models(
             models,
@@ -494,10 +523,12 @@ def compare(
             sandbox=sandbox,
             outputs={"--report": report, "--json": json_path},
         )
+        files = {}
         if report is not None:
-            write_atomic(report, render_comparison(result))
+            files[report] = render_comparison(result).encode("utf-8")
         if json_path is not None:
-            write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
+            files[json_path] = (result.model_dump_json(indent=2) + "\n").encode("utf-8")
+        write_all_atomic(files)
         print_comparison(result, out)
     raise typer.Exit(comparison_exit_code([c.breaches for c in result.candidates]))
 
@@ -518,9 +549,14 @@ def monitor(
     ] = None,
     checklist: ChecklistOption = None,
     target: TargetOption = None,
-    report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = Path(
-        "mlready-monitor.md"
-    ),
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Markdown report to write. Default: mlready-monitor.md, when no other output "
+            "(--json, --html, --junit) is named.",
+            show_default=False,
+        ),
+    ] = None,
     json_path: JsonOption = None,
     label_queue: Annotated[
         int,
@@ -567,6 +603,7 @@ def monitor(
             if not quiet:
                 out.print(f"wrote {label_queue_file} ({len(queue)} rows to label)", highlight=False)
 
+    report = _default_report(report, "mlready-monitor.md", json_path, html, junit)
     with _exit_codes(debug):
         options = AuditOptions(
             model=model,
@@ -714,10 +751,12 @@ def validate(
         result = validate_files(
             batches, rules, source, quarantine, clean, now=_timestamp(now, "--now")
         )
+        files = {}
         if report is not None:
-            write_atomic(report, render_validation(result))
+            files[report] = render_validation(result).encode("utf-8")
         if json_path is not None:
-            write_atomic(json_path, result.model_dump_json(indent=2) + "\n")
+            files[json_path] = (result.model_dump_json(indent=2) + "\n").encode("utf-8")
+        write_all_atomic(files)
         if quiet:
             out.print(
                 f"Verdict: {result.status.value}", highlight=False, soft_wrap=True, markup=False
@@ -884,9 +923,9 @@ def demo(
             highlight=False,
         )
         result = _run_audit(False, AuditOptions(model=model, checklist=checklist, debug=debug))
-        # The HTML report needs the plots extra; the demo writes it when it can.
-        html = folder / "report.html" if importlib.util.find_spec("matplotlib") else None
-        _write_outputs(result, folder / "report.md", folder / "report.json", False, html)
+        _write_outputs(
+            result, folder / "report.md", folder / "report.json", False, folder / "report.html"
+        )
         print_summary(result, out)
         _print_closing(result, started)
     raise typer.Exit(exit_code(result))

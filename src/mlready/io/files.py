@@ -60,6 +60,42 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def write_all_atomic(files: Mapping[Path, bytes]) -> None:
+    """Write every file or none: each goes to a temporary file beside its target first,
+    and only when all of them are written are they renamed into place (an unwritable
+    folder, a full disk or an interrupt leaves no new file behind)."""
+    written: list[tuple[str, Path]] = []
+    made: list[Path] = []  # folders this call created, removed again on failure
+    try:
+        for path, data in files.items():
+            missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                made.append(folder)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            written.append((tmp, path))
+            new_file_mode(fd)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException as exc:
+        for tmp, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(exc, OSError):
+            where = exc.filename or "an output"
+            raise MlreadyError(
+                f"cannot write {where}: {exc.strerror}", hint="no output was written"
+            ) from None
+        raise
+    for tmp, path in written:
+        os.replace(tmp, path)
+
+
 def refuse_overwriting_inputs(
     outputs: Mapping[str, Path | None], inputs: Iterable[tuple[str, Path]]
 ) -> None:

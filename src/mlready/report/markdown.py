@@ -16,25 +16,27 @@ if TYPE_CHECKING:
 
 def render_markdown(report: AuditReport, assets: dict[tuple[str, int], str] | None = None) -> str:
     """The whole report as markdown text; ``assets`` maps (check id, plot index) to the
-    relative path of its image, to link the plots (see :func:`write_assets`)."""
+    relative path of its image, to link the plots (see :func:`render_assets`)."""
     return environment().get_template("report.md.j2").render(report=report, assets=assets or {})
 
 
-def write_assets(report: AuditReport, folder: Path, markdown: Path) -> dict[tuple[str, int], str]:
-    """Write every plot as SVG and PNG to ``folder``; return each PNG's path relative to
-    the markdown file, for :func:`render_markdown`."""
-    from mlready.io.files import write_atomic, write_bytes_atomic
+def render_assets(
+    report: AuditReport, folder: Path, markdown: Path
+) -> tuple[dict[Path, bytes], dict[tuple[str, int], str]]:
+    """Every plot as SVG and PNG files for ``folder`` (path and bytes), and each PNG's path
+    relative to the markdown file, for :func:`render_markdown`."""
     from mlready.report.plots import to_png, to_svg
 
+    files: dict[Path, bytes] = {}
     links = {}
     for check in report.checks:
         for index, plot in enumerate(check.plots):
             stem = f"{check.id}-{index + 1}"
-            write_atomic(folder / f"{stem}.svg", to_svg(plot))
-            write_bytes_atomic(folder / f"{stem}.png", to_png(plot))
+            files[folder / f"{stem}.svg"] = to_svg(plot).encode("utf-8")
+            files[folder / f"{stem}.png"] = to_png(plot)
             relative = os.path.relpath(folder / f"{stem}.png", markdown.parent)
             links[(check.id, index)] = relative.replace(os.sep, "/")
-    return links
+    return files, links
 
 
 def render_comparison(report: Comparison) -> str:

@@ -1,7 +1,7 @@
 """Drawing the checks' plots (pure numbers) with matplotlib, as SVG or PNG.
 
-matplotlib is an optional extra (``pip install "mlready[plots]"``); it is imported
-only when a plot is drawn, always with the Agg backend (no display, no network).
+matplotlib is imported only when a plot is drawn (commands that draw none start
+faster), always with the Agg backend (no display, no network).
 SVG output keeps text as text and carries no dates or external references, so the
 same report gives the same bytes.
 """
@@ -12,23 +12,17 @@ import io
 import re
 from typing import Any
 
-from mlready.errors import MlreadyError
 from mlready.results import Plot
 
 _COLOURS = ("#1f6feb", "#d1242f", "#2da44e", "#bf8700", "#8250df", "#57606a")
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MlreadyError(
-            "plots need matplotlib, which is not installed",
-            hint='pip install "mlready[plots]"',
-        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "mlready", "font.size": 9})
     return plt
 
