@@ -116,3 +116,21 @@ def test_no_traceback_without_debug_for_bad_arguments(cli, cancer_splits):
     result = cli("audit", "--data", str(cancer_splits), "--fail-on", "sometimes")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("isolate", ["off", "full"])
+def test_a_wrong_model_file_is_said_before_any_data_is_read(cli, tmp_path, monkeypatch, isolate):
+    """The data folder is missing too: the model file is what is reported."""
+    monkeypatch.setenv("MLREADY_ISOLATE", isolate)
+    model = tmp_path / "model.h5"
+    model.write_bytes(b"\x89HDF\r\n")
+    assert_clean_error(cli.audit(model, tmp_path / "no-such-splits"), "unsupported suffix")
+
+
+def test_a_refused_pickle_is_said_before_any_data_is_read(cli, tmp_path):
+    """In mlready's own process (--isolate off) the scan runs before the data is read."""
+    import pickle
+
+    model = tmp_path / "model.pkl"
+    model.write_bytes(pickle.dumps(print))  # builtins.print: not on the allow-list
+    assert_clean_error(cli.audit(model, tmp_path / "no-such-splits"), "was refused")

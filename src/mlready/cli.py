@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import inspect
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mlready import __version__
 from mlready.contract import dump_contract
@@ -54,10 +56,19 @@ app = typer.Typer(
     help="Audit a trained ML model against the production-readiness checklist.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # Plain help, as click writes it: text in square brackets stays as written
+    # ('mlready[plots]', '[sex, age]'), and a flag shows no '<bool>' placeholder.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+class ColorMode(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class FailOn(StrEnum):
@@ -84,9 +95,9 @@ def _exit_codes(debug: bool) -> Iterator[None]:
     except MlreadyError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
+        err.print(f"[bold red]error:[/bold red] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err.print(f"  hint: {exc.hint}", highlight=False)
+            err.print(f"  hint: {exc.hint}", highlight=False, markup=False)
         raise typer.Exit(ExitCode.CANNOT_RUN) from None
     except KeyboardInterrupt:
         err.print(
@@ -97,7 +108,7 @@ def _exit_codes(debug: bool) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         err.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))}\n"
             "  This is a bug in mlready; please report it (rerun with --debug for "
             "the traceback).",
             highlight=False,
@@ -123,7 +134,7 @@ def _interrupts_reach_mlready() -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"mlready {__version__}")
+        out.print(f"mlready {__version__}", markup=False, highlight=False)
         raise typer.Exit()
 
 
@@ -132,11 +143,30 @@ def _main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
         ),
     ] = False,
+    color: Annotated[
+        ColorMode,
+        typer.Option(
+            "--color",
+            help="Colour in the output: auto (on a terminal, unless NO_COLOR is set), always "
+            "(also in a CI log) or never.",
+        ),
+    ] = ColorMode.auto,
 ) -> None:
     """Audit a trained ML model against the production-readiness checklist."""
+    global out, err
+    if color == ColorMode.always:  # a flag overrides NO_COLOR (no-color.org)
+        out = Console(force_terminal=True, no_color=False)
+        err = Console(stderr=True, soft_wrap=True, force_terminal=True, no_color=False)
+    elif color == ColorMode.never:  # no escape codes at all, bold included
+        out = Console(color_system=None)
+        err = Console(stderr=True, soft_wrap=True, color_system=None)
 
 
 HtmlOption = Annotated[
@@ -188,7 +218,7 @@ def _write_outputs(
     if not quiet:
         for path in (markdown, json_path, html, junit, assets):
             if path is not None:
-                out.print(f"wrote {path}", highlight=False)
+                out.print(f"wrote {path}", highlight=False, markup=False)
 
 
 def _default_report(report: Path | None, default: str, *others: Path | None) -> Path | None:
@@ -205,7 +235,7 @@ def _progress(quiet: bool) -> Iterator[Listener | None]:
     per check as it finishes (a CI log)."""
     if quiet:
         yield None
-    elif err.is_terminal:
+    elif sys.stderr.isatty():  # not err.is_terminal: --color always keeps a log linear
         with TerminalProgress(err) as progress:
             yield progress
     else:
@@ -601,7 +631,11 @@ def monitor(
             queue = pick_rows(context, label_queue)
             write_table_atomic(label_queue_file, queue)
             if not quiet:
-                out.print(f"wrote {label_queue_file} ({len(queue)} rows to label)", highlight=False)
+                out.print(
+                    f"wrote {label_queue_file} ({len(queue)} rows to label)",
+                    highlight=False,
+                    markup=False,
+                )
 
     report = _default_report(report, "mlready-monitor.md", json_path, html, junit)
     with _exit_codes(debug):
@@ -694,6 +728,7 @@ def contract_infer(
             f"wrote {output} ({len(contract.columns)} columns); review it, then run "
             f"'mlready validate BATCH --contract {output}'",
             highlight=False,
+            markup=False,
         )
 
 
@@ -834,6 +869,7 @@ def profile_command(
                 f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {meta.rows:,} rows, "
                 f"{len(meta.features)} features, target {meta.target!r}, {outputs}",
                 highlight=False,
+                markup=False,
                 soft_wrap=True,
             )
 
@@ -864,7 +900,7 @@ def init(
         else:
             text = starter_checklist(load_checks())
         write_atomic(output, text)
-        out.print(f"wrote {output}", highlight=False)
+        out.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @app.command("checks")
@@ -873,13 +909,15 @@ def list_checks(debug: DebugOption = False) -> None:
     with _exit_codes(debug):
         for check in load_checks().values():
             out.print(
-                f"[bold]{check.id}[/bold]  (question {check.question}) {check.title}",
+                f"[bold]{escape(check.id)}[/bold]  (question {check.question}) "
+                f"{escape(check.title)}",
                 highlight=False,
             )
             defaults = check.Params()
             for name, field in check.Params.model_fields.items():
-                out.print(f"    {name}: {yaml_value(getattr(defaults, name))}", highlight=False)
-                out.print(f"      [dim]{field.description}[/dim]", highlight=False)
+                value = yaml_value(getattr(defaults, name))
+                out.print(f"    {name}: {value}", highlight=False, markup=False)
+                out.print(f"      [dim]{escape(field.description or '')}[/dim]", highlight=False)
 
 
 @app.command()
@@ -899,7 +937,8 @@ def explain(
             )
         check = checks[check_id]
         out.print(
-            f"[bold]{check.id}[/bold]: {check.title} (checklist question {check.question})\n",
+            f"[bold]{escape(check.id)}[/bold]: {escape(check.title)} "
+            f"(checklist question {check.question})\n",
             highlight=False,
         )
         out.print(inspect.getdoc(check) or "", highlight=False, markup=False)
@@ -921,6 +960,7 @@ def demo(
         out.print(
             f"built the example in {folder}/ (model.pkl, checklist.yaml, contract.yaml, splits/)",
             highlight=False,
+            markup=False,
         )
         result = _run_audit(False, AuditOptions(model=model, checklist=checklist, debug=debug))
         _write_outputs(

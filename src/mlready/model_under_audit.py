@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlready.errors import SpecError
-from mlready.io.model import LoadedModel, load_model, require_predict
+from mlready.io.model import LoadedModel, check_model_file, load_model, require_predict
 from mlready.results import SandboxLayer, SandboxRecord
 from mlready.sandbox.process import ModelProcess, ModelProcessFailure, SandboxSettings
 from mlready.sandbox.remote import launched
@@ -59,9 +59,14 @@ class ModelUnderAudit:
                 "no model file given",
                 hint="pass MODEL, or set data.prediction for predictions-only mode",
             )
+        options = model_load_options(self.spec, self.trust)
         if self.sandbox is not None:
-            options = model_load_options(self.spec, self.trust)
+            # Checks the suffix and reads the file here, and scans it in the child: a
+            # compressed pickle is never decompressed in mlready's own process.
             self.process = ModelProcess(self.path, options, self.sandbox)
+        else:
+            # In-process the scan runs here anyway: say a refusal before the data is read.
+            check_model_file(self.path, **options)
         return self
 
     def __exit__(self, *exc: object) -> None:

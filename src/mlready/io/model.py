@@ -24,7 +24,14 @@ from mlready.errors import ModelLoadError
 from mlready.io.files import file_sha256
 from mlready.io.unpickler import HostilePickle, load_checked, scan_bytes
 
-__all__ = ["LoadedModel", "file_sha256", "load_model", "load_model_bytes", "scan_model_file"]
+__all__ = [
+    "LoadedModel",
+    "check_model_file",
+    "file_sha256",
+    "load_model",
+    "load_model_bytes",
+    "scan_model_file",
+]
 
 _FORMATS = {
     ".pkl": "pickle",
@@ -115,21 +122,55 @@ def _hostile(path: Path, exc: HostilePickle, digest: str) -> ModelLoadError:
     )
 
 
-def _load_safely(data: bytes, path: Path, fmt: str, extra_allowed: Sequence[str]) -> Any:
+def _refuse_unvetted(data: bytes, path: Path, fmt: str, extra_allowed: Sequence[str]) -> None:
+    """Raise ModelLoadError when the file references code the allow-list refuses (or is a
+    hostile pickle); runs nothing from it."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         if fmt == "skops":
             refused = _refused_skops_types(data, path, extra_allowed)
         else:
             refused = scan_bytes(data, path, extra_allowed)
-        if refused:
-            raise _refusal(path, refused, digest)
+    except HostilePickle as exc:
+        raise _hostile(path, exc, digest) from None
+    if refused:
+        raise _refusal(path, refused, digest)
+
+
+def check_model_file(
+    path: Path,
+    *,
+    trust: bool = False,
+    pinned_sha256: str | None = None,
+    extra_allowed: Sequence[str] = (),
+) -> None:
+    """Refuse, before anything else is read, a model file that loading would refuse: a
+    missing file, an unsupported suffix, or (unless trusted or pinned) code the allow-list
+    does not admit. Runs nothing from the file; the scan takes milliseconds."""
+    fmt = model_format(path)
+    data = read_model_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    pinned = pinned_sha256 is not None and pinned_sha256.strip().lower() == digest
+    if fmt == "onnx" or trust or pinned:
+        return
+    try:
+        _refuse_unvetted(data, path, fmt, extra_allowed)
+    except ModelLoadError as exc:
+        if pinned_sha256 is None:
+            raise
+        note = f"; the pinned sha256 did not match (pinned {pinned_sha256}, file {digest})"
+        raise ModelLoadError(exc.message + note, hint=exc.hint) from exc
+
+
+def _load_safely(data: bytes, path: Path, fmt: str, extra_allowed: Sequence[str]) -> Any:
+    _refuse_unvetted(data, path, fmt, extra_allowed)
+    try:
         if fmt == "skops":
             return _load_skops(data, path)
         with _reported(f"could not load {path}", _VERSION_HINT):
             return load_checked(data, path, extra_allowed)
-    except HostilePickle as exc:
-        raise _hostile(path, exc, digest) from None
+    except HostilePickle as exc:  # the checked unpickler can still meet one
+        raise _hostile(path, exc, hashlib.sha256(data).hexdigest()) from None
 
 
 def _load_onnx(data: bytes, path: Path) -> Any:

@@ -86,7 +86,7 @@ def print_comparison(report: Comparison, console: Console) -> None:
             fmt(c.cost_per_1k),
             "yes" if c.pareto else "",
             limits,
-            c.path,
+            escape(c.path),
         )
     console.print(table)
 

@@ -1,0 +1,90 @@
+"""The conventions users bring from other command-line tools: -h and -V, help text as
+written, flags without placeholders, square brackets printed literally, and colour that
+follows --color and NO_COLOR."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from mlready import __version__
+from mlready.cli import app
+
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # a style code (a live progress line also moves the cursor)
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(app, list(args), prog_name="mlready")
+
+
+def _mlready(*args: str, terminal: bool = False, **env: str) -> str:
+    """What the real command writes to stderr: to a pipe, or to a pseudo-terminal."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment |= {"TERM": "xterm", **env}
+    command = [sys.executable, "-m", "mlready.cli", *args]
+    if not terminal:
+        done = subprocess.run(command, capture_output=True, text=True, env=environment)
+        return done.stderr
+    main, child = pty.openpty()
+    with subprocess.Popen(command, stdout=child, stderr=child, env=environment) as process:
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        process.wait()
+    os.close(main)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+@pytest.mark.parametrize("command", [[], ["audit"], ["validate"], ["contract", "infer"]])
+def test_short_and_long_help(flag, command) -> None:
+    result = _invoke(*command, flag)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: {' '.join(['mlready', *command])} ")
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_short_and_long_version(flag) -> None:
+    result = _invoke(flag)
+    assert result.exit_code == 0
+    assert result.output == f"mlready {__version__}\n"
+
+
+def test_flags_show_no_placeholder() -> None:
+    text = _invoke("audit", "--help").output
+    assert "<bool>" not in text
+    for flag in ("--quick", "--trust-model", "-q, --quiet", "--debug"):
+        line = next(line for line in text.splitlines() if line.strip().startswith(flag))
+        assert line.split()[len(flag.split())] not in ("<bool>", "BOOLEAN"), line
+
+
+def test_square_brackets_in_messages_and_listings_are_printed_as_written(tmp_path) -> None:
+    # '[plots]' is what Rich markup took for a style and swallowed
+    stderr = _mlready("audit", str(tmp_path / "m[plots].pkl"), "--data", str(tmp_path))
+    assert "m[plots].pkl does not exist" in stderr, stderr
+    listing = _invoke("checks").output
+    assert "batch_sizes: [1, 32, 1024]" in listing
+
+
+def test_colour_follows_color_and_no_color(tmp_path) -> None:
+    args = ("audit", str(tmp_path / "missing.pkl"), "--data", str(tmp_path))
+    assert COLOUR.search(_mlready(*args, terminal=True))  # auto, on a terminal
+    assert not COLOUR.search(_mlready(*args))  # auto, to a pipe (a CI log)
+    assert COLOUR.search(_mlready("--color", "always", *args))
+    assert not COLOUR.search(_mlready("--color", "never", *args, terminal=True))
+    plain = _mlready(*args, terminal=True, NO_COLOR="1")
+    assert "31m" not in "".join(COLOUR.findall(plain)), plain  # no red (bold may stay)
+    assert COLOUR.search(_mlready("--color", "always", *args, NO_COLOR="1"))  # the flag wins
