@@ -4,6 +4,7 @@ follows --color and NO_COLOR."""
 
 from __future__ import annotations
 
+import ast
 import os
 import pty
 import re
@@ -88,3 +89,33 @@ def test_colour_follows_color_and_no_color(tmp_path) -> None:
     plain = _mlready(*args, terminal=True, NO_COLOR="1")
     assert "31m" not in "".join(COLOUR.findall(plain)), plain  # no red (bold may stay)
     assert COLOUR.search(_mlready("--color", "always", *args, NO_COLOR="1"))  # the flag wins
+
+
+HEAVY = ("pandas", "scipy", "pyarrow", "sklearn", "numpy", "matplotlib")
+
+
+def _imported_by(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` the ``mlready`` entry point imports to run ``args``."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['mlready', *{args!r}]\n"
+        "from mlready.__main__ import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {modules!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])  # a printed list
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-h"], ["audit", "--help"], ["validate", "-h"]])
+def test_version_and_help_import_none_of_the_data_libraries(args) -> None:
+    """Start-up is what a user feels on every call: these import no data library at all
+    (a module count, not a timing, so a busy machine cannot fail it)."""
+    assert _imported_by(args, HEAVY) == []
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_is_answered_before_the_command_line_is_imported(flag) -> None:
+    assert _imported_by([flag], ("typer", "rich", "pydantic")) == []
+    done = subprocess.run([sys.executable, "-m", "mlready", flag], capture_output=True, text=True)
+    assert done.stdout == f"mlready {__version__}\n"

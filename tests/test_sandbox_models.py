@@ -25,8 +25,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlready.io.model import load_model
-from mlready.sandbox.process import ModelProcess, SandboxSettings
+from mlready.sandbox.process import ModelProcess
 from mlready.sandbox.remote import RemoteModel, model_outputs
+from mlready.sandbox.settings import SandboxSettings
 from tests.test_model_loading import _MODELS, _datasets, _stock_models
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the sandbox needs POSIX")

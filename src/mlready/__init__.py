@@ -1,8 +1,5 @@
 """mlready: audit a trained model against the ML production-readiness checklist."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("mlready")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written (pyproject.toml reads it from here): a constant, so
+# that 'mlready --version' costs no package-metadata lookup.
+__version__ = "0.1.0"

@@ -31,7 +31,7 @@ from mlready.results import (
     SplitFingerprint,
 )
 from mlready.runner import Listener, plan, run_checks
-from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
+from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 from mlready.scorecard import score_card
 from mlready.spec import ChecklistSpec, default_spec, load_spec
 from mlready.verdict import coverage, overall, verdict_sentence

@@ -20,37 +20,25 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from mlready import __version__
-from mlready.contract import dump_contract
 from mlready.errors import MlreadyError
-from mlready.io.files import (
-    refuse_overwriting_inputs,
-    write_all_atomic,
-    write_atomic,
-    write_table_atomic,
-)
-from mlready.options import AuditOptions
-from mlready.quality.infer import DEFAULT_MARGIN, infer_contract_file
-from mlready.registry import load_checks
-from mlready.report.console import print_comparison, print_summary
-from mlready.report.json import render_json
-from mlready.report.markdown import render_assets, render_markdown
-from mlready.report.progress import PlainProgress, TerminalProgress, closing_line
-from mlready.results import AuditReport, ExitCode
-from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
-from mlready.starter import starter_checklist, yaml_value
-from mlready.verdict import comparison_exit_code, exit_code, validation_exit_code
+from mlready.quality.defaults import DEFAULT_MARGIN
+from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlready.options import AuditOptions
+    from mlready.results import AuditReport
     from mlready.runner import Listener
 
-# The audit machinery (scikit-learn, scipy) is imported by the commands that need it, so
-# 'validate' and 'contract' start fast and small.
+# Only what declaring the commands needs is imported here; each command imports the
+# machinery it uses (pandas, scipy, scikit-learn, pyarrow), so that --version, --help and
+# the commands that need none of it start in a fraction of a second.
 
 app = typer.Typer(
     help="Audit a trained ML model against the production-readiness checklist.",
@@ -87,6 +75,8 @@ def _exit_codes(debug: bool) -> Iterator[None]:
     """Map errors to exit codes: a clear message, a traceback only with --debug. SIGTERM
     (a CI job cancelled, a container stopped) ends the run like Ctrl-C: temporary
     outputs are removed and nothing half-written is left."""
+    from mlready.results import ExitCode
+
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     _interrupts_reach_mlready()
@@ -193,7 +183,10 @@ def _write_outputs(
 ) -> None:
     """Write the requested report files, all of them or none (each is rendered before any
     is written); inside GitHub Actions also the job summary and the annotations."""
+    from mlready.io.files import write_all_atomic
     from mlready.report.github import publish
+    from mlready.report.json import render_json
+    from mlready.report.markdown import render_assets, render_markdown
 
     files: dict[Path, bytes] = {}
     links = None
@@ -233,6 +226,8 @@ def _default_report(report: Path | None, default: str, *others: Path | None) -> 
 def _progress(quiet: bool) -> Iterator[Listener | None]:
     """Progress on stderr, unless quiet: a live line on a terminal, else one plain line
     per check as it finishes (a CI log)."""
+    from mlready.report.progress import PlainProgress, TerminalProgress
+
     if quiet:
         yield None
     elif sys.stderr.isatty():  # not err.is_terminal: --color always keeps a log linear
@@ -253,6 +248,8 @@ def _run_audit(
 
 def _print_closing(report: AuditReport, started: float) -> None:
     """pytest's last line: how many checks ended how, and the time the command took."""
+    from mlready.report.progress import closing_line
+
     statuses = (result.status for result in report.checks)
     line = closing_line(statuses, time.perf_counter() - started)
     out.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -478,6 +475,10 @@ def audit(
     debug: DebugOption = False,
 ) -> None:
     """Audit MODEL on the splits in --data; write the report; exit 1 if checks fail."""
+    from mlready.options import AuditOptions
+    from mlready.report.console import print_summary
+    from mlready.verdict import exit_code
+
     started = time.perf_counter()
     report = _default_report(report, "mlready-report.md", json_path, html, junit, assets)
     with _exit_codes(debug):
@@ -538,7 +539,10 @@ def compare(
     Exits 1 when no candidate meets every hard limit of the checklist.
     """
     from mlready.compare import compare_models
+    from mlready.io.files import write_all_atomic
+    from mlready.report.console import print_comparison
     from mlready.report.markdown import render_comparison
+    from mlready.verdict import comparison_exit_code
 
     report = _default_report(report, "mlready-compare.md", json_path)
     with _exit_codes(debug), _progress(False):
@@ -622,7 +626,11 @@ def monitor(
     --data: production is compared with the profile. With --engine stream or
     dask, production of any size is summarised without being read into memory.
     """
+    from mlready.io.files import write_table_atomic
     from mlready.labelling import label_queue as pick_rows
+    from mlready.options import AuditOptions
+    from mlready.report.console import print_summary
+    from mlready.verdict import exit_code
 
     started = time.perf_counter()
 
@@ -709,6 +717,10 @@ def contract_infer(
     debug: DebugOption = False,
 ) -> None:
     """Infer a human-editable data contract (contract.yaml) from training data."""
+    from mlready.contract import dump_contract
+    from mlready.io.files import write_atomic
+    from mlready.quality.infer import infer_contract_file
+
     with _exit_codes(debug):
         if output.exists() and not force:
             raise MlreadyError(
@@ -769,9 +781,11 @@ def validate(
     quarantine and clean files appear only when the whole run succeeds.
     """
     from mlready.contract import load_contract
+    from mlready.io.files import write_all_atomic
     from mlready.quality.validate import validate_files
     from mlready.report.console import print_validation
     from mlready.report.markdown import render_validation
+    from mlready.verdict import validation_exit_code
 
     with _exit_codes(debug):
         if profile is not None and contract is not None:
@@ -802,6 +816,8 @@ def validate(
 
 
 def _timestamp(text: str | None, option: str) -> pd.Timestamp | None:
+    import pandas as pd
+
     if text is None:
         return None
     try:
@@ -842,6 +858,7 @@ def profile_command(
     model's outputs (with --model), a draft data contract and fingerprints.
     """
     from mlready import api
+    from mlready.io.files import refuse_overwriting_inputs
     from mlready.io.profile import save_profile
 
     with _exit_codes(debug):
@@ -890,6 +907,10 @@ def init(
 ) -> None:
     """Write a checklist.yaml: a commented starter documenting every key and its default,
     or, with --interactive, one built from your answers."""
+    from mlready.io.files import write_atomic
+    from mlready.registry import load_checks
+    from mlready.starter import starter_checklist
+
     with _exit_codes(debug):
         if output.exists() and not force:
             raise MlreadyError(f"{output} already exists", hint="pass --force to overwrite it")
@@ -906,6 +927,9 @@ def init(
 @app.command("checks")
 def list_checks(debug: DebugOption = False) -> None:
     """List the installed checks: id, checklist question and options."""
+    from mlready.registry import load_checks
+    from mlready.starter import yaml_value
+
     with _exit_codes(debug):
         for check in load_checks().values():
             out.print(
@@ -926,6 +950,8 @@ def explain(
     debug: DebugOption = False,
 ) -> None:
     """Explain what a check does, why it matters, and how to configure it."""
+    from mlready.registry import load_checks
+
     with _exit_codes(debug):
         checks = load_checks()
         if check_id not in checks:
@@ -953,6 +979,9 @@ def demo(
 ) -> None:
     """Build the bundled example (breast cancer data, a random forest) and audit it."""
     from mlready.demo import build_example
+    from mlready.options import AuditOptions
+    from mlready.report.console import print_summary
+    from mlready.verdict import exit_code
 
     started = time.perf_counter()
     with _exit_codes(debug):

@@ -25,7 +25,7 @@ from mlready.io.model import LoadedModel
 from mlready.limits import breaches_of, cost_per_1k, limit_evidence, plan
 from mlready.model_under_audit import ModelUnderAudit
 from mlready.perf import PerfSettings, conditions, measure
-from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
+from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import point_estimate
 

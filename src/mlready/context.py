@@ -39,7 +39,7 @@ from mlready.io.profile import Profile
 from mlready.io.streamed import Engine, SketchPlan, StreamedBatch
 from mlready.production import BatchSource, Summary, Window
 from mlready.results import AuditReport
-from mlready.sandbox.process import SandboxSettings
+from mlready.sandbox.settings import SandboxSettings
 from mlready.spec import ChecklistSpec
 from mlready.stats.drift import Reference
 from mlready.stats.metrics import Metric, Prediction, Task

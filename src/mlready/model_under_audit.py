@@ -14,8 +14,9 @@ from typing import Any
 from mlready.errors import SpecError
 from mlready.io.model import LoadedModel, check_model_file, load_model, require_predict
 from mlready.results import SandboxLayer, SandboxRecord
-from mlready.sandbox.process import ModelProcess, ModelProcessFailure, SandboxSettings
+from mlready.sandbox.process import ModelProcess, ModelProcessFailure
 from mlready.sandbox.remote import launched
+from mlready.sandbox.settings import SandboxSettings
 from mlready.spec import ChecklistSpec
 
 

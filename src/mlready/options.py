@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlready.results import Severity
-from mlready.sandbox.process import DEFAULT_SANDBOX, SandboxSettings
+from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from mlready.sandbox.process import DEFAULT_SANDBOX, ModelProcess, SandboxSettings
+from mlready.sandbox.process import ModelProcess
 from mlready.sandbox.remote import RemoteModel
+from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 
 LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "onnxruntime", "mlready")
 # Single-row calls timed per repeat at the least, however slow the model.

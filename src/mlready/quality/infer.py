@@ -31,6 +31,7 @@ from mlready.contract import (
 from mlready.errors import DataError
 from mlready.io.data import read_table
 from mlready.io.stream import CsvDialect, sniff_csv
+from mlready.quality.defaults import DEFAULT_MARGIN
 from mlready.spec import DataSpec, suggest
 from mlready.stats.tails import MIN_ROWS, tail_size, upper_limits
 
@@ -43,8 +44,8 @@ _MIN_ROWS_FOR_SHAPES = 20  # fewer values say too little about a column's shape 
 # Ranges are plausibility bounds that catch errors (unit changes, sign flips, sentinel
 # values), not a distribution test (that is drift's job): at least half the span on each
 # side, and as far as the column's fitted tail says a clean batch of CLEAN_BATCH_ROWS rows
-# reaches in all but CLEAN_BATCH_MISSES of batches (over every ranged column at once).
-DEFAULT_MARGIN = 0.5
+# reaches in all but CLEAN_BATCH_MISSES of batches (over every ranged column at once);
+# DEFAULT_MARGIN is the half.
 CLEAN_BATCH_ROWS = 1_000
 CLEAN_BATCH_MISSES = 0.001
 # Cells (rows x columns) of float columns whose statistics are computed together (32 MiB).

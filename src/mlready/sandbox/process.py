@@ -26,31 +26,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from mlready.errors import MlreadyError, ModelLoadError
 from mlready.io.model import model_format, read_model_bytes
 from mlready.sandbox import channel
+from mlready.sandbox.settings import SandboxSettings
 
 # The longest mlready waits for its model process to start (before the model is sent).
 _STARTING_S = 600.0
 # What to do about a model that failed in its process.
 SANDBOX_HINT = "inspect the model file; if you made it yourself, rerun with --isolate off"
-
-
-@dataclass(frozen=True)
-class SandboxSettings:
-    """The model process's limits, and whether every layer of the sandbox is required."""
-
-    memory_mb: int | None = 16_384  # beyond the interpreter and its libraries; None: none
-    call_timeout_s: float = 300.0  # loading, or one call of a model method
-    total_timeout_s: float = 3_600.0  # every call of the run together
-    required: bool | None = None  # every layer must be in force; None: as model.sandbox says
-
-
-DEFAULT_SANDBOX = SandboxSettings()
 
 
 class ModelProcessFailure(ModelLoadError):

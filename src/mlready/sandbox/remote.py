@@ -19,7 +19,8 @@ import numpy as np
 
 from mlready.errors import ModelLoadError
 from mlready.io.model import LoadedModel, load_model, require_predict
-from mlready.sandbox.process import ModelProcess, SandboxSettings
+from mlready.sandbox.process import ModelProcess
+from mlready.sandbox.settings import SandboxSettings
 
 METHODS = ("predict", "predict_proba", "decision_function", "score")
 
