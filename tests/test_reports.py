@@ -107,6 +107,40 @@ def test_the_junit_file_has_a_testcase_per_check_grouped_by_question(example):
     assert suites == {f"Q{q}" for q in {c["question"] for c in report["checks"]}}
 
 
+JUNIT_SCHEMA = Path(__file__).parent / "formats" / "junit-10.xsd"  # Surefire's, MIT
+
+
+def test_the_junit_file_is_valid_surefire_junit_with_what_ci_shows(example):
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(JUNIT_SCHEMA)
+    schema.validate(example["junit.xml"])
+    root = ET.parse(example["junit.xml"]).getroot()
+    report = json.loads(example["report.json"].read_text())
+    assert float(root.get("time")) == pytest.approx(
+        sum(c["duration_s"] for c in report["checks"]), abs=0.01
+    )
+    for suite in root.findall("testsuite"):
+        assert suite.get("timestamp") == report["created_at"]
+        assert suite.get("hostname") and suite.get("file") == report["checklist"]
+        properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert properties["mlready.seed"] == str(report["seed"])
+        assert properties["mlready.model.sha256"] == report["model"]["sha256"]
+        assert properties["mlready.version"] == report["mlready_version"]
+        # GitLab shows the classname as the suite: it keeps the question
+        assert {c.get("classname") for c in suite.iter("testcase")} == {suite.get("name")}
+
+
+def test_the_junit_schema_is_live() -> None:
+    """pytest-style output with a 'skipped' count on <testsuites> is refused by it."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(JUNIT_SCHEMA)
+    bad = '<testsuites skipped="1"><testsuite name="a" tests="0" failures="0" errors="0"/>'
+    assert not schema.is_valid(bad + "</testsuites>")
+    assert schema.is_valid(bad.replace(' skipped="1"', "") + "</testsuites>")
+
+
 def test_every_report_says_how_the_model_was_contained(example):
     report = json.loads(example["report.json"].read_text())
     sandbox = report["sandbox"]

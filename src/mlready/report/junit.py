@@ -1,13 +1,18 @@
-"""JUnit XML: one testcase per check, one testsuite per checklist question.
+"""JUnit XML: one testcase per check, one testsuite per checklist question, valid against
+the Surefire schema (``junit-10.xsd``) that CI servers read.
 
 Failed checks carry a ``<failure>``, crashed ones an ``<error>``, skipped ones a
 ``<skipped>``; warnings and waived failures pass, with the message in
-``<system-out>`` (with ``--fail-on warn`` warnings and waivers are failures too). Each
-suite's ``<properties>`` say how the model's code was contained (``mlready.sandbox``).
+``<system-out>`` (with ``--fail-on warn`` warnings and waivers are failures too). A
+testcase's ``classname`` is its question ("Q3: ..."), which GitLab and Jenkins show as the
+suite. Each suite has the audit's timestamp, the host, the checklist file and
+``<properties>``: mlready's version, the seed, the model file and its sha256, the verdict
+and how the model's code was contained (``mlready.sandbox``).
 """
 
 from __future__ import annotations
 
+import socket
 import xml.etree.ElementTree as ET
 
 from mlready.numbers import fmt
@@ -25,11 +30,15 @@ def _details(check: CheckResult) -> str:
     return "\n".join(lines).strip()
 
 
+def _suite_name(number: int) -> str:
+    return f"Q{number}: {question(number).text}"
+
+
 def _testcase(check: CheckResult, fail_on: Severity) -> ET.Element:
     case = ET.Element(
         "testcase",
         name=check.id,
-        classname=f"mlready.q{check.question:02d}.{check.id}",
+        classname=_suite_name(check.question),
         time=f"{check.duration_s:.3f}",
     )
     if check.status != Status.ERROR and fails_build(check.status, fail_on):
@@ -45,10 +54,22 @@ def _testcase(check: CheckResult, fail_on: Severity) -> ET.Element:
     return case
 
 
+def _properties(report: AuditReport) -> dict[str, str]:
+    return {
+        "mlready.version": report.mlready_version,
+        "mlready.seed": str(report.seed),
+        "mlready.model": report.model.path,
+        "mlready.model.sha256": report.model.sha256,
+        "mlready.verdict": report.verdict,
+        "mlready.sandbox": sandbox_summary(report.sandbox),
+    }
+
+
 def render_junit(report: AuditReport) -> str:
     """The report as JUnit XML text."""
     suites = ET.Element("testsuites", name="mlready")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    host = socket.gethostname()
     for number in sorted({c.question for c in report.checks}):
         cases = [_testcase(c, report.fail_on) for c in report.checks if c.question == number]
         counts = {
@@ -59,19 +80,22 @@ def render_junit(report: AuditReport) -> str:
         }
         seconds = sum(c.duration_s for c in report.checks if c.question == number)
         attributes = {
-            "name": f"Q{number}: {question(number).text}",
+            "name": _suite_name(number),
             "time": f"{seconds:.3f}",
+            "timestamp": report.created_at,
+            "hostname": host,
+            **({"file": report.checklist} if report.checklist else {}),
             **{k: str(v) for k, v in counts.items()},
         }
         suite = ET.SubElement(suites, "testsuite", attributes)
         properties = ET.SubElement(suite, "properties")
-        ET.SubElement(
-            properties, "property", name="mlready.sandbox", value=sandbox_summary(report.sandbox)
-        )
+        for name, value in _properties(report).items():
+            ET.SubElement(properties, "property", name=name, value=value)
         suite.extend(cases)
-        for key, value in counts.items():
-            totals[key] += value
+        for key in totals:
+            totals[key] += counts[key]
     for key, value in totals.items():
-        suites.set(key, str(value))
+        suites.set(key, str(value))  # the schema gives <testsuites> no 'skipped'
+    suites.set("time", f"{sum(c.duration_s for c in report.checks):.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
