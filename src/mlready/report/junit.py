@@ -94,8 +94,8 @@ def render_junit(report: AuditReport) -> str:
         suite.extend(cases)
         for key in totals:
             totals[key] += counts[key]
-    for key, value in totals.items():
-        suites.set(key, str(value))  # the schema gives <testsuites> no 'skipped'
+    for key, total in totals.items():
+        suites.set(key, str(total))  # the schema gives <testsuites> no 'skipped'
     suites.set("time", f"{sum(c.duration_s for c in report.checks):.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
