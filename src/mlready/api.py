@@ -1,26 +1,36 @@
-"""The library entry point: ``audit(...) -> AuditReport``. The CLI and tests call it."""
+"""The library entry point: ``audit(...) -> AuditReport`` (``from mlready import audit``),
+and :func:`run`, which the command line fills with :class:`~mlready.options.AuditOptions`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from mlready import __version__
 from mlready.answers import evaluate_answers
 from mlready.context import AuditContext, build_context
-from mlready.errors import MlreadyError, ModelLoadError
-from mlready.io.data import REQUIRED_SPLITS, Split, batch_files, find_split, load_splits
+from mlready.errors import MlreadyError, ModelLoadError, SpecError
+from mlready.io.data import (
+    REQUIRED_SPLITS,
+    Split,
+    batch_files,
+    find_split,
+    load_splits,
+    split_in_memory,
+)
 from mlready.io.files import file_sha256, refuse_overwriting_inputs
 from mlready.io.model import LoadedModel, describe_estimator
 from mlready.io.profile import Profile, load_profile
 from mlready.io.streamed import engine_named
-from mlready.model_under_audit import ModelUnderAudit
+from mlready.model_under_audit import CallersModel, ModelUnderAudit
 from mlready.options import AuditOptions
 from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.registry import load_checks
@@ -28,19 +38,34 @@ from mlready.results import (
     AuditReport,
     CheckResult,
     ModelFingerprint,
+    Severity,
     SplitFingerprint,
 )
 from mlready.runner import Listener, plan, run_checks
 from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 from mlready.scorecard import score_card
-from mlready.spec import ChecklistSpec, default_spec, load_spec
+from mlready.spec import (
+    SPLIT_NAMES,
+    ChecklistSpec,
+    default_spec,
+    format_validation_error,
+    load_spec,
+)
 from mlready.verdict import coverage, overall, verdict_sentence
 
 DEFAULT_CHECKLIST = Path("checklist.yaml")
 
 
-def resolve_spec(checklist: Path | None) -> ChecklistSpec:
-    """The given checklist, else ``./checklist.yaml`` if present, else built-in defaults."""
+def resolve_spec(checklist: Path | Mapping[str, Any] | None) -> ChecklistSpec:
+    """The given checklist (a file, or what one would hold as a mapping), else
+    ``./checklist.yaml`` if present, else built-in defaults."""
+    if isinstance(checklist, Mapping):
+        try:
+            return ChecklistSpec.model_validate(dict(checklist))
+        except ValidationError as exc:
+            raise SpecError(
+                format_validation_error(exc, default_spec().where, ChecklistSpec)
+            ) from None
     if checklist is not None:
         return load_spec(checklist)
     if DEFAULT_CHECKLIST.is_file():
@@ -140,6 +165,33 @@ def audit_inputs(
     return found + [(f"the {name} split", split.path) for name, split in splits.items()]
 
 
+def _data_folder(options: AuditOptions, spec: ChecklistSpec) -> Path | None:
+    """Where the splits are: --data, else the checklist's data.dir (None: frames given)."""
+    if options.frames is not None:
+        return None
+    if options.data is not None:
+        return options.data
+    if spec.data.dir is None:
+        raise MlreadyError("no data folder given", hint="pass --data DIR or set data.dir")
+    return spec.base_dir / spec.data.dir
+
+
+def _splits_in_memory(frames: Mapping[str, Any], needed: tuple[str, ...]) -> dict[str, Split]:
+    """The caller's frames as splits; the required ones must be there."""
+    missing = [name for name in needed if name not in frames]
+    if missing:
+        raise MlreadyError(
+            f"no {', '.join(missing)} split among the frames given ({', '.join(frames)})",
+            hint="pass data={'train': ..., 'test': ...} (validation and production optional)",
+        )
+    unknown = [name for name in frames if name not in SPLIT_NAMES]
+    if unknown:
+        raise MlreadyError(
+            f"unknown split name(s) {', '.join(unknown)}", hint=f"use {', '.join(SPLIT_NAMES)}"
+        )
+    return {name: split_in_memory(name, data) for name, data in frames.items()}
+
+
 def _production_files(data_dir: Path, spec: ChecklistSpec) -> tuple[Path, ...]:
     """Production's batch files, for an engine to stream (they are not read here)."""
     location = find_split(data_dir, spec.data.splits, "production")
@@ -188,6 +240,63 @@ def _profile_fingerprint(profile: Profile | None) -> list[SplitFingerprint]:
 
 
 def audit(
+    model: str | os.PathLike[str] | Any = None,
+    data: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    *,
+    checklist: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    target: str | None = None,
+    seed: int | None = None,
+    fail_on: Severity = "fail",
+    quick: bool = False,
+    trust_model: bool = False,
+    isolate: bool = True,
+    compare_to: str | os.PathLike[str] | None = None,
+    profile: str | os.PathLike[str] | None = None,
+    monitor: bool = False,
+    jobs: int = 1,
+    listener: Listener | None = None,
+) -> AuditReport:
+    """Audit a model, as ``mlready audit`` does, and return the report (never exits).
+
+    ``model`` is a model file (a path, as ``str`` or ``Path``), a fitted estimator you
+    already hold, or None (predictions-only mode). A file runs sandboxed (``isolate=False``:
+    in this process, as ``--isolate off``) and is name-scanned unless ``trust_model``; an
+    estimator is already in your process, so no loading rule applies to it (the report
+    says so). ``data`` is the splits folder, or frames in memory: ``{"train": df, "test":
+    df}``, optionally ``validation`` and ``production`` (a frame, or ``{batch: frame}``).
+    ``checklist`` is a file, or what it would hold as a mapping (default:
+    ``./checklist.yaml`` if present, else built-in defaults). The other arguments are the
+    command's options. Raises :class:`~mlready.errors.MlreadyError` when the audit cannot
+    run (what exit 2 reports on the command line).
+    """
+    frames = data if isinstance(data, Mapping) else None
+    folder = None if isinstance(data, Mapping) else _path(data)
+    is_file = model is None or isinstance(model, str | os.PathLike)
+    options = AuditOptions(
+        model=Path(model) if is_file and model is not None else None,
+        estimator=None if is_file else model,
+        data=folder,
+        frames=frames,
+        checklist=checklist if isinstance(checklist, Mapping) else _path(checklist),
+        target=target,
+        seed=seed,
+        trust_model=trust_model,
+        fail_on=fail_on,
+        quick=quick,
+        compare_to=_path(compare_to),
+        jobs=jobs,
+        profile=_path(profile),
+        sandbox=DEFAULT_SANDBOX if isolate else None,
+        monitor=monitor,
+    )
+    return run(options, listener=listener)
+
+
+def _path(value: str | os.PathLike[str] | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def run(
     options: AuditOptions,
     *,
     listener: Listener | None = None,
@@ -213,12 +322,12 @@ def audit(
     planned = plan(spec, registry)
     if options.monitor:
         planned = [item for item in planned if item.check.capabilities.monitors]
-    data_dir = options.data
-    if data_dir is None:
-        if spec.data.dir is None:
-            raise MlreadyError("no data folder given", hint="pass --data DIR or set data.dir")
-        data_dir = spec.base_dir / spec.data.dir
+    data_dir = _data_folder(options, spec)
     streaming = engine_named(options.engine, options.scheduler)
+    if streaming is not None and options.frames is not None:
+        raise MlreadyError(
+            "frames in memory are read in memory", hint="use engine 'memory' with frames"
+        )
     if streaming is not None:
         planned = [item for item in planned if item.check.capabilities.streams_production]
     partial = options.monitor or streaming is not None  # some checks are left out
@@ -230,8 +339,17 @@ def audit(
     if options.monitor:
         needed += ("production",)
     skip = ("production",) if streaming is not None else ()
-    with ModelUnderAudit(options.model, spec, options.trust_model, options.sandbox) as model:
-        splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
+    opened = (
+        CallersModel(options.estimator)
+        if options.estimator is not None
+        else ModelUnderAudit(options.model, spec, options.trust_model, options.sandbox)
+    )
+    with opened as model:
+        if data_dir is None:
+            assert options.frames is not None  # _data_folder gives None only for frames
+            splits = _splits_in_memory(options.frames, needed)
+        else:
+            splits = load_splits(data_dir, spec.data.splits, required=needed, skip=skip)
         inputs = audit_inputs([options.model], spec, splits, options.profile, options.compare_to)
         refuse_overwriting_inputs(options.outputs, inputs)
         loaded = model.load()
@@ -248,7 +366,7 @@ def audit(
             sandbox=model.sandbox,
             trust_model=options.trust_model,
             engine=streaming,
-            production_files=_production_files(data_dir, spec) if streaming else (),
+            production_files=_production_files(data_dir, spec) if data_dir and streaming else (),
             previous=previous,
         )
         results = run_checks(

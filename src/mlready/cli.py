@@ -243,7 +243,7 @@ def _run_audit(
     from mlready import api
 
     with _progress(quiet) as listener:
-        return api.audit(options, listener=listener, with_context=with_context)
+        return api.run(options, listener=listener, with_context=with_context)
 
 
 def _print_closing(report: AuditReport, started: float) -> None:

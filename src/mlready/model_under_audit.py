@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from mlready.errors import SpecError
-from mlready.io.model import LoadedModel, check_model_file, load_model, require_predict
+from mlready.io.model import (
+    LoadedModel,
+    check_model_file,
+    load_model,
+    loaded_in_memory,
+    require_predict,
+)
 from mlready.results import SandboxLayer, SandboxRecord
 from mlready.sandbox.process import ModelProcess, ModelProcessFailure
 from mlready.sandbox.remote import launched
@@ -35,6 +41,33 @@ def sandbox_for(spec: ChecklistSpec, sandbox: SandboxSettings | None) -> Sandbox
     if sandbox is None or sandbox.required is not None:
         return sandbox
     return dataclasses.replace(sandbox, required=spec.model.sandbox == "required")
+
+
+class CallersModel:
+    """A fitted model the caller already holds (the Python API): it is in the caller's
+    process, where it was built, so there is no file to scan and nothing to sandbox; it
+    offers what :class:`ModelUnderAudit` offers."""
+
+    problem: str | None = None
+    sandbox: SandboxSettings | None = None
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def __enter__(self) -> CallersModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def load(self) -> LoadedModel:
+        """The caller's model, with a temporary file of it for the latency check."""
+        loaded = loaded_in_memory(self.estimator)
+        require_predict(loaded)
+        return loaded
+
+    def sandbox_record(self) -> SandboxRecord:
+        return SandboxRecord(mode="in memory")
 
 
 class ModelUnderAudit:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlready.results import Severity
 from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
@@ -17,7 +18,13 @@ class AuditOptions:
 
     model: Path | None = None  # optional in predictions-only mode
     data: Path | None = None  # default: the checklist's data.dir
-    checklist: Path | None = None  # default: ./checklist.yaml, else built-in defaults
+    # The checklist file, or what it would hold as a mapping (the Python API); default:
+    # ./checklist.yaml, else built-in defaults.
+    checklist: Path | Mapping[str, Any] | None = None
+    # In memory (the Python API): a fitted model the caller holds, which runs in the
+    # caller's process, and splits as frames (name -> frame, or -> {batch: frame}).
+    estimator: Any = None
+    frames: Mapping[str, Any] | None = None
     target: str | None = None  # overrides data.target
     seed: int | None = None  # overrides the checklist's seed
     trust_model: bool = False  # model files skip the name scan (they still run sandboxed)

@@ -266,9 +266,11 @@ class SandboxLayer(_Frozen):
 class SandboxRecord(_Frozen):
     """How the model's code was contained: ``sandboxed`` (a locked-down child process, with
     the layers that were in force), ``in-process`` (``--isolate off``: mlready's own
-    process), or ``not run`` (predictions-only mode: the file is never loaded)."""
+    process), ``in memory`` (the Python API was given a fitted model: it is the caller's
+    own object, in the caller's process), or ``not run`` (predictions-only mode: the file
+    is never loaded)."""
 
-    mode: Literal["sandboxed", "in-process", "not run"]
+    mode: Literal["sandboxed", "in-process", "in memory", "not run"]
     layers: list[SandboxLayer] = Field(default_factory=list)
 
     @property
@@ -356,3 +358,59 @@ class AuditReport(_Frozen):
     scorecard: ScoreCard | None = None
     compared_to: str | None = None  # the earlier report the numbers are compared with
     sandbox: SandboxRecord | None = None  # None in reports written before it was recorded
+
+    # What a Python caller asks of a report (the renderers are imported on first use, so
+    # reading a report stays light).
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """What ``mlready audit`` would exit with: 0, or 1 when a check at or above
+        ``fail_on`` failed (or a required answer is missing)."""
+        from mlready.verdict import exit_code
+
+        return exit_code(self)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the audit would let the build pass (exit code 0)."""
+        return self.exit_code == ExitCode.OK
+
+    def summary(self) -> str:
+        """A few lines: the verdict, each check that did not pass and why, and the counts;
+        short enough for a pytest assertion message (``assert report.passed,
+        report.summary()``)."""
+        from mlready.report.progress import closing_line
+
+        lines = [f"Verdict: {self.verdict}"]
+        for check in self.checks:
+            if check.status not in (Status.PASS, Status.SKIP):
+                lines.append(f"  {check.status.value:<6} {check.id}: {check.message}")
+        seconds = sum(check.duration_s for check in self.checks)
+        lines.append(closing_line((check.status for check in self.checks), seconds))
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """The markdown report (what ``--report`` writes)."""
+        from mlready.report.markdown import render_markdown
+
+        return render_markdown(self)
+
+    def to_html(self) -> str:
+        """The self-contained HTML report with its plots (what ``--html`` writes)."""
+        from mlready.report.html import render_html
+
+        return render_html(self)
+
+    def to_json(self) -> str:
+        """The JSON report (what ``--json`` writes; its schema is versioned)."""
+        from mlready.report.json import render_json
+
+        return render_json(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the HTML report."""
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        failing = [c.id for c in self.checks if c.status in (Status.FAIL, Status.ERROR)]
+        return f"<AuditReport {self.status.value}: {self.verdict!r}; failing {failing}>"

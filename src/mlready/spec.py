@@ -353,8 +353,8 @@ class ChecklistSpec(_Strict):
 
     def where(self, *key: str) -> str:
         """``file:line`` of a key (or the file alone), for error messages."""
-        if self._source is None:
-            return "built-in checklist"
+        if self._source is None:  # built in, or given as a mapping (the Python API)
+            return "checklist"
         line = line_of(self._lines, key)
         return f"{self._source}:{line}" if line else str(self._source)
 

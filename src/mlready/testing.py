@@ -19,60 +19,22 @@ calling process; an audit runs a model file in its sandbox.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import shutil
-import tempfile
-import weakref
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import joblib
-import pandas as pd
 from pydantic import ValidationError
 
 from mlready.check import Check
 from mlready.context import AuditContext, build_context
 from mlready.errors import SpecError
-from mlready.io.data import Split
-from mlready.io.model import LoadedModel
+from mlready.io.data import SplitData, split_in_memory
+from mlready.io.model import loaded_in_memory
 from mlready.io.profile import Profile
 from mlready.registry import Origin, load_checks, validate_check
 from mlready.results import AuditReport, CheckResult, Severity
 from mlready.runner import PlannedCheck
 from mlready.runner import run_check as run_planned
 from mlready.spec import ChecklistSpec, Waiver
-
-# A split is one frame, or (production, say) a frame per batch, in batch order.
-SplitData = pd.DataFrame | Mapping[str, pd.DataFrame]
-
-
-def _digest(frame: pd.DataFrame) -> str:
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
-
-
-def _split(name: str, data: SplitData) -> Split:
-    where = Path(f"<{name} in memory>")
-    if isinstance(data, pd.DataFrame):
-        return Split(name, where, data.reset_index(drop=True), _digest(data), ())
-    frame = pd.concat(list(data.values()), ignore_index=True)
-    batch = pd.Series(
-        [b for b, part in data.items() for _ in range(len(part))], name="batch", dtype=object
-    )
-    return Split(name, where, frame, _digest(frame), (), batch)
-
-
-def _saved(model: Any) -> LoadedModel:
-    """The caller's model, also written to a file: the latency check sizes the file and
-    measures memory by loading it in a fresh process, as it does for an audited model."""
-    folder = Path(tempfile.mkdtemp(prefix="mlready-testing-"))
-    path = folder / "model.joblib"
-    joblib.dump(model, path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    loaded = LoadedModel(estimator=model, path=path, format="joblib", sha256=digest, trusted=True)
-    weakref.finalize(loaded, shutil.rmtree, folder, ignore_errors=True)
-    return loaded
 
 
 def make_context(
@@ -106,8 +68,8 @@ def make_context(
             raise SpecError(f"checklist: {exc}") from None
     return build_context(
         spec,
-        {name: _split(name, data) for name, data in splits.items()},
-        model=_saved(model) if model is not None else None,
+        {name: split_in_memory(name, data) for name, data in splits.items()},
+        model=loaded_in_memory(model) if model is not None else None,
         target=target,
         seed=seed,
         quick=quick,

@@ -11,7 +11,7 @@ import codecs
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +53,10 @@ _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 SUPPORTED_SUFFIXES = tuple(_READERS)
 
 
+# A split given in memory: one frame, or (production, say) a frame per batch, in order.
+SplitData = pd.DataFrame | Mapping[str, pd.DataFrame]
+
+
 @dataclass(frozen=True)
 class Split:
     """One data split as read from disk."""
@@ -63,6 +67,23 @@ class Split:
     sha256: str
     files: tuple[Path, ...]
     batch: pd.Series | None = None  # per row, the batch file it came from (folder splits)
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def split_in_memory(name: str, data: SplitData) -> Split:
+    """A split from frames the caller already holds (a mapping is a folder of batches)."""
+    where = Path(f"<{name} in memory>")
+    if isinstance(data, pd.DataFrame):
+        return Split(name, where, data.reset_index(drop=True), _frame_digest(data), ())
+    frame = pd.concat(list(data.values()), ignore_index=True)
+    batch = pd.Series(
+        [b for b, part in data.items() for _ in range(len(part))], name="batch", dtype=object
+    )
+    return Split(name, where, frame, _frame_digest(frame), (), batch)
 
 
 def read_table(

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -282,6 +285,19 @@ def load_model_bytes(
         note = f"; the pinned sha256 did not match (pinned {pinned_sha256}, file {digest})"
         raise ModelLoadError(exc.message + note, hint=exc.hint) from exc
     return LoadedModel(estimator, path, fmt, digest, trusted=False)
+
+
+def loaded_in_memory(model: Any) -> LoadedModel:
+    """A fitted model the caller already holds (it runs in the caller's process, so no
+    loading rules apply), also written to a temporary file: the latency check sizes the
+    file and measures memory by loading it in a fresh process, as for an audited file."""
+    folder = Path(tempfile.mkdtemp(prefix="mlready-model-"))
+    path = folder / "model.joblib"
+    joblib.dump(model, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    loaded = LoadedModel(estimator=model, path=path, format="joblib", sha256=digest, trusted=True)
+    weakref.finalize(loaded, shutil.rmtree, folder, ignore_errors=True)
+    return loaded
 
 
 def require_predict(loaded: LoadedModel) -> None:

@@ -11,6 +11,11 @@ def sandbox_summary(record: SandboxRecord | None) -> str:
         return "not recorded (a report from before mlready recorded it)"
     if record.mode == "not run":
         return "not needed: predictions-only mode never loads the model file"
+    if record.mode == "in memory":
+        return (
+            "not applicable: the model is the caller's own object, already in its process "
+            "(mlready.audit given an estimator), so no loading rules apply"
+        )
     if record.mode == "in-process":
         return "off (--isolate off): the model ran in mlready's own process"
     held = ", ".join(layer.name for layer in record.layers if layer.in_force)
