@@ -42,6 +42,22 @@ class Sampler(threading.Thread):
             time.sleep(0.02)
 
 
+class Labeller:
+    """The audit's listener: names the running check for the sampler."""
+
+    def __init__(self, sampler: Sampler) -> None:
+        self.sampler = sampler
+
+    def planned(self, items: object) -> None:
+        pass
+
+    def started(self, item: object) -> None:
+        self.sampler.label = item.check.id  # type: ignore[attr-defined]
+
+    def finished(self, result: object) -> None:
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -60,7 +76,7 @@ def main() -> None:
         folder / "splits",
         checklist=folder / "checklist.yaml",
         quick=True,
-        on_start=lambda planned: setattr(sampler, "label", planned.check.id),
+        listener=Labeller(sampler),
     )
     sampler.label = "done"
     time.sleep(0.1)
