@@ -90,6 +90,14 @@ class Audit:
 
 
 @pytest.fixture(autouse=True)
+def _run_in_an_empty_folder(tmp_path_factory, monkeypatch) -> None:
+    """Every test runs from its own empty folder, as a user runs mlready from a project:
+    the repository's own checklist.yaml (the bundled example's) is never picked up as
+    './checklist.yaml', and no default output lands in the repository."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))  # beside tmp_path, not in it
+
+
+@pytest.fixture(autouse=True)
 def _models_made_here_run_in_process(monkeypatch) -> None:
     """The suite's own models (made by the tests, on data scikit-learn ships) run in
     mlready's process: the sandboxed process costs 1-2 s an audit. The sandbox itself is

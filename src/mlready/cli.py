@@ -924,6 +924,54 @@ def init(
         out.print(f"wrote {output}", highlight=False, markup=False)
 
 
+class ConfigKind(StrEnum):
+    auto = "auto"
+    checklist = "checklist"
+    contract = "contract"
+
+
+def _check_one_config(path: Path, kind: ConfigKind) -> str:
+    """Validate one file as its kind says (auto: a name with 'contract' in it is a data
+    contract, any other a checklist); what it holds, in a few words."""
+    if kind == ConfigKind.contract or (kind == ConfigKind.auto and "contract" in path.name):
+        from mlready.contract import load_contract
+
+        columns = len(load_contract(path).columns)
+        return f"a data contract of {columns} column{'' if columns == 1 else 's'}"
+    from mlready.registry import load_checks
+    from mlready.runner import plan
+    from mlready.spec import load_spec
+
+    planned = plan(load_spec(path), load_checks())  # every check's options, validated
+    return f"a checklist; {sum(item.enabled for item in planned)} of {len(planned)} checks on"
+
+
+@app.command("check-config")
+def check_config(
+    files: Annotated[list[Path], typer.Argument(help="checklist.yaml and contract.yaml files.")],
+    kind: Annotated[
+        ConfigKind,
+        typer.Option(help="What the files are (auto: a name with 'contract' is a contract)."),
+    ] = ConfigKind.auto,
+    debug: DebugOption = False,
+) -> None:
+    """Validate checklists and data contracts without reading any data (a pre-commit hook).
+
+    Every key, value and check option is checked as an audit would check it; each error
+    names the file, line and key. Exits 2 when a file is invalid.
+    """
+    failed = False
+    for path in files:
+        try:
+            with _exit_codes(debug):
+                what = _check_one_config(path, kind)
+                out.print(f"ok: {path}: {what}", highlight=False, markup=False, soft_wrap=True)
+        except typer.Exit:
+            failed = True  # the error is printed; go on with the other files
+    if failed:
+        raise typer.Exit(2)
+
+
 @app.command("checks")
 def list_checks(debug: DebugOption = False) -> None:
     """List the installed checks: id, checklist question and options."""

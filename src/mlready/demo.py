@@ -11,6 +11,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import yaml
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
@@ -20,9 +21,10 @@ from sklearn.preprocessing import StandardScaler
 from mlready.contract import dump_contract
 from mlready.io.files import write_atomic
 from mlready.quality.infer import infer_contract
+from mlready.spec import ChecklistSpec
 
-CHECKLIST = """\
-# Checklist of the bundled example (see 'mlready init' for every key).
+# The example's settings; the checklist it writes documents every other key too.
+EXAMPLE_SETTINGS = """\
 data:
   dir: splits
   target: diagnosis
@@ -62,6 +64,25 @@ answers:                 # what no data can answer, by a named person, dated
     owner: Demo Team
     date: TODAY
 """
+
+
+EXAMPLE_HEADER = """\
+# The checklist of mlready's bundled example: 'mlready demo' writes it next to the example's
+# data (mlready-demo/), and checklist.yaml at the top of the repository is the same text, to
+# copy from. Every key is documented, with the example's value where it sets one and the
+# default everywhere else. Paths are relative to this file. Docs: 'mlready checks',
+# 'mlready explain ID', 'mlready init' (the same file with every default).
+"""
+
+
+def example_checklist(answered: dt.date) -> str:
+    """The example's checklist text, its written answers dated ``answered``."""
+    from mlready.registry import load_checks
+    from mlready.starter import starter_checklist
+
+    settings = yaml.safe_load(EXAMPLE_SETTINGS.replace("TODAY", answered.isoformat()))
+    spec = ChecklistSpec.model_validate(settings)
+    return starter_checklist(load_checks(), spec, EXAMPLE_HEADER)
 
 
 def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
@@ -115,6 +136,5 @@ def build_example(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     contract.batch.max_invalid_fraction = 0.05
     write_atomic(folder / "contract.yaml", dump_contract(contract, "contract.yaml"))
     checklist = folder / "checklist.yaml"
-    today = dt.date.today().isoformat()
-    checklist.write_text(CHECKLIST.replace("TODAY", today), encoding="utf-8")
+    write_atomic(checklist, example_checklist(dt.date.today()))
     return model_path, checklist

@@ -1,7 +1,9 @@
-"""The commented starter ``checklist.yaml`` written by ``mlready init``.
+"""The commented starter ``checklist.yaml`` written by ``mlready init``, and the bundled
+example's checklist (``checklist.yaml`` at the top of the repository, ``mlready demo``).
 
-Generated from the pydantic models (field descriptions and defaults), so it
-documents every key with its default and can never drift from the code.
+Generated from the pydantic models (field descriptions and defaults), so it documents
+every key and can never drift from the code; the example is the same text with the
+example's values in place of the defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pydantic import BaseModel
 
 from mlready.check import Check
 from mlready.questions import question
-from mlready.spec import ChecklistSpec
+from mlready.spec import CheckConfig, ChecklistSpec
 
 HEADER = """\
 # mlready checklist: what the audit checks, and the bars it holds the model to.
@@ -48,26 +50,50 @@ def _fields(model: BaseModel, depth: int, skip: tuple[str, ...] = ()) -> list[st
         if isinstance(value, BaseModel):
             lines.append(f"{indent}{name}:")
             lines += _fields(value, depth + 1)
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(v, BaseModel) for v in value.values())
+        ):
+            lines += _block(name, value, indent)
         else:
             lines.append(f"{indent}{name}: {yaml_value(value)}")
     return lines
 
 
-def _check_section(check: Check) -> list[str]:
+def _block(name: str, models: dict[str, BaseModel], indent: str) -> list[str]:
+    """A mapping of models (written answers) as block YAML: they hold sentences."""
+    dumped = {
+        key: model.model_dump(mode="json", exclude_defaults=True) for key, model in models.items()
+    }
+    text = yaml.safe_dump(
+        {name: dumped}, sort_keys=False, width=88 - len(indent), allow_unicode=True
+    )
+    return [f"{indent}{line}" for line in text.splitlines()]
+
+
+def _check_section(check: Check, config: CheckConfig | None) -> list[str]:
     q = question(check.question)
+    enabled = config.enabled if config is not None else not check.capabilities.off_by_default
     lines = [f"  # {check.title} (checklist question {q.number}: {q.text})", f"  {check.id}:"]
     lines += [
-        *(
-            ["    # Off by default: set to true to run it.", "    enabled: false"]
-            if check.capabilities.off_by_default
-            else ["    # Run this check.", "    enabled: true"]
-        ),
+        "    # Off by default: set to true to run it."
+        if check.capabilities.off_by_default
+        else "    # Run this check.",
+        f"    enabled: {yaml_value(enabled)}",
         "    # fail: a failure fails the build; warn: it only warns.",
-        "    severity: fail",
+        f"    severity: {config.severity if config is not None else 'fail'}",
         "    # Accept a failure until a date (shown as waived, fails again after it):",
-        "    # waive: {reason: fix scheduled in ticket 123, owner: Dana Lee, expires: 2026-12-31}",
     ]
-    return lines + _fields(check.Params(), depth=2)
+    if config is not None and config.waive is not None:
+        lines.append(f"    waive: {yaml_value(config.waive.model_dump(mode='json'))}")
+    else:
+        lines.append(
+            "    # waive: {reason: fix scheduled in ticket 123, owner: Dana Lee, expires: "
+            "2026-12-31}"
+        )
+    params = check.Params.model_validate(config.options()) if config else check.Params()
+    return lines + _fields(params, depth=2)
 
 
 ANSWERS_EXAMPLE = """\
@@ -87,13 +113,18 @@ ANSWERS_EXAMPLE = """\
 #     date: 2026-11-26"""
 
 
-def starter_checklist(checks: dict[str, Check]) -> str:
-    """The text of a starter checklist covering the spec and every installed check."""
-    lines = HEADER.splitlines()
-    lines += _fields(ChecklistSpec(), depth=0, skip=("checks",))
-    at = lines.index("answers: {}") + 1
-    lines[at:at] = ANSWERS_EXAMPLE.splitlines()
+def starter_checklist(
+    checks: dict[str, Check], spec: ChecklistSpec | None = None, header: str = HEADER
+) -> str:
+    """The text of a checklist documenting every key of the spec and of every installed
+    check: with their defaults (``mlready init``), or with ``spec``'s values."""
+    spec = spec or ChecklistSpec()
+    lines = header.splitlines()
+    lines += _fields(spec, depth=0, skip=("checks",))
+    if "answers: {}" in lines:
+        at = lines.index("answers: {}") + 1
+        lines[at:at] = ANSWERS_EXAMPLE.splitlines()
     lines += ["# Per-check settings, by check id ('mlready checks' lists them).", "checks:"]
     for check in checks.values():
-        lines += _check_section(check)
+        lines += _check_section(check, spec.checks.get(check.id))
     return "\n".join(lines) + "\n"
