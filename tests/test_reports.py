@@ -196,10 +196,35 @@ def test_github_actions_summary_and_annotations(
     assert "| 1 | `baseline` |" in text
     warned = [c for c in result.json["checks"] if c["status"] == "warn"]
     assert warned  # the default audit of this model warns (baseline, latency limits)
+    model = result.json["model"]["path"]  # no checklist key configures them: the model file
     for check in warned:
-        assert f"::warning title=mlready {check['id']} (question {check['question']})::" in (
-            result.stdout
-        )
+        title = f"title=mlready {check['id']} (question {check['question']})::"
+        assert f"::warning file={model},{title}" in result.stdout
+
+
+def test_annotations_point_at_the_checklist_line_that_configures_the_check(
+    cli, tmp_path, cancer_splits, good_classifier, monkeypatch
+):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    checklist = tmp_path / "ci" / "checklist.yaml"
+    checklist.parent.mkdir()
+    # a bar no honest model meets, set on line 4, and a title that needs escaping
+    checklist.write_text("seed: 0\nchecks:\n  baseline:\n    naive: {min_margin: 0.9}\n")
+    result = cli.audit(good_classifier, cancer_splits, "--checklist", str(checklist))
+    baseline = next(c for c in result.json["checks"] if c["id"] == "baseline")
+    assert baseline["status"] == "fail" and baseline["checklist_line"] == 3
+    line = next(x for x in result.stdout.splitlines() if x.startswith("::error "))
+    assert line.startswith("::error file=ci/checklist.yaml,line=3,title=mlready baseline")
+    message = line.split("::", 2)[2]
+    assert "\n" not in message and ("%0A" in message or "," in message)
+
+
+def test_annotation_properties_escape_colons_commas_and_newlines():
+    from mlready.report.github import _escape, _escape_property
+
+    assert _escape_property("a:b,c%d\ne") == "a%3Ab%2Cc%25d%0Ae"
+    assert _escape("a:b,c\r\n") == "a:b,c%0D%0A"  # a message keeps ':' and ','
 
 
 def test_compare_to_a_better_earlier_model_fails_no_regression(

@@ -231,6 +231,9 @@ class CheckResult(_Frozen):
     plots: list[Plot] = Field(default_factory=list)
     package: str | None = None  # the distribution that provides the check, and its version
     version: str | None = None
+    # The line of the checklist file (AuditReport.checklist) that configures the check, for
+    # CI annotations on it; None when the checklist leaves the check at its defaults.
+    checklist_line: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

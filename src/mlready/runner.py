@@ -161,6 +161,7 @@ def run_check(
         duration_s=round(time.perf_counter() - started, 3),
         package=item.origin.package,
         version=item.origin.version,
+        checklist_line=context.spec.line("checks", check.id),
     )
 
 

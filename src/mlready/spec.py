@@ -351,6 +351,10 @@ class ChecklistSpec(_Strict):
         """Folder that relative paths in the spec are resolved against."""
         return self._source.parent if self._source else Path.cwd()
 
+    def line(self, *key: str) -> int | None:
+        """The line of the checklist file that sets ``key`` exactly (None: it does not)."""
+        return self._lines.get(tuple(key))
+
     def where(self, *key: str) -> str:
         """``file:line`` of a key (or the file alone), for error messages."""
         if self._source is None:  # built in, or given as a mapping (the Python API)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from mlready.report.templating import environment
-from mlready.results import AuditReport, Status
+from mlready.results import AuditReport, CheckResult, Status
 from mlready.verdict import fails_build
 
 
@@ -20,6 +20,29 @@ def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _escape_property(text: str) -> str:
+    """A workflow-command property (file, title) escapes ':' and ',' as well."""
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _in_workspace(path: str) -> str:
+    """A path as GitHub resolves annotation files: relative to the repository checkout."""
+    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    relative = os.path.relpath(path, workspace)
+    return path if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
+def _where(report: AuditReport, check: CheckResult) -> str:
+    """``file=...,line=...,`` of the checklist key that configures the check, else the model
+    file (the thing judged), else nothing."""
+    if report.checklist and check.checklist_line is not None:
+        file = _escape_property(_in_workspace(report.checklist))
+        return f"file={file},line={check.checklist_line},"
+    if report.model.path and not report.model.path.startswith("<"):
+        return f"file={_escape_property(_in_workspace(report.model.path))},"
+    return ""
+
+
 def workflow_commands(report: AuditReport) -> list[str]:
     """``::error`` workflow commands for the checks that fail the build, ``::warning`` for
     the other warnings and waivers."""
@@ -31,8 +54,9 @@ def workflow_commands(report: AuditReport) -> list[str]:
             level = "warning"
         else:
             continue
-        title = _escape(f"mlready {check.id} (question {check.question})").replace(",", "%2C")
-        commands.append(f"::{level} title={title}::{_escape(check.message)}")
+        title = _escape_property(f"mlready {check.id} (question {check.question})")
+        where = _where(report, check)
+        commands.append(f"::{level} {where}title={title}::{_escape(check.message)}")
     if report.sandbox is not None and report.sandbox.missing:
         what = _escape("the model's sandbox is incomplete: " + "; ".join(report.sandbox.missing))
         commands.append(f"::warning title=mlready sandbox::{what}")
