@@ -397,3 +397,31 @@ def test_the_html_report_renders_in_headless_chromium(example, tmp_path):
     assert len(colours) > 50, "the screenshot is blank"
     lo, hi = image.getextrema()
     assert hi - lo > 100
+
+
+def test_the_gitlab_code_quality_report_puts_each_unpassed_check_on_its_line(
+    cli, tmp_path, cancer_splits, good_classifier, monkeypatch
+):
+    monkeypatch.setenv("CI_PROJECT_DIR", str(tmp_path))
+    checklist = tmp_path / "checklist.yaml"
+    checklist.write_text("seed: 0\nchecks:\n  baseline:\n    naive: {min_margin: 0.9}\n")
+    quality = tmp_path / "gl-code-quality.json"
+    args = ("--checklist", str(checklist), "--gitlab", str(quality))
+    result = cli.audit(good_classifier, cancer_splits, *args)
+    issues = json.loads(quality.read_text())
+    statuses = {c["id"]: c["status"] for c in result.json["checks"]}
+    not_passed = {i for i, s in statuses.items() if s not in ("pass", "skip")}
+    assert {issue["check_name"].removeprefix("mlready.") for issue in issues} == not_passed
+    for issue in issues:  # the fields GitLab requires, with its severities
+        assert issue["description"] and issue["fingerprint"]
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert issue["location"]["path"] and issue["location"]["lines"]["begin"] >= 1
+    baseline = next(i for i in issues if i["check_name"] == "mlready.baseline")
+    assert baseline["severity"] == "major"
+    assert baseline["location"] == {"path": "checklist.yaml", "lines": {"begin": 3}}
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    again = cli.audit(good_classifier, cancer_splits, *args)
+    assert again.exit_code == result.exit_code
+    assert [i["fingerprint"] for i in json.loads(quality.read_text())] == [
+        i["fingerprint"] for i in issues
+    ]  # the same finding keeps its fingerprint, so GitLab does not call it new

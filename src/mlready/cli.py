@@ -170,6 +170,14 @@ AssetsOption = Annotated[
 JunitOption = Annotated[
     Path | None, typer.Option("--junit", help="JUnit XML: one testcase per check.")
 ]
+GitlabOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--gitlab",
+        help="GitLab Code Quality report (JSON): an issue per check that did not pass, on "
+        "its checklist line.",
+    ),
+]
 
 
 def _write_outputs(
@@ -180,6 +188,7 @@ def _write_outputs(
     html: Path | None = None,
     junit: Path | None = None,
     assets: Path | None = None,
+    gitlab: Path | None = None,
 ) -> None:
     """Write the requested report files, all of them or none (each is rendered before any
     is written); inside GitHub Actions also the job summary and the annotations."""
@@ -205,11 +214,15 @@ def _write_outputs(
         from mlready.report.junit import render_junit
 
         files[junit] = render_junit(report).encode("utf-8")
+    if gitlab is not None:
+        from mlready.report.gitlab import render_code_quality
+
+        files[gitlab] = render_code_quality(report).encode("utf-8")
     write_all_atomic(files)
     for command in publish(report):
         out.print(command, highlight=False, markup=False, soft_wrap=True)
     if not quiet:
-        for path in (markdown, json_path, html, junit, assets):
+        for path in (markdown, json_path, html, junit, assets, gitlab):
             if path is not None:
                 out.print(f"wrote {path}", highlight=False, markup=False)
 
@@ -433,7 +446,7 @@ def audit(
         Path | None,
         typer.Option(
             help="Markdown report to write. Default: mlready-report.md, when no other output "
-            "(--json, --html, --junit, --assets) is named.",
+            "(--json, --html, --junit, --assets, --gitlab) is named.",
             show_default=False,
         ),
     ] = None,
@@ -459,6 +472,7 @@ def audit(
     html: HtmlOption = None,
     assets: AssetsOption = None,
     junit: JunitOption = None,
+    gitlab: GitlabOption = None,
     compare_to: Annotated[
         Path | None,
         typer.Option(
@@ -480,7 +494,7 @@ def audit(
     from mlready.verdict import exit_code
 
     started = time.perf_counter()
-    report = _default_report(report, "mlready-report.md", json_path, html, junit, assets)
+    report = _default_report(report, "mlready-report.md", json_path, html, junit, assets, gitlab)
     with _exit_codes(debug):
         options = AuditOptions(
             model=model,
@@ -498,10 +512,16 @@ def audit(
             engine=engine.value,
             scheduler=scheduler,
             sandbox=sandbox,
-            outputs={"--report": report, "--json": json_path, "--html": html, "--junit": junit},
+            outputs={
+                "--report": report,
+                "--json": json_path,
+                "--html": html,
+                "--junit": junit,
+                "--gitlab": gitlab,
+            },
         )
         result = _run_audit(quiet, options)
-        _write_outputs(result, report, json_path, quiet, html, junit, assets)
+        _write_outputs(result, report, json_path, quiet, html, junit, assets, gitlab)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:
@@ -587,7 +607,7 @@ def monitor(
         Path | None,
         typer.Option(
             help="Markdown report to write. Default: mlready-monitor.md, when no other output "
-            "(--json, --html, --junit) is named.",
+            "(--json, --html, --junit, --gitlab) is named.",
             show_default=False,
         ),
     ] = None,
@@ -603,6 +623,7 @@ def monitor(
     ] = 0,
     html: HtmlOption = None,
     junit: JunitOption = None,
+    gitlab: GitlabOption = None,
     label_queue_file: Annotated[
         Path, typer.Option(help="Where --label-queue writes (.csv, .parquet, .jsonl).")
     ] = Path("label-queue.csv"),
@@ -645,7 +666,7 @@ def monitor(
                     markup=False,
                 )
 
-    report = _default_report(report, "mlready-monitor.md", json_path, html, junit)
+    report = _default_report(report, "mlready-monitor.md", json_path, html, junit, gitlab)
     with _exit_codes(debug):
         options = AuditOptions(
             model=model,
@@ -667,11 +688,12 @@ def monitor(
                 "--json": json_path,
                 "--html": html,
                 "--junit": junit,
+                "--gitlab": gitlab,
                 "--label-queue-file": label_queue_file if label_queue else None,
             },
         )
         result = _run_audit(quiet, options, with_context=write_queue)
-        _write_outputs(result, report, json_path, quiet, html, junit)
+        _write_outputs(result, report, json_path, quiet, html, junit, gitlab=gitlab)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mlready.report.paths import in_checkout
 from mlready.report.templating import environment
 from mlready.results import AuditReport, CheckResult, Status
 from mlready.verdict import fails_build
@@ -25,21 +26,14 @@ def _escape_property(text: str) -> str:
     return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _in_workspace(path: str) -> str:
-    """A path as GitHub resolves annotation files: relative to the repository checkout."""
-    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-    relative = os.path.relpath(path, workspace)
-    return path if relative.startswith("..") else relative.replace(os.sep, "/")
-
-
 def _where(report: AuditReport, check: CheckResult) -> str:
     """``file=...,line=...,`` of the checklist key that configures the check, else the model
     file (the thing judged), else nothing."""
     if report.checklist and check.checklist_line is not None:
-        file = _escape_property(_in_workspace(report.checklist))
+        file = _escape_property(in_checkout(report.checklist, "GITHUB_WORKSPACE"))
         return f"file={file},line={check.checklist_line},"
     if report.model.path and not report.model.path.startswith("<"):
-        return f"file={_escape_property(_in_workspace(report.model.path))},"
+        return f"file={_escape_property(in_checkout(report.model.path, 'GITHUB_WORKSPACE'))},"
     return ""
 
 
