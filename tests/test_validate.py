@@ -512,3 +512,41 @@ def test_levels_are_listed_only_when_no_level_was_seen_once():
     # one 'teal': a level seen once says a clean batch will bring others (Good-Turing)
     rare = infer_contract(pd.DataFrame({"colour": [*common, "teal"]}), "train").columns["colour"]
     assert rare.levels is None
+
+
+def test_validate_writes_valid_junit_annotations_and_a_job_summary(
+    cli, tmp_path: Path, patients, contract_file: Path, monkeypatch
+):
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    patients[1].to_csv(good, index=False)
+    broken = patients[1].copy()
+    broken.loc[broken.index[0], "mean_radius"] = -5.0
+    broken.to_csv(bad, index=False)
+    junit = tmp_path / "validation.xml"
+
+    result = _validate(cli, tmp_path, contract_file, good, bad, extra=("--junit", str(junit)))
+
+    assert result.exit_code == 1, result.output
+    schema = xmlschema.XMLSchema(Path(__file__).parent / "formats" / "junit-10.xsd")
+    schema.validate(junit)
+    root = ET.parse(junit).getroot()
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {str(good), str(bad)}
+    assert suites[str(good)].get("failures") == "0"
+    failed = [
+        c.get("name") for c in suites[str(bad)].iter("testcase") if c.find("failure") is not None
+    ]
+    assert "range: mean_radius" in failed
+    assert "::error file=bad.csv,title=mlready contract%3A range mean_radius::" in result.stdout
+    assert "::error file=good.csv" not in result.stdout
+    text = summary.read_text()
+    assert text.startswith("## mlready validate: breaks the contract")
+    assert "| `" + str(bad) + "` | fail |" in text

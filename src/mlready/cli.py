@@ -790,6 +790,10 @@ def validate(
     clean: Annotated[Path | None, typer.Option(help="Write the passing rows here.")] = None,
     report: Annotated[Path | None, typer.Option(help="Markdown report to write.")] = None,
     json_path: JsonOption = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="JUnit XML: a testsuite per batch, a testcase per rule."),
+    ] = None,
     now: Annotated[
         str | None,
         typer.Option(help="Time freshness is judged at (ISO 8601; default: now, UTC)."),
@@ -827,7 +831,15 @@ def validate(
             files[report] = render_validation(result).encode("utf-8")
         if json_path is not None:
             files[json_path] = (result.model_dump_json(indent=2) + "\n").encode("utf-8")
+        if junit is not None:
+            from mlready.report.junit import render_validation_junit
+
+            files[junit] = render_validation_junit(result).encode("utf-8")
         write_all_atomic(files)
+        from mlready.report.github import publish_validation
+
+        for command in publish_validation(result):
+            out.print(command, highlight=False, markup=False, soft_wrap=True)
         if quiet:
             out.print(
                 f"Verdict: {result.status.value}", highlight=False, soft_wrap=True, markup=False

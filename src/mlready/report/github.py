@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mlready.quality.results import ValidationReport
 from mlready.report.paths import in_checkout
 from mlready.report.templating import environment
 from mlready.results import AuditReport, CheckResult, Status
@@ -57,13 +58,57 @@ def workflow_commands(report: AuditReport) -> list[str]:
     return commands
 
 
-def publish(report: AuditReport) -> list[str]:
-    """Inside GitHub Actions: append the summary to ``GITHUB_STEP_SUMMARY`` (when set) and
-    return the annotations to print (when ``GITHUB_ACTIONS`` is true)."""
+def validation_commands(report: ValidationReport) -> list[str]:
+    """``::error`` for each rule that fails a batch, ``::warning`` for each that warns, on
+    the batch file."""
+    commands = []
+    for batch in report.batches:
+        where = f"file={_escape_property(in_checkout(batch.source, 'GITHUB_WORKSPACE'))},"
+        for rule in batch.problems:
+            level = "error" if rule.status == Status.FAIL else "warning"
+            what = f"mlready contract: {rule.rule}" + (f" {rule.column}" if rule.column else "")
+            title = _escape_property(what)
+            commands.append(f"::{level} {where}title={title}::{_escape(rule.message)}")
+    return commands
+
+
+def render_validation_summary(report: ValidationReport) -> str:
+    """A short markdown summary of a validation: the verdict and one row per batch."""
+    verdict = "breaks the contract" if report.status == Status.FAIL else "meets the contract"
+    lines = [
+        f"## mlready validate: {verdict} ({report.contract})",
+        "",
+        "| batch | status | rows | quarantined | rules not met |",
+        "|---|---|---|---|---|",
+    ]
+    for batch in report.batches:
+        rules = ", ".join(sorted({r.rule for r in batch.problems})) or "-"
+        lines.append(
+            f"| `{batch.source}` | {batch.status.value} | {batch.rows:,} | "
+            f"{batch.quarantined_rows:,} | {rules} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _append_summary(text: str) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with Path(summary).open("a", encoding="utf-8") as handle:
-            handle.write(render_summary(report) + "\n")
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        return workflow_commands(report)
-    return []
+            handle.write(text + "\n")
+
+
+def _in_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def publish(report: AuditReport) -> list[str]:
+    """Inside GitHub Actions: append the summary to ``GITHUB_STEP_SUMMARY`` (when set) and
+    return the annotations to print (when ``GITHUB_ACTIONS`` is true)."""
+    _append_summary(render_summary(report))
+    return workflow_commands(report) if _in_actions() else []
+
+
+def publish_validation(report: ValidationReport) -> list[str]:
+    """What :func:`publish` does, for ``mlready validate``."""
+    _append_summary(render_validation_summary(report))
+    return validation_commands(report) if _in_actions() else []

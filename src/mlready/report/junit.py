@@ -16,6 +16,7 @@ import socket
 import xml.etree.ElementTree as ET
 
 from mlready.numbers import fmt
+from mlready.quality.results import RuleResult, ValidationReport
 from mlready.questions import question
 from mlready.report.sentences import sandbox_summary
 from mlready.results import AuditReport, CheckResult, Severity, Status
@@ -99,3 +100,48 @@ def render_junit(report: AuditReport) -> str:
     suites.set("time", f"{sum(c.duration_s for c in report.checks):.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def render_validation_junit(report: ValidationReport) -> str:
+    """``mlready validate`` as JUnit XML: a testsuite per batch, a testcase per rule that is
+    not simply met (a failure when it fails the batch), or one passing testcase for a batch
+    that meets the contract."""
+    suites = ET.Element("testsuites", name="mlready validate")
+    host = socket.gethostname()
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for batch in report.batches:
+        suite = ET.SubElement(suites, "testsuite", name=batch.source, hostname=host)
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("mlready.version", report.mlready_version),
+            ("mlready.contract", report.contract),
+            ("mlready.rows", str(batch.rows)),
+            ("mlready.quarantined_rows", str(batch.quarantined_rows)),
+        ):
+            ET.SubElement(properties, "property", name=name, value=value)
+        cases = [_rule_case(batch.source, rule) for rule in batch.problems] or [
+            ET.Element("testcase", name="contract", classname=batch.source)
+        ]
+        suite.extend(cases)
+        counts = {
+            "tests": len(cases),
+            "failures": sum(c.find("failure") is not None for c in cases),
+            "errors": 0,
+        }
+        for key, count in counts.items():
+            suite.set(key, str(count))
+            totals[key] += count
+    for key, total in totals.items():
+        suites.set(key, str(total))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _rule_case(source: str, rule: RuleResult) -> ET.Element:
+    name = f"{rule.rule}: {rule.column}" if rule.column else rule.rule
+    case = ET.Element("testcase", name=name, classname=source)
+    if rule.status == Status.FAIL:
+        ET.SubElement(case, "failure", message=rule.message, type=rule.rule).text = rule.message
+    else:
+        ET.SubElement(case, "system-out").text = f"{rule.status.value}: {rule.message}"
+    return case
