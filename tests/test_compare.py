@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import xmlschema
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -78,8 +81,10 @@ def test_logistic_regression_vs_a_large_forest(cli, tmp_path, cancer, cancer_spl
 
 
 def test_compare_exits_1_when_no_candidate_meets_the_limits(
-    cli, tmp_path, good_classifier, shuffled_label_classifier, cancer_splits
+    cli, tmp_path, good_classifier, shuffled_label_classifier, cancer_splits, monkeypatch
 ):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     checklist = tmp_path / "checklist.yaml"
     checklist.write_text("limits:\n  p95_latency_ms: 0.000001\n")
     result = cli(
@@ -93,8 +98,20 @@ def test_compare_exits_1_when_no_candidate_meets_the_limits(
         "--quick",
         "--report",
         str(tmp_path / "c.md"),
+        "--junit",
+        str(tmp_path / "compare.xml"),
     )
     assert result.exit_code == 1
+    # CI sees it too: a valid JUnit file with a failure per model, annotations, a summary
+    schema = xmlschema.XMLSchema(Path(__file__).parent / "formats" / "junit-10.xsd")
+    schema.validate(tmp_path / "compare.xml")
+    root = ET.parse(tmp_path / "compare.xml").getroot()
+    assert root.get("tests") == root.get("failures") == "2"
+    failures = [c.find("failure").get("message") for c in root.iter("testcase")]
+    assert all("p95_latency_ms" in message for message in failures)
+    assert "::error title=mlready compare::no candidate meets every hard limit" in result.stdout
+    assert result.stdout.count("::warning file=") == 2
+    assert (tmp_path / "summary.md").read_text().startswith("## mlready compare (roc_auc)")
     one = cli("compare", str(good_classifier), "--data", str(cancer_splits))
     assert one.exit_code == 2 and "at least two models" in one.stderr
 

@@ -542,12 +542,16 @@ def compare(
     report: Annotated[
         Path | None,
         typer.Option(
-            help="Markdown comparison to write. Default: mlready-compare.md, when --json is "
-            "not named.",
+            help="Markdown comparison to write. Default: mlready-compare.md, when neither "
+            "--json nor --junit is named.",
             show_default=False,
         ),
     ] = None,
     json_path: JsonOption = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="JUnit XML: a testcase per model, failing on broken limits."),
+    ] = None,
     seed: SeedOption = None,
     trust_model: TrustOption = False,
     quick: Annotated[bool, typer.Option("--quick", help="Time fewer calls.")] = False,
@@ -564,7 +568,7 @@ def compare(
     from mlready.report.markdown import render_comparison
     from mlready.verdict import comparison_exit_code
 
-    report = _default_report(report, "mlready-compare.md", json_path)
+    report = _default_report(report, "mlready-compare.md", json_path, junit)
     with _exit_codes(debug), _progress(False):
         result = compare_models(
             models,
@@ -575,14 +579,22 @@ def compare(
             trust_model=trust_model,
             quick=quick,
             sandbox=sandbox,
-            outputs={"--report": report, "--json": json_path},
+            outputs={"--report": report, "--json": json_path, "--junit": junit},
         )
         files = {}
         if report is not None:
             files[report] = render_comparison(result).encode("utf-8")
         if json_path is not None:
             files[json_path] = (result.model_dump_json(indent=2) + "\n").encode("utf-8")
+        if junit is not None:
+            from mlready.report.junit import render_comparison_junit
+
+            files[junit] = render_comparison_junit(result).encode("utf-8")
         write_all_atomic(files)
+        from mlready.report.github import publish_comparison
+
+        for command in publish_comparison(result):
+            out.print(command, highlight=False, markup=False, soft_wrap=True)
         print_comparison(result, out)
     raise typer.Exit(comparison_exit_code([c.breaches for c in result.candidates]))
 

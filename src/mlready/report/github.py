@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from mlready.numbers import fmt
 from mlready.quality.results import ValidationReport
 from mlready.report.paths import in_checkout
 from mlready.report.templating import environment
 from mlready.results import AuditReport, CheckResult, Status
 from mlready.verdict import fails_build
+
+if TYPE_CHECKING:
+    from mlready.compare import Comparison
 
 
 def render_summary(report: AuditReport) -> str:
@@ -90,6 +95,40 @@ def render_validation_summary(report: ValidationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def comparison_commands(comparison: Comparison) -> list[str]:
+    """A ``::warning`` on each candidate model that breaks a hard limit, and an
+    ``::error`` when none meets them all (what fails ``mlready compare``)."""
+    commands = []
+    for candidate in comparison.candidates:
+        if candidate.breaches:
+            where = f"file={_escape_property(in_checkout(candidate.path, 'GITHUB_WORKSPACE'))},"
+            title = _escape_property("mlready compare: limits broken")
+            message = _escape("; ".join(candidate.breaches))
+            commands.append(f"::warning {where}title={title}::{message}")
+    if all(candidate.breaches for candidate in comparison.candidates):
+        title = _escape_property("mlready compare")
+        commands.append(f"::error title={title}::no candidate meets every hard limit")
+    return commands
+
+
+def render_comparison_summary(comparison: Comparison) -> str:
+    """A short markdown summary of a comparison: one row per candidate."""
+    metric = comparison.primary_metric
+    lines = [
+        f"## mlready compare ({metric})",
+        "",
+        f"| model | {metric} | p95 ms | limits | Pareto |",
+        "|---|---|---|---|---|",
+    ]
+    for c in comparison.candidates:
+        limits = "all met" if not c.breaches else f"{len(c.breaches)} broken"
+        lines.append(
+            f"| `{c.path}` | {fmt(c.metric)} | {fmt(c.p95_latency_ms)} | {limits} | "
+            f"{'yes' if c.pareto else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _append_summary(text: str) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -106,6 +145,12 @@ def publish(report: AuditReport) -> list[str]:
     return the annotations to print (when ``GITHUB_ACTIONS`` is true)."""
     _append_summary(render_summary(report))
     return workflow_commands(report) if _in_actions() else []
+
+
+def publish_comparison(comparison: Comparison) -> list[str]:
+    """What :func:`publish` does, for ``mlready compare``."""
+    _append_summary(render_comparison_summary(comparison))
+    return comparison_commands(comparison) if _in_actions() else []
 
 
 def publish_validation(report: ValidationReport) -> list[str]:

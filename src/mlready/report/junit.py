@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from mlready.numbers import fmt
 from mlready.quality.results import RuleResult, ValidationReport
@@ -21,6 +22,9 @@ from mlready.questions import question
 from mlready.report.sentences import sandbox_summary
 from mlready.results import AuditReport, CheckResult, Severity, Status
 from mlready.verdict import fails_build
+
+if TYPE_CHECKING:
+    from mlready.compare import Comparison
 
 
 def _details(check: CheckResult) -> str:
@@ -145,3 +149,40 @@ def _rule_case(source: str, rule: RuleResult) -> ET.Element:
     else:
         ET.SubElement(case, "system-out").text = f"{rule.status.value}: {rule.message}"
     return case
+
+
+def render_comparison_junit(comparison: Comparison) -> str:
+    """``mlready compare`` as JUnit XML: a testcase per candidate model, a failure listing
+    the hard limits it breaks."""
+    suites = ET.Element("testsuites", name="mlready compare")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"mlready compare ({comparison.primary_metric})",
+        timestamp=comparison.created_at,
+        hostname=socket.gethostname(),
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("mlready.version", comparison.mlready_version),
+        ("mlready.seed", str(comparison.seed)),
+        ("mlready.primary_metric", comparison.primary_metric),
+    ):
+        ET.SubElement(properties, "property", name=name, value=value)
+    for candidate in comparison.candidates:
+        case = ET.SubElement(suite, "testcase", name=candidate.path, classname="mlready compare")
+        if candidate.breaches:
+            broken = "; ".join(candidate.breaches)
+            ET.SubElement(case, "failure", message=broken, type="limits").text = broken
+        else:
+            summary = f"{comparison.primary_metric} {fmt(candidate.metric)}"
+            ET.SubElement(case, "system-out").text = summary + (
+                "; Pareto-optimal" if candidate.pareto else ""
+            )
+    failures = sum(bool(c.breaches) for c in comparison.candidates)
+    for element in (suite, suites):
+        element.set("tests", str(len(comparison.candidates)))
+        element.set("failures", str(failures))
+        element.set("errors", "0")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
