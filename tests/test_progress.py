@@ -98,3 +98,24 @@ def test_a_terminal_shows_which_check_of_how_many_is_running(
     assert "[11/11] " in shown
     assert re.search(r"^baseline\s+(pass|warn|fail)\s+\d+\.\ds", shown, re.MULTILINE), shown
     assert CLOSING.fullmatch(shown.strip().splitlines()[-1]), shown[-500:]
+
+
+def test_verbose_puts_each_checks_numbers_under_its_line(
+    cli, good_classifier, cancer_splits
+) -> None:
+    result = cli.audit(good_classifier, cancer_splits, "-v")
+    lines = result.stderr.splitlines()
+    benchmark = next(c for c in result.json["checks"] if c["id"] == "benchmark")
+    at = next(i for i, line in enumerate(lines) if line.startswith("benchmark "))
+    detail = []
+    for line in lines[at + 1 :]:
+        if not line.startswith("    "):
+            break
+        detail.append(line.strip())
+    assert [line.split(":")[0] for line in detail if not line.startswith("note:")] == [
+        e["name"] for e in benchmark["evidence"]
+    ]
+    score = next(e for e in benchmark["evidence"] if e["name"] == "test_roc_auc")
+    assert f"test_roc_auc: {score['value']:.4f}" in detail
+    plain = cli.audit(good_classifier, cancer_splits)
+    assert not any(line.startswith("    ") for line in plain.stderr.splitlines())

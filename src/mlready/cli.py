@@ -236,26 +236,29 @@ def _default_report(report: Path | None, default: str, *others: Path | None) -> 
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[Listener | None]:
+def _progress(quiet: bool, verbose: bool = False) -> Iterator[Listener | None]:
     """Progress on stderr, unless quiet: a live line on a terminal, else one plain line
-    per check as it finishes (a CI log)."""
+    per check as it finishes (a CI log); verbose adds each check's numbers."""
     from mlready.report.progress import PlainProgress, TerminalProgress
 
     if quiet:
         yield None
     elif sys.stderr.isatty():  # not err.is_terminal: --color always keeps a log linear
-        with TerminalProgress(err) as progress:
+        with TerminalProgress(err, verbose) as progress:
             yield progress
     else:
-        yield PlainProgress(err)
+        yield PlainProgress(err, verbose)
 
 
 def _run_audit(
-    quiet: bool, options: AuditOptions, with_context: Callable[[Any], None] | None = None
+    quiet: bool,
+    options: AuditOptions,
+    with_context: Callable[[Any], None] | None = None,
+    verbose: bool = False,
 ) -> AuditReport:
     from mlready import api
 
-    with _progress(quiet) as listener:
+    with _progress(quiet, verbose) as listener:
         return api.run(options, listener=listener, with_context=with_context)
 
 
@@ -280,6 +283,10 @@ TrustOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Under each check's line, the numbers it judged by."),
+]
 MarginOption = Annotated[
     float,
     typer.Option(
@@ -486,6 +493,7 @@ def audit(
     scheduler: SchedulerOption = None,
     sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Audit MODEL on the splits in --data; write the report; exit 1 if checks fail."""
@@ -520,7 +528,7 @@ def audit(
                 "--gitlab": gitlab,
             },
         )
-        result = _run_audit(quiet, options)
+        result = _run_audit(quiet, options, verbose=verbose)
         _write_outputs(result, report, json_path, quiet, html, junit, assets, gitlab)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)
@@ -650,6 +658,7 @@ def monitor(
     scheduler: SchedulerOption = None,
     sandbox: SandboxSettings | None = DEFAULT_SANDBOX,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Monitor a model in production: ground truth, performance per window, drift.
@@ -704,7 +713,7 @@ def monitor(
                 "--label-queue-file": label_queue_file if label_queue else None,
             },
         )
-        result = _run_audit(quiet, options, with_context=write_queue)
+        result = _run_audit(quiet, options, with_context=write_queue, verbose=verbose)
         _write_outputs(result, report, json_path, quiet, html, junit, gitlab=gitlab)
         if quiet:
             out.print(f"Verdict: {result.verdict}", highlight=False, soft_wrap=True, markup=False)

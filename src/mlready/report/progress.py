@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from mlready.numbers import fmt
 from mlready.results import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -63,12 +64,29 @@ def check_line(result: CheckResult) -> str:
     )
 
 
+def check_detail(result: CheckResult) -> list[str]:
+    """``-v``: the numbers behind a finished check (each with the bar it was held to and its
+    interval) and its notes, indented under its line."""
+    lines = []
+    for evidence in result.evidence:
+        interval = (
+            f" (CI {fmt(evidence.ci_low)} to {fmt(evidence.ci_high)})"
+            if evidence.ci_low is not None and evidence.ci_high is not None
+            else ""
+        )
+        bar = f", must be {evidence.op} {fmt(evidence.threshold)}" if evidence.op else ""
+        lines.append(f"    {evidence.name}: {fmt(evidence.value)}{interval}{bar}")
+    lines += [f"    note: {' '.join(note.split())}" for note in result.notes]
+    return lines
+
+
 class PlainProgress:
     """Not a terminal (a CI log, a pipe): one line per check as it finishes, nothing that
-    redraws itself."""
+    redraws itself; with ``detail``, its numbers under it."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, detail: bool = False) -> None:
         self.console = console
+        self.detail = detail
         self._lock = threading.Lock()
 
     def planned(self, items: Sequence[PlannedCheck]) -> None:
@@ -78,15 +96,18 @@ class PlainProgress:
         pass
 
     def finished(self, result: CheckResult) -> None:
+        lines = [check_line(result), *(check_detail(result) if self.detail else [])]
         with self._lock:
-            self.console.print(check_line(result), markup=False, highlight=False, soft_wrap=True)
+            for line in lines:
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 class TerminalProgress:
     """On a terminal: ``[3/11] metric_parity`` with the time it has run, over the lines of
     the checks already done."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, detail: bool = False) -> None:
+        self.detail = detail
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         self._progress = Progress(*columns, console=console, transient=True)
         self._task = self._progress.add_task("loading data and model", total=None)
@@ -118,3 +139,5 @@ class TerminalProgress:
         )
         with self._lock:
             self._progress.console.print(line, highlight=False, soft_wrap=True)
+            for detail in check_detail(result) if self.detail else []:
+                self._progress.console.print(detail, highlight=False, markup=False, soft_wrap=True)
