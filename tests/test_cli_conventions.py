@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 
 from mlready import __version__
 from mlready.cli import app
+from tests.terminal import on_a_terminal
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # a style code (a live progress line also moves the cursor)
 
@@ -32,21 +32,7 @@ def _mlready(*args: str, terminal: bool = False, **env: str) -> str:
     if not terminal:
         done = subprocess.run(command, capture_output=True, text=True, env=environment)
         return done.stderr
-    main, child = pty.openpty()
-    with subprocess.Popen(command, stdout=child, stderr=child, env=environment) as process:
-        os.close(child)
-        chunks = []
-        while True:
-            try:
-                data = os.read(main, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        process.wait()
-    os.close(main)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return on_a_terminal(command, environment)
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])

@@ -4,15 +4,13 @@ a CI log, a live ``[n/N] check`` line on a terminal, and pytest's counts at the 
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
-import subprocess
 import sys
 from collections import Counter
 
 from mlready.report.progress import closing_line
 from mlready.results import Status
+from tests.terminal import on_a_terminal
 
 CLOSING = re.compile(r"^(\d+ (failed|errors?|warned|waived|passed|skipped)(, )?)+ in \d+\.\ds$")
 
@@ -58,33 +56,9 @@ def test_quiet_prints_neither_progress_nor_the_closing_line(
 
 def _through_a_terminal(args: list[str], cwd) -> str:
     """Everything the command writes to a pseudo-terminal, as a user would see it."""
-    main, child = pty.openpty()
     env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "MLREADY_ISOLATE": "off"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlready.cli", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=child,
-        stderr=child,
-        cwd=cwd,
-        env=env,
-    )
-    os.close(child)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([main], [], [], 1.0)
-        if ready:
-            try:
-                data = os.read(main, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    process.wait()
-    os.close(main)
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
+    raw = on_a_terminal([sys.executable, "-m", "mlready.cli", *args], env, cwd)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
     return text.replace("\r\n", "\n").replace("\r", "\n")  # a redrawn line is a line here
 
 

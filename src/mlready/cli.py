@@ -219,12 +219,25 @@ def _write_outputs(
 
         files[gitlab] = render_code_quality(report).encode("utf-8")
     write_all_atomic(files)
-    for command in publish(report):
-        out.print(command, highlight=False, markup=False, soft_wrap=True)
+    _print_commands(publish(report))
     if not quiet:
         for path in (markdown, json_path, html, junit, assets, gitlab):
             if path is not None:
                 out.print(f"wrote {path}", highlight=False, markup=False)
+
+
+def _write_rendered(renders: dict[Path | None, Callable[[], str]]) -> None:
+    """Render each named output (None: not asked for), then write them all or none."""
+    from mlready.io.files import write_all_atomic
+
+    rendered = {path: render().encode("utf-8") for path, render in renders.items() if path}
+    write_all_atomic(rendered)
+
+
+def _print_commands(commands: list[str]) -> None:
+    """CI workflow commands (annotations) on stdout, exactly as they are."""
+    for command in commands:
+        out.print(command, highlight=False, markup=False, soft_wrap=True)
 
 
 def _default_report(report: Path | None, default: str, *others: Path | None) -> Path | None:
@@ -571,7 +584,6 @@ def compare(
     Exits 1 when no candidate meets every hard limit of the checklist.
     """
     from mlready.compare import compare_models
-    from mlready.io.files import write_all_atomic
     from mlready.report.console import print_comparison
     from mlready.report.markdown import render_comparison
     from mlready.verdict import comparison_exit_code
@@ -589,20 +601,17 @@ def compare(
             sandbox=sandbox,
             outputs={"--report": report, "--json": json_path, "--junit": junit},
         )
-        files = {}
-        if report is not None:
-            files[report] = render_comparison(result).encode("utf-8")
-        if json_path is not None:
-            files[json_path] = (result.model_dump_json(indent=2) + "\n").encode("utf-8")
-        if junit is not None:
-            from mlready.report.junit import render_comparison_junit
-
-            files[junit] = render_comparison_junit(result).encode("utf-8")
-        write_all_atomic(files)
         from mlready.report.github import publish_comparison
+        from mlready.report.junit import render_comparison_junit
 
-        for command in publish_comparison(result):
-            out.print(command, highlight=False, markup=False, soft_wrap=True)
+        _write_rendered(
+            {
+                report: lambda: render_comparison(result),
+                json_path: lambda: result.model_dump_json(indent=2) + "\n",
+                junit: lambda: render_comparison_junit(result),
+            }
+        )
+        _print_commands(publish_comparison(result))
         print_comparison(result, out)
     raise typer.Exit(comparison_exit_code([c.breaches for c in result.candidates]))
 
@@ -828,7 +837,6 @@ def validate(
     quarantine and clean files appear only when the whole run succeeds.
     """
     from mlready.contract import load_contract
-    from mlready.io.files import write_all_atomic
     from mlready.quality.validate import validate_files
     from mlready.report.console import print_validation
     from mlready.report.markdown import render_validation
@@ -847,20 +855,17 @@ def validate(
         result = validate_files(
             batches, rules, source, quarantine, clean, now=_timestamp(now, "--now")
         )
-        files = {}
-        if report is not None:
-            files[report] = render_validation(result).encode("utf-8")
-        if json_path is not None:
-            files[json_path] = (result.model_dump_json(indent=2) + "\n").encode("utf-8")
-        if junit is not None:
-            from mlready.report.junit import render_validation_junit
-
-            files[junit] = render_validation_junit(result).encode("utf-8")
-        write_all_atomic(files)
         from mlready.report.github import publish_validation
+        from mlready.report.junit import render_validation_junit
 
-        for command in publish_validation(result):
-            out.print(command, highlight=False, markup=False, soft_wrap=True)
+        _write_rendered(
+            {
+                report: lambda: render_validation(result),
+                json_path: lambda: result.model_dump_json(indent=2) + "\n",
+                junit: lambda: render_validation_junit(result),
+            }
+        )
+        _print_commands(publish_validation(result))
         if quiet:
             out.print(
                 f"Verdict: {result.status.value}", highlight=False, soft_wrap=True, markup=False

@@ -153,11 +153,22 @@ def check_model_file(
     fmt = model_format(path)
     data = read_model_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
-    pinned = pinned_sha256 is not None and pinned_sha256.strip().lower() == digest
-    if fmt == "onnx" or trust or pinned:
+    if fmt == "onnx" or trust or _pinned(pinned_sha256, digest):
         return
-    try:
+    with _pin_reported(pinned_sha256, digest):
         _refuse_unvetted(data, path, fmt, extra_allowed)
+
+
+def _pinned(pinned_sha256: str | None, digest: str) -> bool:
+    """Whether the checklist pins exactly this file (model.sha256)."""
+    return pinned_sha256 is not None and pinned_sha256.strip().lower() == digest
+
+
+@contextmanager
+def _pin_reported(pinned_sha256: str | None, digest: str) -> Iterator[None]:
+    """A refusal of a pinned file says that the pin did not match (why it was scanned)."""
+    try:
+        yield
     except ModelLoadError as exc:
         if pinned_sha256 is None:
             raise
@@ -275,15 +286,10 @@ def load_model_bytes(
     digest = hashlib.sha256(data).hexdigest()
     if fmt == "onnx":
         return LoadedModel(_load_onnx(data, path), path, fmt, digest, trusted=False)
-    if trust or (pinned_sha256 is not None and pinned_sha256.strip().lower() == digest):
+    if trust or _pinned(pinned_sha256, digest):
         return LoadedModel(_load_trusted(data, path, fmt), path, fmt, digest, trusted=True)
-    try:
+    with _pin_reported(pinned_sha256, digest):
         estimator = _load_safely(data, path, fmt, extra_allowed)
-    except ModelLoadError as exc:
-        if pinned_sha256 is None:
-            raise
-        note = f"; the pinned sha256 did not match (pinned {pinned_sha256}, file {digest})"
-        raise ModelLoadError(exc.message + note, hint=exc.hint) from exc
     return LoadedModel(estimator, path, fmt, digest, trusted=False)
 
 
