@@ -54,6 +54,9 @@ class Labeller:
     def started(self, item: object) -> None:
         self.sampler.label = item.check.id  # type: ignore[attr-defined]
 
+    def step(self, check_id: str, text: str) -> None:
+        pass
+
     def finished(self, result: object) -> None:
         pass
 

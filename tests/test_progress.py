@@ -70,6 +70,7 @@ def test_a_terminal_shows_which_check_of_how_many_is_running(
     )
     assert "[1/11] baseline" in shown
     assert "[11/11] " in shown
+    assert re.search(r"\[\d+/11\] split_distribution: adversarial validation, fold 1 of \d", shown)
     assert re.search(r"^baseline\s+(pass|warn|fail)\s+\d+\.\ds", shown, re.MULTILINE), shown
     assert CLOSING.fullmatch(shown.strip().splitlines()[-1]), shown[-500:]
 
@@ -93,3 +94,26 @@ def test_verbose_puts_each_checks_numbers_under_its_line(
     assert f"test_roc_auc: {score['value']:.4f}" in detail
     plain = cli.audit(good_classifier, cancer_splits)
     assert not any(line.startswith("    ") for line in plain.stderr.splitlines())
+
+
+def test_a_step_outside_a_run_is_heard_by_no_one_and_inside_by_its_listener() -> None:
+    from mlready.steps import step, steps_heard_by
+
+    step("nobody listens")  # does nothing, raises nothing
+    heard: list[str] = []
+    with steps_heard_by(heard.append):
+        step("fold 1 of 3")
+    step("after the block")
+    assert heard == ["fold 1 of 3"]
+
+
+def test_long_checks_report_their_steps_in_the_log_with_verbose(
+    cli, good_classifier, cancer_splits
+) -> None:
+    lines = cli.audit(good_classifier, cancer_splits, "-v").stderr.splitlines()
+    folds = [line for line in lines if line.startswith("  split_distribution: adversarial")]
+    assert folds and folds[-1].endswith(f"fold {len(folds)} of {len(folds)}")
+    ended = next(i for i, line in enumerate(lines) if line.startswith("split_distribution "))
+    assert lines.index(folds[-1]) < ended  # the steps come before the check's own line
+    quiet_log = cli.audit(good_classifier, cancer_splits).stderr
+    assert "adversarial validation, fold" not in quiet_log

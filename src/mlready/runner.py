@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import traceback
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from mlready.errors import MlreadyError, SpecError
 from mlready.registry import Origin, Registry
 from mlready.results import CheckResult, Outcome, Severity, Status, WaiverRecord
 from mlready.spec import ChecklistSpec, Waiver, format_validation_error, suggest
+from mlready.steps import steps_heard_by
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,15 @@ class PlannedCheck:
 
 
 class Listener(Protocol):
-    """Told how a run goes, for progress: what will run, then each check as it starts and
-    as it ends (from the threads that run them when ``jobs`` > 1)."""
+    """Told how a run goes, for progress: what will run, then each check as it starts, the
+    steps it reports (:func:`mlready.steps.step`) and as it ends (from the threads that run
+    them when ``jobs`` > 1)."""
 
     def planned(self, items: Sequence[PlannedCheck]) -> None: ...
 
     def started(self, item: PlannedCheck) -> None: ...
+
+    def step(self, check_id: str, text: str) -> None: ...
 
     def finished(self, result: CheckResult) -> None: ...
 
@@ -172,11 +177,12 @@ def _run_one(
     listener: Listener | None,
     debug: bool,
 ) -> CheckResult:
-    if listener is not None:
-        listener.started(item)
-    result = run_check(item, context, earlier, debug)
-    if listener is not None:
-        listener.finished(result)
+    if listener is None:
+        return run_check(item, context, earlier, debug)
+    listener.started(item)
+    with steps_heard_by(functools.partial(listener.step, item.check.id)):
+        result = run_check(item, context, earlier, debug)
+    listener.finished(result)
     return result
 
 

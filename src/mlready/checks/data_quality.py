@@ -14,6 +14,7 @@ from mlready.numbers import listed, percent
 from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
 from mlready.quality.results import BatchResult
 from mlready.results import Evidence, Outcome, Status, Table
+from mlready.steps import step
 
 SplitName = Literal["test", "validation", "production"]
 _DEFAULT_SPLITS: tuple[SplitName, ...] = ("test", "validation", "production")
@@ -129,7 +130,11 @@ def _split(context: AuditContext, name: str, contract: DataContract, draft: bool
         # Test and validation are snapshots from the past: only production has an age.
         batch = contract.batch.model_copy(update={"freshness": None})
         contract = contract.model_copy(update={"batch": batch})
-    results = [source.validate(contract) for source in context.batch_sources(name)]
+    sources = context.batch_sources(name)
+    results = []
+    for number, source in enumerate(sources, start=1):
+        step(f"{name}: batch {number} of {len(sources)}")
+        results.append(source.validate(contract))
     rows = sum(r.rows for r in results)
     quarantined = sum(r.quarantined_rows for r in results)
     counts: dict[str, float] = {}

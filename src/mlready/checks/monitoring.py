@@ -22,6 +22,7 @@ from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.drift import Reference, compare
 from mlready.stats.estimation import top_probability
 from mlready.stats.metrics import Metric, Prediction, point_estimate, shortfall
+from mlready.steps import step
 
 NOT_ENOUGH = "not enough ground truth"
 SMALL_DROP = "small drop"
@@ -601,6 +602,7 @@ class PerformanceMonitoringCheck:
         labelled_codes = groups.codes[labelled]
         results = []
         for code, label in enumerate(groups.labels):
+            step(f"window {label} ({code + 1} of {len(groups.labels)})")
             rows = np.flatnonzero(groups.codes == code)
             if rows.size == 0:
                 continue

@@ -95,6 +95,13 @@ class PlainProgress:
     def started(self, item: PlannedCheck) -> None:
         pass
 
+    def step(self, check_id: str, text: str) -> None:
+        if self.detail:  # a log keeps every line: steps only when asked for
+            with self._lock:
+                self.console.print(
+                    f"  {check_id}: {text}", markup=False, highlight=False, soft_wrap=True
+                )
+
     def finished(self, result: CheckResult) -> None:
         lines = [check_line(result), *(check_detail(result) if self.detail else [])]
         with self._lock:
@@ -114,6 +121,7 @@ class TerminalProgress:
         self._lock = threading.Lock()
         self._total = 0
         self._started = 0
+        self._numbers: dict[str, int] = {}  # each running check's place in the run
 
     def __enter__(self) -> TerminalProgress:
         self._progress.start()
@@ -128,8 +136,15 @@ class TerminalProgress:
     def started(self, item: PlannedCheck) -> None:
         with self._lock:
             self._started += 1
+            self._numbers[item.check.id] = self._started
             description = f"[{self._started}/{self._total}] {item.check.id}"
             self._progress.reset(self._task, description=escape(description), total=None)
+
+    def step(self, check_id: str, text: str) -> None:
+        with self._lock:
+            number = self._numbers.get(check_id, self._started)
+            description = f"[{number}/{self._total}] {check_id}: {text}"
+            self._progress.update(self._task, description=escape(description))
 
     def finished(self, result: CheckResult) -> None:
         style = _STYLES[result.status]

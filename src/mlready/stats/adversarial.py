@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.columns import as_text, column_kinds
 from mlready.stats.metrics import METRICS, Prediction, point_estimate
+from mlready.steps import step
 
 Matrix = NDArray[np.float64]
 Labels = NDArray[np.int64]
@@ -115,7 +116,8 @@ def adversarial_validation(
     # One OpenMP thread: about 1.5x slower on an idle machine, but OpenMP's spin-waiting
     # threads slow down 100x when another process holds a core (shared CI runners).
     with threadpool_limits(limits=1, user_api="openmp"):
-        for train, test in splitter.split(X, y):
+        for fold, (train, test) in enumerate(splitter.split(X, y), start=1):
+            step(f"adversarial validation, fold {fold} of {folds}")
             columns = (
                 _ranked(X[train], y[train], forest_seed)[:_MAX_MODEL_FEATURES]
                 if wide
