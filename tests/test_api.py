@@ -49,6 +49,7 @@ def test_an_estimator_and_frames_in_memory(cancer) -> None:
     report = audit(model, {"train": train, "test": test}, checklist=NO_LATENCY)
     assert report.sandbox is not None and report.sandbox.mode == "in memory"
     assert report.splits[0].path == "<train in memory>"
+    assert report.model.path == "<model in memory>" and len(report.model.sha256) == 64
     benchmark = next(c for c in report.checks if c.id == "benchmark")
     assert benchmark.metrics["test_roc_auc"] > 0.9
     assert report.passed is (report.exit_code == ExitCode.OK)

@@ -114,11 +114,15 @@ def _with_previous(result: CheckResult, previous: AuditReport) -> CheckResult:
 
 
 def _model_fingerprint(
-    model_path: Path | None, loaded: LoadedModel | None, problem: str | None = None
+    model_path: Path | None,
+    loaded: LoadedModel | None,
+    problem: str | None = None,
+    estimator: Any = None,
 ) -> ModelFingerprint:
     if loaded is not None:
         return ModelFingerprint(
-            path=str(loaded.path),
+            # the caller's object has no file of its own (the sha256 is of its joblib dump)
+            path="<model in memory>" if estimator is not None else str(loaded.path),
             sha256=loaded.sha256,
             format=loaded.format,
             kind=describe_estimator(loaded.estimator),
@@ -389,7 +393,7 @@ def run(
         target=context.target,
         primary_metric=context.primary.name,
         checklist=str(spec.source) if spec.source else None,
-        model=_model_fingerprint(options.model, loaded, model.problem),
+        model=_model_fingerprint(options.model, loaded, model.problem, options.estimator),
         splits=[
             SplitFingerprint(
                 name=s.name,

@@ -1020,16 +1020,20 @@ def check_config(
     Every key, value and check option is checked as an audit would check it; each error
     names the file, line and key. Exits 2 when a file is invalid.
     """
+    from mlready.results import ExitCode
+
     failed = False
     for path in files:
         try:
             with _exit_codes(debug):
                 what = _check_one_config(path, kind)
                 out.print(f"ok: {path}: {what}", highlight=False, markup=False, soft_wrap=True)
-        except typer.Exit:
+        except typer.Exit as stop:
+            if stop.exit_code != ExitCode.CANNOT_RUN:
+                raise  # an interrupt or a bug ends the run
             failed = True  # the error is printed; go on with the other files
     if failed:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.CANNOT_RUN)
 
 
 @app.command("checks")
