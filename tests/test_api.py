@@ -79,6 +79,8 @@ def test_what_cannot_run_raises_a_clear_error(cancer) -> None:
     train, _ = cancer
     with pytest.raises(MlreadyError, match="no test split among the frames given"):
         audit(None, {"train": train}, checklist={"data": {"prediction": "p"}})
+    with pytest.raises(MlreadyError, match="the test split is a list, not a DataFrame"):
+        audit(None, {"train": train, "test": [1, 2]}, checklist={"data": {"prediction": "p"}})
     with pytest.raises(MlreadyError, match=r"checklist: checks\.baselin: unknown check"):
         audit(None, {"train": train, "test": train}, checklist={"checks": {"baselin": {}}})
 

@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import ValidationError
 
 from mlready import __version__
@@ -193,6 +194,13 @@ def _splits_in_memory(frames: Mapping[str, Any], needed: tuple[str, ...]) -> dic
         raise MlreadyError(
             f"unknown split name(s) {', '.join(unknown)}", hint=f"use {', '.join(SPLIT_NAMES)}"
         )
+    for name, data in frames.items():
+        parts = data.values() if isinstance(data, Mapping) else [data]
+        if not parts or not all(isinstance(part, pd.DataFrame) for part in parts):
+            raise MlreadyError(
+                f"the {name} split is a {type(data).__name__}, not a DataFrame",
+                hint="pass a DataFrame, or {batch_name: DataFrame} for batches",
+            )
     return {name: split_in_memory(name, data) for name, data in frames.items()}
 
 
