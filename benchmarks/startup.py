@@ -26,6 +26,7 @@ COMMANDS = {
     "audit --help": ["audit", "--help"],
     "checks": ["checks"],
     "explain baseline": ["explain", "baseline"],
+    "check-config": ["check-config", str(Path(__file__).parents[1] / "checklist.yaml")],
 }
 
 

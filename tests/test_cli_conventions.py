@@ -81,16 +81,20 @@ HEAVY = ("pandas", "scipy", "pyarrow", "sklearn", "numpy", "matplotlib")
 
 
 def _imported_by(args: list[str], modules: tuple[str, ...]) -> list[str]:
-    """Which of ``modules`` the ``mlready`` entry point imports to run ``args``."""
+    """Which of ``modules`` the ``mlready`` entry point imports to run ``args`` (which
+    must succeed: a command refused early would import nothing and prove nothing)."""
     probe = (
         "import sys\n"
         f"sys.argv = ['mlready', *{args!r}]\n"
         "from mlready.__main__ import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print([m for m in {modules!r} if m in sys.modules])\n"
+        "code = 0\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code or 0\n"
+        f"print(code, [m for m in {modules!r} if m in sys.modules])\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    return ast.literal_eval(done.stdout.strip().splitlines()[-1])  # a printed list
+    code, imported = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert code == "0", done.stdout + done.stderr
+    return ast.literal_eval(imported)  # a printed list
 
 
 @pytest.mark.parametrize("args", [["--version"], ["-h"], ["audit", "--help"], ["validate", "-h"]])
@@ -98,6 +102,22 @@ def test_version_and_help_import_none_of_the_data_libraries(args) -> None:
     """Start-up is what a user feels on every call: these import no data library at all
     (a module count, not a timing, so a busy machine cannot fail it)."""
     assert _imported_by(args, HEAVY) == []
+
+
+def test_commands_about_checks_and_checklists_import_no_data_library(tmp_path) -> None:
+    """Listing, explaining and documenting checks, and validating a checklist (the
+    pre-commit hook), read every check's declaration but run none: pandas, scipy, pyarrow
+    and scikit-learn stay unimported (numpy, which metric names sit beside, may load)."""
+    data_libraries = ("pandas", "scipy", "pyarrow", "sklearn", "matplotlib")
+    starter = tmp_path / "checklist.yaml"
+    for args in (
+        ["checks"],
+        ["explain", "performance_monitoring"],
+        ["init", "--output", str(starter)],
+        ["check-config", str(starter)],
+    ):
+        assert _imported_by(args, data_libraries) == [], args
+    assert "performance_monitoring:" in starter.read_text()
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])

@@ -128,6 +128,18 @@ def test_streamed_monitoring_finds_what_the_in_memory_one_finds(
     assert "x0" in by_batch["rows"][2][3] and by_batch["rows"][0][3] == "-"
 
 
+def test_the_stream_engine_reports_each_batch_it_streams_as_a_step(
+    cli, streamed_case, tmp_path: Path
+) -> None:
+    model, data, checklist = streamed_case
+    args = ["monitor", str(model), "-d", str(data), "-c", str(checklist), "--engine", "stream"]
+    result = cli(*args, "--report", str(tmp_path / "m.md"), "-v")
+    assert result.exit_code in (0, 1), result.output
+    steps = [line.split(": ", 1)[1] for line in result.stderr.splitlines() if "streaming" in line]
+    names = [f"2026-11-{day}.parquet" for day in (20, 21, 22)]
+    assert steps == [f"streaming batch {i} of 3 ({name})" for i, name in enumerate(names, 1)]
+
+
 @pytest.mark.heavy  # a Dask LocalCluster
 @pytest.mark.parametrize("isolate", ["off", "full"])
 def test_dask_engine_on_a_local_cluster_equals_the_stream_engine(

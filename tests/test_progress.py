@@ -108,6 +108,27 @@ def test_a_step_outside_a_run_is_heard_by_no_one_and_inside_by_its_listener() ->
     assert heard == ["fold 1 of 3"]
 
 
+def test_a_long_bootstrap_reports_each_tenth_of_its_resamples_and_a_short_one_nothing() -> None:
+    import numpy as np
+
+    from mlready.stats.bootstrap import bootstrap_metrics
+    from mlready.stats.metrics import METRICS, Prediction
+    from mlready.steps import steps_heard_by
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=200_000)  # regression: 20 resamples per chunk of draws
+    prediction = Prediction(label=y + rng.normal(size=y.size))
+    heard: list[str] = []
+    with steps_heard_by(heard.append):
+        samples = bootstrap_metrics([METRICS["rmse"]], y, prediction, 100, rng)
+    assert samples["rmse"].shape == (100,)
+    assert heard == [f"bootstrap, {n} of 100 resamples" for n in (20, 40, 60, 80, 100)]
+    heard.clear()
+    with steps_heard_by(heard.append):
+        bootstrap_metrics([METRICS["rmse"]], y[:1000], Prediction(label=y[:1000]), 100, rng)
+    assert heard == []  # one chunk: quick, and silent
+
+
 def test_long_checks_report_their_steps_in_the_log_with_verbose(
     cli, good_classifier, cancer_splits
 ) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mlready.errors import MlreadyError, SpecError
 from mlready.io.data import SUPPORTED_SUFFIXES, read_table
-from mlready.io.files import write_table_atomic
+from mlready.io.sink import write_table_atomic
 from mlready.quality.infer import infer_contract
 from mlready.quality.validate import validate_frame
 from mlready.spec import ChecklistSpec, load_spec

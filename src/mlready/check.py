@@ -22,7 +22,9 @@ recorded as ``error`` while the other checks still run. A check whose capabiliti
 name others in ``reads`` runs after them and is given their results:
 ``run(context, params, earlier)``. Its docstring should have "What it checks", "Why it
 matters" and "Example" sections: ``mlready explain ID`` prints it.
-``mlready.testing`` runs a check on in-memory data, as its tests would.
+``mlready.testing`` runs a check on in-memory data, as its tests would. The built-in
+checks import their computation inside ``run`` (``mlready.checks.compute``), so that
+``mlready checks``, ``explain`` and ``init`` import no data library; a plugin may too.
 """
 
 from __future__ import annotations

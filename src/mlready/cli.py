@@ -71,15 +71,17 @@ class Engine(StrEnum):
 
 
 @contextlib.contextmanager
-def _exit_codes(debug: bool) -> Iterator[None]:
+def _exit_codes(debug: bool, reads_data: bool = True) -> Iterator[None]:
     """Map errors to exit codes: a clear message, a traceback only with --debug. SIGTERM
     (a CI job cancelled, a container stopped) ends the run like Ctrl-C: temporary
-    outputs are removed and nothing half-written is left."""
+    outputs are removed and nothing half-written is left. A command that reads no data
+    says so, and starts without importing pyarrow."""
     from mlready.results import ExitCode
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
-    _interrupts_reach_mlready()
+    if reads_data:
+        _interrupts_reach_mlready()
     try:
         yield
     except MlreadyError as exc:
@@ -677,7 +679,7 @@ def monitor(
     --data: production is compared with the profile. With --engine stream or
     dask, production of any size is summarised without being read into memory.
     """
-    from mlready.io.files import write_table_atomic
+    from mlready.io.sink import write_table_atomic
     from mlready.labelling import label_queue as pick_rows
     from mlready.options import AuditOptions
     from mlready.report.console import print_summary
@@ -971,7 +973,7 @@ def init(
     from mlready.registry import load_checks
     from mlready.starter import starter_checklist
 
-    with _exit_codes(debug):
+    with _exit_codes(debug, reads_data=False):
         if output.exists() and not force:
             raise MlreadyError(f"{output} already exists", hint="pass --force to overwrite it")
         if interactive:
@@ -1025,7 +1027,7 @@ def check_config(
     failed = False
     for path in files:
         try:
-            with _exit_codes(debug):
+            with _exit_codes(debug, reads_data=False):
                 what = _check_one_config(path, kind)
                 out.print(f"ok: {path}: {what}", highlight=False, markup=False, soft_wrap=True)
         except typer.Exit as stop:
@@ -1042,7 +1044,7 @@ def list_checks(debug: DebugOption = False) -> None:
     from mlready.registry import load_checks
     from mlready.starter import yaml_value
 
-    with _exit_codes(debug):
+    with _exit_codes(debug, reads_data=False):
         for check in load_checks().values():
             out.print(
                 f"[bold]{escape(check.id)}[/bold]  (question {check.question}) "
@@ -1064,7 +1066,7 @@ def explain(
     """Explain what a check does, why it matters, and how to configure it."""
     from mlready.registry import load_checks
 
-    with _exit_codes(debug):
+    with _exit_codes(debug, reads_data=False):
         checks = load_checks()
         if check_id not in checks:
             from mlready.spec import suggest

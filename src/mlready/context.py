@@ -37,10 +37,10 @@ from mlready.io.predictor import (
 )
 from mlready.io.profile import Profile
 from mlready.io.streamed import Engine, SketchPlan, StreamedBatch
-from mlready.production import BatchSource, Summary, Window
+from mlready.production import BatchSource, Summary
 from mlready.results import AuditReport
 from mlready.sandbox.settings import SandboxSettings
-from mlready.spec import ChecklistSpec
+from mlready.spec import ChecklistSpec, Window
 from mlready.stats.drift import Reference
 from mlready.stats.metrics import Metric, Prediction, Task
 

@@ -12,11 +12,12 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from mlready.spec import Window
 from mlready.stats import groups as grouping
 from mlready.stats.drift import Reference
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from mlready.context import AuditContext
     from mlready.contract import DataContract
     from mlready.quality.results import BatchResult
-
-Window = Literal["day", "week", "month", "quarter"]
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,19 @@ import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
 from mlready.check import Check, CheckParams, ReadingCheck, SkipCheck
-from mlready.context import AuditContext
 from mlready.errors import MlreadyError, SpecError
 from mlready.registry import Origin, Registry
 from mlready.results import CheckResult, Outcome, Severity, Status, WaiverRecord
 from mlready.spec import ChecklistSpec, Waiver, format_validation_error, suggest
 from mlready.steps import steps_heard_by
+
+if TYPE_CHECKING:
+    from mlready.context import AuditContext
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import pandas as pd
 import yaml
 from pydantic import (
     BaseModel,
@@ -33,9 +32,13 @@ from mlready.errors import SpecError
 from mlready.results import Severity
 from mlready.stats.metrics import METRICS
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 M = TypeVar("M", bound=BaseModel)
 
 SPLIT_NAMES = ("train", "test", "validation", "production")
+Window = Literal["day", "week", "month", "quarter"]  # calendar windows of data.time
 
 
 class _Strict(BaseModel):
@@ -377,6 +380,8 @@ _DURATION_UNITS: dict[str, Literal["W", "D", "h", "min", "s"]] = {
 def parse_duration(text: str) -> pd.Timedelta:
     """A duration such as '36h', '14d', '2w', '15min' (or anything pandas reads); raises
     ValueError naming the expected form, and for zero or negative durations."""
+    import pandas as pd  # here, not at the top: reading a checklist must not import pandas
+
     match = _DURATION.match(text)
     try:
         if match:

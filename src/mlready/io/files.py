@@ -9,9 +9,6 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-
 from mlready.errors import MlreadyError
 
 
@@ -121,12 +118,3 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_table_atomic(path: Path, frame: pd.DataFrame) -> None:
-    """Write a table (format by suffix: .csv, .parquet, .feather, .jsonl) atomically."""
-    from mlready.io.sink import open_sink
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    with open_sink(path, table.schema) as sink:
-        sink.write(table)

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +23,9 @@ import pyarrow.parquet as pq
 
 from mlready.errors import MlreadyError
 from mlready.io.files import new_file_mode
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SINK_SUFFIXES = (".csv", ".parquet", ".feather", ".jsonl")
 
@@ -136,3 +139,10 @@ def open_sink(path: Path, schema: pa.Schema) -> Iterator[_Writer]:
         if isinstance(exc, OSError):
             raise MlreadyError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+def write_table_atomic(path: Path, frame: pd.DataFrame) -> None:
+    """Write a table (format by suffix: .csv, .parquet, .feather, .jsonl) atomically."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with open_sink(path, table.schema) as sink:
+        sink.write(table)

@@ -21,6 +21,7 @@ from mlready.io.predictor import Predictor, output_column
 from mlready.io.stream import BatchFile
 from mlready.stats.drift import Reference
 from mlready.stats.sketch import FrameSketch
+from mlready.steps import step
 
 ENGINES = ("memory", "stream", "dask")
 
@@ -113,7 +114,11 @@ class StreamEngine:
     name = "stream"
 
     def run(self, files: list[Path], plan: SketchPlan) -> list[StreamedBatch]:
-        return [StreamedBatch(f.stem, f, _merged(plan, self._pieces(f))) for f in files]
+        batches = []
+        for number, path in enumerate(files, 1):
+            step(f"streaming batch {number} of {len(files)} ({path.name})")
+            batches.append(StreamedBatch(path.stem, path, _merged(plan, self._pieces(path))))
+        return batches
 
     @staticmethod
     def _pieces(path: Path) -> Iterator[pd.DataFrame]:
@@ -144,6 +149,7 @@ class DaskEngine:
                 parts = _read_dask(dd, path).to_delayed()
                 sketches = [dask.delayed(plan.sketch)(part) for part in parts]
                 per_file.append(_tree(dask.delayed(_merge_two), sketches) if sketches else None)
+            step(f"summarising {len(files)} batch files on the Dask cluster")
             computed = client.compute([s for s in per_file if s is not None], sync=True)
         merged = iter(computed)
         return [

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlready.stats.metrics import Metric, Prediction
+from mlready.steps import step
 
 # Cells of one weight chunk (resamples x rows): 4M float64 = 32 MiB.
 _CHUNK_CELLS = 4_000_000
@@ -40,7 +41,15 @@ def resample_weights(
         counts = np.bincount(draws.ravel(), minlength=size * n_rows)
         # Column-major: the sparse group sums (see metrics) read it without a copy.
         yield np.asfortranarray(counts.reshape(size, n_rows), dtype=np.float64)
+        _report(done, done + size, n_resamples, per_chunk)
         done += size
+
+
+def _report(before: int, after: int, n_resamples: int, per_chunk: int) -> None:
+    """Say how far a bootstrap of several chunks is, at each tenth of its resamples (a
+    bootstrap done in one chunk is quick, and says nothing)."""
+    if per_chunk < n_resamples and after * 10 // n_resamples > before * 10 // n_resamples:
+        step(f"bootstrap, {after:,} of {n_resamples:,} resamples")
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ def _poisson_weights(
     while done < n_resamples:
         size = min(per_chunk, n_resamples - done)
         yield np.asfortranarray(rng.poisson(counts, size=(size, counts.size)), dtype=np.float64)
+        _report(done, done + size, n_resamples, per_chunk)
         done += size
 
 

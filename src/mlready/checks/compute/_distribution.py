@@ -1,73 +1,27 @@
-"""Options and tables shared by the distribution checks (split_distribution, drift)."""
+"""Tables, numbers and plots shared by the distribution checks (split_distribution, drift)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from mlready.check import CheckParams
-from mlready.checks._plots import distribution
+from mlready.checks._params import DistributionParams
+from mlready.checks.compute._plots import distribution
 from mlready.numbers import listed
 from mlready.results import Cell, Evidence, Measure, Plot, Status, Summary, Table
 from mlready.stats.drift import Brief, ColumnDrift, DriftSettings, Reference
 
-EffectName = Literal["wasserstein", "ks", "psi", "js"]
 
-
-class ColumnRule(CheckParams):
-    effect: EffectName = Field(description="Effect statistic that judges this column.")
-    threshold: float = Field(gt=0, description="Drift when the effect reaches this.")
-
-
-class DistributionParams(CheckParams):
-    """How two samples are compared; see mlready.stats.drift for the method."""
-
-    alpha: float = Field(
-        0.05,
-        gt=0,
-        lt=0.5,
-        description="False discovery rate across columns (Benjamini-Hochberg on test p-values).",
+def drift_settings(params: DistributionParams) -> DriftSettings:
+    """The engine settings ``params`` describe."""
+    return DriftSettings(
+        alpha=params.alpha,
+        numeric_effect=params.numeric_effect,
+        numeric_threshold=params.numeric_threshold,
+        categorical_effect=params.categorical_effect,
+        categorical_threshold=params.categorical_threshold,
+        max_level_shift=params.max_level_shift,
+        bins=params.bins,
+        max_missing_change=params.max_missing_change,
+        per_column={c: (r.effect, r.threshold) for c, r in params.columns.items()},
     )
-    numeric_effect: EffectName = Field(
-        "wasserstein",
-        description="Effect size that must also be reached by a numeric column: wasserstein "
-        "(in reference standard deviations), ks, psi or js.",
-    )
-    numeric_threshold: float = Field(0.1, gt=0, description="Threshold of numeric_effect.")
-    categorical_effect: EffectName = Field(
-        "psi", description="Effect size for categorical columns: psi or js."
-    )
-    categorical_threshold: float = Field(0.1, gt=0, description="Threshold of categorical_effect.")
-    max_level_shift: float = Field(
-        0.1,
-        gt=0,
-        le=1,
-        description="A categorical column also drifts when one level's share moves by this "
-        "much beyond chance (PSI undervalues a move between common levels).",
-    )
-    bins: int = Field(10, ge=2, le=100, description="Reference-quantile bins for PSI and JS.")
-    max_missing_change: float = Field(
-        0.05, ge=0, le=1, description="Flag a change of a column's missing rate beyond this."
-    )
-    columns: dict[str, ColumnRule] = Field(
-        default_factory=dict,
-        description="Per-column rules, e.g. {income: {effect: psi, threshold: 0.2}}.",
-    )
-
-    def settings(self) -> DriftSettings:
-        """The engine settings these options describe."""
-        return DriftSettings(
-            alpha=self.alpha,
-            numeric_effect=self.numeric_effect,
-            numeric_threshold=self.numeric_threshold,
-            categorical_effect=self.categorical_effect,
-            categorical_threshold=self.categorical_threshold,
-            max_level_shift=self.max_level_shift,
-            bins=self.bins,
-            max_missing_change=self.max_missing_change,
-            per_column={c: (r.effect, r.threshold) for c, r in self.columns.items()},
-        )
 
 
 def summary_cell(brief: Brief, unseen: tuple[str, ...] = ()) -> Summary:

@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from mlready.checks.monitoring import Calibration
 from mlready.context import AuditContext
 from mlready.numbers import fmt
 from mlready.stats.estimation import (
@@ -20,7 +21,6 @@ from mlready.stats.estimation import (
 )
 from mlready.stats.metrics import Prediction
 
-Calibration = Literal["auto", "isotonic", "sigmoid", "none"]
 # Isotonic regression needs many rows to be smoother than a sigmoid.
 _ISOTONIC_MIN_ROWS = 1000
 

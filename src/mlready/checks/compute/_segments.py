@@ -9,68 +9,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
-from mlready.check import CheckParams, Finding
-from mlready.checks._plots import interval_bars, window_lines
+from mlready.check import Finding
+from mlready.checks._params import SegmentParams
+from mlready.checks.compute._plots import interval_bars, window_lines
 from mlready.context import AuditContext
 from mlready.numbers import fmt, listed
 from mlready.results import Cell, Evidence, Measure, Status, Table
 from mlready.spec import SliceSpec
 from mlready.stats import groups as grouping
 from mlready.stats.metrics import Metric, point_estimate, shortfall
-
-GAP_NOTE = "absolute for scores, relative to the reference for errors (rmse, mae, log_loss)"
-
-
-class SegmentParams(CheckParams):
-    """Options for per-window and per-slice metrics (and the bootstrap behind them)."""
-
-    window: Literal["day", "week", "month", "quarter"] = Field(
-        "month", description="Time window for per-window metrics (needs data.time)."
-    )
-    min_window_rows: int = Field(30, ge=2, description="Windows with fewer rows are not judged.")
-    min_window_metric: float | None = Field(
-        None, description="Every window must reach this (for errors: stay below it)."
-    )
-    max_window_gap: float | None = Field(
-        0.1,
-        ge=0,
-        description=f"Largest shortfall of a window under the whole test set ({GAP_NOTE}).",
-    )
-    min_slice_size: int = Field(30, ge=2, description="Slices with fewer rows are not judged.")
-    min_class_rows: int = Field(
-        10,
-        ge=1,
-        description="Windows and slices with fewer rows of some class are shown, not judged: "
-        "a metric from a handful of positives says little.",
-    )
-    min_slice_metric: float | None = Field(
-        None, description="Every slice must reach this (for errors: stay below it)."
-    )
-    max_slice_gap: float = Field(
-        0.1,
-        ge=0,
-        description=f"Largest shortfall of a slice under the whole test set ({GAP_NOTE}).",
-    )
-    auto_slices: bool = Field(
-        True, description="Without data.slices, search every feature for the worst slices."
-    )
-    top_slices: int = Field(5, ge=1, description="How many automatically found slices to show.")
-    quantile_bins: int = Field(
-        4, ge=2, le=20, description="Bins per numeric feature in the search."
-    )
-    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
-    alpha: float = Field(
-        0.05,
-        gt=0,
-        lt=0.5,
-        description="Family-wise error rate when judging many windows or slices (Bonferroni).",
-    )
-    n_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples.")
 
 
 def _bar(
