@@ -10,7 +10,8 @@ from mlready.results import Measure, Summary
 
 
 def fmt(value: Any, signed: bool = False) -> str:
-    """Four decimals for everyday magnitudes, fewer for large ones (thousands separated),
+    """Up to four decimals for everyday magnitudes, trailing zeros dropped (1.5, not
+    1.5000), fewer for large ones (thousands separated), three significant digits in
     scientific notation at the extremes.
 
     Text and other non-floats are passed through; None shows as a dash.
@@ -26,10 +27,39 @@ def fmt(value: Any, signed: bool = False) -> str:
     if isinstance(value, int):
         return f"{value:{sign}d}"
     if magnitude >= 1e9 or (0 < magnitude < 1e-4):
-        return f"{value:{sign}.3e}"
+        return f"{value:{sign}.2e}"
     if magnitude >= 1000:
         return f"{value:{sign},.0f}"
-    return f"{value:{sign}.1f}" if magnitude >= 100 else f"{value:{sign}.4f}"
+    return _trimmed(f"{value:{sign}.1f}" if magnitude >= 100 else f"{value:{sign}.4f}")
+
+
+def _trimmed(text: str) -> str:
+    """Trailing zeros dropped, one decimal kept: '1.5000' -> '1.5', '28.0000' -> '28.0'."""
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.rstrip('0') or '0'}"
+
+
+def p_value(value: float | None) -> str:
+    """A p-value as 'p=0.032', 'p=8.7e-05', or 'p<1e-16' below what doubles resolve."""
+    if value is None or math.isnan(value):
+        return "p=n/a"
+    if value < 1e-16:
+        return "p<1e-16"
+    return f"p={value:.2g}"
+
+
+def with_unit(value: Any, unit: str | None) -> str:
+    """A number with its unit; a duration in days shows in days, hours or minutes,
+    whichever reads best ('28 days', '1.5 days', '6 hours', '20 minutes')."""
+    if unit != "days" or not isinstance(value, float | int) or isinstance(value, bool):
+        return fmt(value) if unit is None else f"{fmt(value)} {unit}"
+    if math.isnan(value):
+        return "n/a"
+    for size, name in ((1.0, "day"), (1 / 24, "hour"), (1 / 1440, "minute")):
+        if abs(value) >= size or name == "minute":
+            amount = f"{value / size:.1f}".removesuffix(".0")
+            return f"{amount} {name}{'' if amount == '1' else 's'}"
+    raise AssertionError("unreachable")
 
 
 def listed(items: Iterable[object], shown: int = 4, sep: str = ", ") -> str:
@@ -56,6 +86,27 @@ def interval(low: float | None, high: float | None) -> str:
     return f"{fmt(low)} to {fmt(high)}"
 
 
+def estimate_parts(value: Any, low: float | None, high: float | None) -> tuple[str, str]:
+    """An estimate and its interval ('low to high', empty without one), both to the
+    decimals the interval's width justifies (two significant digits of the half-width)."""
+    span = interval(low, high)
+    if not span or not isinstance(value, float | int) or not math.isfinite(value):
+        return fmt(value), span
+    assert low is not None and high is not None
+    half = (high - low) / 2
+    if half <= 0:
+        return fmt(value), span
+    decimals = min(6, max(0, 1 - math.floor(math.log10(half))))
+    return f"{value:.{decimals}f}", f"{low:.{decimals}f} to {high:.{decimals}f}"
+
+
+def estimate(value: Any, low: float | None, high: float | None) -> str:
+    """An estimate with its interval, '0.993 (0.977 to 1.000)'; the value alone by
+    :func:`fmt` when there is no interval."""
+    text, span = estimate_parts(value, low, high)
+    return f"{text} ({span})" if span else text
+
+
 def _short(value: float) -> str:
     return f"{value:.4g}"
 
@@ -76,26 +127,32 @@ def summary_text(summary: Summary) -> str:
 
 
 def measure_text(cell: Measure) -> str:
-    """A typed number as a report shows it, e.g. 'ks p=0.96', '0.9928 (0.9770 to 1.0000)',
-    'wasserstein 0.1694 (>= 0.1000)', '0.0% -> 1.2%', '+0.0551'."""
+    """A typed number as a report shows it, e.g. 'ks p=0.96', '0.993 (0.977 to 1.000)',
+    'wasserstein 0.1694 (must be >= 0.1)', '0.0% -> 1.2%', '+0.0551', '28 days'."""
     if cell.kind == "interval":
         return interval(cell.low, cell.high)
     if cell.kind == "p_value":
-        text = f"p={fmt(cell.value)}"
+        text = p_value(cell.value)
     elif cell.kind == "share":
         text = "-" if cell.value is None else f"{cell.value:.1%}"
         if cell.before is not None:
             text = f"{cell.before:.1%} -> {text}"
     else:
-        text = fmt(cell.value, signed=cell.kind == "difference")
+        text = (
+            estimate(cell.value, cell.low, cell.high)
+            if cell.kind == "number"
+            else fmt(cell.value, signed=True)
+        )
         if cell.before is not None:
             text = f"{fmt(cell.before)} -> {text}"
-    if cell.unit:
+    if cell.unit and cell.kind == "number" and cell.low is None and cell.before is None:
+        text = with_unit(cell.value, cell.unit)
+    elif cell.unit:
         text = f"{text} {cell.unit}"
     if cell.statistic:
         text = f"{cell.statistic} {text}"
     span = interval(cell.low, cell.high)
-    if span:
+    if span and cell.kind != "number":  # a number's interval is part of its estimate
         text = f"{text} ({span})"
     if cell.threshold is not None:
         bar = f"must be {cell.op}" if cell.op is not None else ">="

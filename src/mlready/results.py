@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 # 2: table cells are typed (numbers stay numbers; Measure and Summary cells), evidence
 # carries its change from the --compare-to report, results name their check's package.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Status(StrEnum):
@@ -178,19 +178,27 @@ class Series(_Frozen):
 class Plot(_Frozen):
     """What a check wants drawn, as numbers: renderers turn it into SVG or PNG.
 
-    ``bars``: categories on x, a bar per series (intervals as error bars); ``lines``:
+    ``bars``: categories on x, a value per series (intervals as whiskers); ``lines``:
     ordered categories (windows) on x, a line per series (intervals as a band);
     ``distribution``: shares per bin (x holds the bin edges, one more than y) or per level,
-    one outline per series.
+    one outline per series; ``curve``: numeric x and y, a line per series (ROC and
+    precision-recall curves, a reliability diagram); ``points``: numeric x and y, a point
+    per row (predicted against actual, residuals); ``matrix``: a row per series (its name
+    the row's label), x the column labels, y the cells (a confusion matrix).
     """
 
-    kind: Literal["bars", "lines", "distribution"]
+    kind: Literal["bars", "lines", "distribution", "curve", "points", "matrix"]
     title: str
     x_label: str = ""
     y_label: str = ""
     series: list[Series]
     reference: float | None = None  # a horizontal line: a benchmark or a threshold
     reference_label: str | None = None
+    reference_low: float | None = None  # the benchmark's interval, drawn as a band
+    reference_high: float | None = None
+    diagonal: bool = False  # the line y = x: chance (ROC), perfect calibration, no error
+    marked: list[str] = Field(default_factory=list)  # x categories to mark (degraded windows)
+    alt: str | None = None  # what the plot shows in words; renderers describe it otherwise
 
 
 class Outcome(_Frozen):

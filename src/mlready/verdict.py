@@ -155,3 +155,14 @@ def verdict_sentence(
     if partial:
         return "ready: every check that ran passed (written answers are not evaluated here)"
     return "ready: every check that ran passed and every required answer is given"
+
+
+# The order in which reports list the checks that need attention.
+_ATTENTION = {Status.ERROR: 0, Status.FAIL: 1, Status.WAIVED: 2, Status.WARN: 3}
+
+
+def needs_attention(report: AuditReport) -> list[CheckResult]:
+    """The checks a reviewer must read (errors, failures, waivers, warnings), worst first,
+    then in checklist order."""
+    flagged = [c for c in report.checks if c.status in _ATTENTION]
+    return sorted(flagged, key=lambda c: (_ATTENTION[c.status], c.question))

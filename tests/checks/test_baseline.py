@@ -135,7 +135,14 @@ def test_the_table_lists_the_model_then_every_baseline(strong_result):
     (table,) = strong_result.tables
     assert table.title.startswith("Model vs baselines on test (roc_auc, 95% CI")
     assert "100 paired bootstrap resamples" in table.title
-    assert table.columns == ["", "tier", "roc_auc", "CI", "model margin", "margin CI"]
+    assert table.columns == [
+        "model or baseline",
+        "tier",
+        "roc_auc",
+        "CI",
+        "model margin",
+        "margin CI",
+    ]
     assert len(table.rows) == 5
     assert table.rows[0][0] == "model"
 

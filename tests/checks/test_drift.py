@@ -556,3 +556,27 @@ def test_batches_that_drift_no_more_than_drift_share_pass_it(drift, batches):
     result = drift(batches, {"drift_share": 0.3})
     assert "dataset drift in" not in result.message
     assert evidence(result, "max_batch_drifted_share").value <= 0.3
+
+
+# --- plots -----------------------------------------------------------------------------------
+
+
+def _overlaid(result) -> list[str]:
+    return [p.x_label for p in result.plots if p.kind == "distribution"]
+
+
+def test_every_drifted_feature_gets_a_distribution_overlay_and_none_two(drift, steady):
+    moved = population(6, 600, shift={c: 0.8 for c in ("x1", "x3", "x4", "x5", "x6")})
+    result = drift(moved.drop(columns="y"), {"drift_share": 1.0})
+    drifted = [r[0] for r in table(result, "Features").rows if "drifted" in str(r[-1])]
+    assert sorted(drifted) == ["x1", "x3", "x4", "x5", "x6"]
+    assert sorted(_overlaid(result)) == sorted(drifted)
+    assert len(_overlaid(steady)) == 2  # nothing drifted: the two that differ most
+
+
+def test_importance_is_drawn_when_drift_is_weighted_by_it(drift):
+    production = population(4, 600, shift={"x0": 0.3}, labelled=False)
+    weighted = drift(production, {"weight_by_importance": True, "prediction_drift": "warn"})
+    importance = next(p for p in weighted.plots if p.title.startswith("Permutation importance"))
+    assert importance.series[0].x[0] == "x0"  # what the model uses most, first
+    assert not any(p.title.startswith("Permutation") for p in drift(production).plots)

@@ -21,6 +21,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from mlready.checks.baseline import BaselineCheck
 from mlready.checks.metric_parity import MetricParityCheck
+from mlready.numbers import fmt
 from mlready.results import Status
 from mlready.stats import groups as grouping
 from mlready.testing import make_context, run_check
@@ -222,7 +223,7 @@ def test_a_model_that_holds_from_train_to_test_passes(calm, splits, model):
     assert calm.status == Status.PASS, calm.message
     test, train = auc(model, splits["test"]), auc(model, splits["train"])
     assert calm.message == (
-        f"test roc_auc {test:.4f}, train {train:.4f}: test's number holds up (no judged "
+        f"test roc_auc {fmt(test)}, train {fmt(train)}: test's number holds up (no judged "
         "overfitting, subgroup or window shortfall beyond chance)"
     )
     for split, value in (("train", train), ("test", test)):
@@ -414,7 +415,7 @@ def test_the_halfwidth_of_an_error_metric_is_relative_to_its_value(regression):
     )
     strict = run_check(MetricParityCheck, context, {**FAST, "max_ci_halfwidth": half / 2})
     absolute = (test.ci_high - test.ci_low) / 2
-    assert f"interval is ±{absolute:.4f} rmse, {100 * half:.2f}% of its value, wide" in (
+    assert f"interval is ±{fmt(absolute)} rmse, {100 * half:.2f}% of its value, wide" in (
         strict.message
     )
 
@@ -469,7 +470,7 @@ def test_max_prior_shift_at_the_surely_moved_share_passes_and_just_below_it_warn
     result = parity({**options, "max_prior_shift": below}, test=fewer_positives)
     assert result.status == Status.WARN
     assert (
-        f"class shares differ between train and test by up to {shift:.4f}, beyond sampling "
+        f"class shares differ between train and test by up to {fmt(shift)}, beyond sampling "
         "error" in result.message
     )
     assert "compare the prior-independent ones" in result.message
@@ -564,7 +565,7 @@ def test_a_month_the_model_fails_fails_the_check(seasonal, seasonal_result):
     assert worst.value == pytest.approx(auc(seasonal["model"], april))
     assert worst.threshold == pytest.approx(result.metrics["test_roc_auc"] - 0.1)
     assert worst.op == ">="
-    assert f"roc_auc is worse than {worst.threshold:.4f} in 1 month(s) of test" in result.message
+    assert f"roc_auc is worse than {fmt(worst.threshold)} in 1 month(s) of test" in result.message
     assert "(worst 2025-04:" in result.message
 
 
@@ -829,7 +830,7 @@ def test_for_an_error_metric_the_worst_slice_is_the_highest_and_the_bar_a_ceilin
     capped = run_check(MetricParityCheck, context, {**FAST, "min_slice_metric": 10.0})
     assert evidence(capped, "worst_slice").threshold == 10.0
     assert capped.status == Status.FAIL
-    assert "rmse is" in capped.message and "worse than 10.0000" in capped.message
+    assert "rmse is" in capped.message and "worse than 10.0" in capped.message
 
 
 # --- the automatic slice search: auto_slices, top_slices, quantile_bins ------------------

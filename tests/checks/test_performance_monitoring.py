@@ -176,6 +176,10 @@ def test_two_degraded_batches_in_a_row_fail_and_say_where(labelling_fault):
     assert result.metrics["degraded_windows"] == 2
     assert column(result, "accuracy by batch", "status") == ["ok", "degraded", "degraded"]
     assert len(table(result, "Recommendations").rows) == 2
+    plot = next(p for p in result.plots if p.kind == "lines")
+    assert plot.marked == ["b2", "b3"]  # the degraded windows, marked on the plot
+    assert plot.reference == result.metrics["test_accuracy"]  # judged against test
+    assert plot.reference_low < plot.reference < plot.reference_high
 
 
 def test_the_drop_is_test_minus_the_window_and_its_interval_excludes_zero(labelling_fault, model):

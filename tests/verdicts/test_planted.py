@@ -152,7 +152,7 @@ def test_an_overfit_tree_regressor_fails_metric_parity_and_says_why() -> None:
     results = audit(case, tree)
     parity = results["metric_parity"]
     assert parity.status == Status.FAIL
-    assert parity.message.startswith("overfit: rmse drops by 1.0000 from train (0.0000)")
+    assert parity.message.startswith("overfit: rmse drops by 1.0 from train (0.0)")
     assert "in doubt (it scores worse than the naive baseline" in parity.message
     assert results["baseline"].status == Status.FAIL
 

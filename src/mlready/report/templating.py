@@ -6,9 +6,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from mlready.numbers import cell_text, fmt
+from mlready.numbers import cell_text, estimate_parts, fmt, with_unit
 from mlready.report.sentences import sandbox_summary
-from mlready.results import Measure
+from mlready.results import Evidence, Measure
 
 STATUS_ICONS = {"pass": "✅", "warn": "⚠️", "waived": "🛡️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 COVERAGE_ICONS = {
@@ -36,6 +36,28 @@ def is_number(cell: Any) -> bool:
     return isinstance(cell, int | float | Measure)
 
 
+def evidence_value(evidence: Evidence) -> str:
+    """An evidence's value as the reports show it: to the precision its interval
+    justifies, with its unit (durations in days, hours or minutes)."""
+    if evidence.ci_low is None or evidence.ci_high is None:
+        return with_unit(evidence.value, evidence.unit)
+    text = estimate_parts(evidence.value, evidence.ci_low, evidence.ci_high)[0]
+    return f"{text} {evidence.unit}" if evidence.unit else text
+
+
+def evidence_interval(evidence: Evidence) -> str:
+    """An evidence's interval, 'low to high', to its value's precision (or empty)."""
+    return estimate_parts(evidence.value, evidence.ci_low, evidence.ci_high)[1]
+
+
+def sort_key(cell: Any) -> str:
+    """The number a table column sorts by (empty for text, which sorts as text)."""
+    value = cell.value if isinstance(cell, Measure) else cell
+    if is_number(cell) and isinstance(value, int | float) and value == value:
+        return repr(float(value))
+    return ""
+
+
 def environment(html: bool = False) -> Environment:
     """Jinja environment with the report filters (num, cell, value) and status icons; ``html``
     escapes every value (markdown templates are not escaped)."""
@@ -50,6 +72,9 @@ def environment(html: bool = False) -> Environment:
     env.filters["num"] = fmt
     env.filters["cell"] = table_cell
     env.filters["value"] = cell_text
+    env.filters["evidence_value"] = evidence_value
+    env.filters["evidence_interval"] = evidence_interval
+    env.globals["sort_key"] = sort_key
     env.globals["is_number"] = is_number
     env.globals["status_icon"] = STATUS_ICONS.__getitem__
     env.globals["coverage_icon"] = COVERAGE_ICONS.__getitem__

@@ -33,18 +33,25 @@ def top_probability(score: FloatArray | None) -> FloatArray | None:
     return np.maximum(score, 1 - score) if score.ndim == 1 else score.max(axis=1)
 
 
+def reliability_bins(
+    positive: NDArray[np.bool_], proba: FloatArray, bins: int = 10
+) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
+    """Mean predicted probability, observed frequency and rows of each of ``bins``
+    equal-count bins of the probability (fewer when there are fewer rows)."""
+    order = np.argsort(proba, kind="stable")
+    parts = [part for part in np.array_split(order, min(bins, proba.size)) if part.size]
+    predicted = np.array([proba[part].mean() for part in parts], dtype=np.float64)
+    observed = np.array([positive[part].mean() for part in parts], dtype=np.float64)
+    return predicted, observed, np.array([part.size for part in parts], dtype=np.int64)
+
+
 def calibration_error(positive: NDArray[np.bool_], proba: FloatArray, bins: int = 10) -> float:
     """Expected calibration error: the row-weighted gap between mean predicted probability
     and observed frequency, over equal-count bins of the probability."""
     if proba.size == 0:
         return float("nan")
-    order = np.argsort(proba, kind="stable")
-    gaps = [
-        abs(proba[part].mean() - positive[part].mean()) * part.size
-        for part in np.array_split(order, min(bins, proba.size))
-        if part.size
-    ]
-    return float(np.sum(gaps) / proba.size)
+    predicted, observed, rows = reliability_bins(positive, proba, bins)
+    return float(np.sum(np.abs(predicted - observed) * rows) / proba.size)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from mlready.check import Finding
 from mlready.checks._params import DistributionParams
 from mlready.checks.compute._plots import distribution
 from mlready.numbers import listed
-from mlready.results import Cell, Evidence, Measure, Plot, Status, Summary, Table
+from mlready.results import Cell, Evidence, Measure, Status, Summary, Table
 from mlready.stats.drift import Brief, ColumnDrift, DriftSettings, Reference
 
 
@@ -63,7 +64,7 @@ def drift_table(results: list[ColumnDrift], title: str) -> Table:
         "missing",
         "reference",
         "current",
-        "",
+        "verdict",
     ]
     return Table(title=title, columns=columns, rows=rows)
 
@@ -88,16 +89,29 @@ def missing_rate_verdicts(results: list[ColumnDrift], where: str) -> list[tuple[
     return [(Status.WARN, f"missing-value rates changed {where}: {listed(changed, 5)}")]
 
 
+# Overlays drawn at most per comparison: wide data must not make a huge report.
+MAX_OVERLAYS = 24
+
+
 def overlay_plots(
-    results: list[ColumnDrift], samples: dict[str, Reference], count: int = 3
-) -> list[Plot]:
-    """Distribution overlays of the ``count`` columns that differ most (drifted first, as
-    ``compare`` ranks them) between the named prepared samples."""
-    return [
+    results: list[ColumnDrift], samples: dict[str, Reference], least: int = 2
+) -> Finding:
+    """Distribution overlays, between the named prepared samples, of every column that
+    drifted (up to MAX_OVERLAYS, the most different first, as ``compare`` ranks them) or,
+    when none did, of the ``least`` that differ most."""
+    drifted = sum(r.drifted for r in results)
+    shown = results[: min(max(drifted, least), MAX_OVERLAYS)]
+    notes = (
+        [f"distributions drawn for the {MAX_OVERLAYS} most different of {drifted} columns"]
+        if drifted > MAX_OVERLAYS
+        else []
+    )
+    plots = [
         distribution(
             r.column,
             {name: s.plot_sample(r.column) for name, s in samples.items()},
             r.kind == "categorical",
         )
-        for r in results[:count]
+        for r in shown
     ]
+    return Finding(plots=plots, notes=notes)

@@ -48,8 +48,11 @@ def window_lines(
     lines: Mapping[str, tuple[Sequence[float | None], Sequence[tuple[float, float]] | None]],
     reference: float | None = None,
     reference_label: str | None = None,
+    reference_interval: tuple[float, float] | None = None,
+    marked: Sequence[str] = (),
 ) -> Plot:
-    """A line per named series over ordered windows, with an interval band when given."""
+    """A line per named series over ordered windows, with an interval band when given; the
+    reference line with its own interval, and the ``marked`` windows."""
     series = [
         Series(
             name=name,
@@ -68,6 +71,9 @@ def window_lines(
         series=series,
         reference=reference,
         reference_label=reference_label,
+        reference_low=reference_interval[0] if reference_interval else None,
+        reference_high=reference_interval[1] if reference_interval else None,
+        marked=list(marked),
     )
 
 
@@ -111,4 +117,71 @@ def distribution(
         series.append(Series(name=name, x=[float(e) for e in edges], y=[float(s) for s in shares]))
     return Plot(
         kind="distribution", title=title, x_label=column, y_label="share of rows", series=series
+    )
+
+
+def curves(
+    title: str,
+    x_label: str,
+    y_label: str,
+    lines: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    diagonal: bool = False,
+    alt: str | None = None,
+) -> Plot:
+    """A line per named curve over numeric x (ROC, precision-recall, reliability); curves
+    without points are left out."""
+    series = [Series(name=name, x=list(x), y=_clean(y)) for name, (x, y) in lines.items() if len(x)]
+    return Plot(
+        kind="curve",
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        series=series,
+        diagonal=diagonal,
+        alt=alt,
+    )
+
+
+def points(
+    title: str,
+    x_label: str,
+    y_label: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    reference: float | None = None,
+    diagonal: bool = False,
+    max_points: int = 400,
+) -> Plot:
+    """A point per row (a seeded sample of ``max_points`` rows when there are more), with
+    the line y = x or a horizontal reference line."""
+    keep = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if keep.size > max_points:
+        keep = np.sort(rng.choice(keep, max_points, replace=False))
+    sampled = f" ({keep.size:,} of {x.size:,} rows, sampled)" if keep.size < x.size else ""
+    return Plot(
+        kind="points",
+        title=title + sampled,
+        x_label=x_label,
+        y_label=y_label,
+        series=[Series(name=y_label, x=[float(v) for v in x[keep]], y=_clean(list(y[keep])))],
+        reference=reference,
+        diagonal=diagonal,
+    )
+
+
+def matrix(
+    title: str, row_label: str, column_label: str, labels: Sequence[str], cells: np.ndarray
+) -> Plot:
+    """A matrix of counts: a row per label (``row_label``, e.g. actual), a column per label
+    (``column_label``, e.g. predicted)."""
+    return Plot(
+        kind="matrix",
+        title=title,
+        x_label=column_label,
+        y_label=row_label,
+        series=[
+            Series(name=str(label), x=[str(c) for c in labels], y=[float(v) for v in row])
+            for label, row in zip(labels, cells, strict=True)
+        ],
     )

@@ -144,7 +144,7 @@ def _windows_of(
     table = Table(
         title=f"{metric.name} by {params.window} on {split} (worst first; windows under "
         f"{params.min_window_rows} rows not judged)",
-        columns=[params.window, "rows", metric.name, "CI", "shortfall", ""],
+        columns=[params.window, "rows", metric.name, "CI", "shortfall", "verdict"],
         rows=_segment_rows(segments, with_column=False, min_class_rows=params.min_class_rows),
     )
     plot = window_lines(
@@ -278,7 +278,7 @@ def slices(context: AuditContext, metric: Metric, params: SegmentParams) -> Find
     table = Table(
         title=f"{metric.name} by slice on test, {how} (worst first; overall "
         f"{fmt(overall)}; slices under {params.min_slice_size} rows not judged)",
-        columns=["column", "slice", "rows", metric.name, "CI", "shortfall", ""],
+        columns=["column", "slice", "rows", metric.name, "CI", "shortfall", "verdict"],
         rows=_segment_rows(segments, with_column=True, min_class_rows=params.min_class_rows),
     )
     if not segments:

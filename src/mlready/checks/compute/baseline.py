@@ -21,14 +21,15 @@ from mlready.checks.baseline import (
     CustomBaseline,
     TierParams,
 )
-from mlready.checks.compute._plots import interval_bars
+from mlready.checks.compute._plots import curves, interval_bars
 from mlready.context import AuditContext
 from mlready.errors import DataError
 from mlready.io.predictor import ColumnPredictor, EstimatorPredictor
 from mlready.numbers import fmt
-from mlready.results import Cell, Evidence, Measure, Outcome, Status, Table, worst
+from mlready.results import Cell, Evidence, Measure, Outcome, Plot, Status, Table, worst
 from mlready.stats.bootstrap import paired_bootstrap, percentile_interval
 from mlready.stats.columns import as_text
+from mlready.stats.curves import precision_recall_curve, roc_curve
 from mlready.stats.metrics import Metric, Prediction, point_estimate
 
 TierName = Literal["naive", "simple"]
@@ -243,7 +244,15 @@ class _Board:
         return Table(
             title=f"Model vs baselines on test ({self.metric.name}, {params.confidence:.0%} CI, "
             f"{params.n_resamples} paired bootstrap resamples)",
-            columns=["", "tier", self.metric.name, "CI", "model margin", "margin CI", *self.extras],
+            columns=[
+                "model or baseline",
+                "tier",
+                self.metric.name,
+                "CI",
+                "model margin",
+                "margin CI",
+                *self.extras,
+            ],
             rows=rows,
         )
 
@@ -338,6 +347,39 @@ def _judge_tier(
     return status, f"{lead}: {why}", evidence
 
 
+def _positive_scores(prediction: Prediction | None) -> np.ndarray | None:
+    if prediction is None or prediction.score is None:
+        return None
+    score = prediction.score
+    return np.asarray(score[:, 1] if score.ndim == 2 else score, dtype=float)
+
+
+def _curves(context: AuditContext, candidates: list[_Candidate]) -> list[Plot]:
+    """ROC and precision-recall curves on test of the model and every baseline with scores
+    (binary tasks: one-vs-rest curves of many classes would bury each other)."""
+    if context.task != "binary":
+        return []
+    positive = context.y("test") == 1
+    named = {"model": context.prediction("test")} | {c.name: c.prediction for c in candidates}
+    scores = {n: s for n, p in named.items() if (s := _positive_scores(p)) is not None}
+    prevalence = float(positive.mean())
+    return [
+        curves(
+            "ROC curve on test, model and baselines",
+            "false positive rate",
+            "true positive rate",
+            {n: roc_curve(positive, s) for n, s in scores.items()},
+            diagonal=True,
+        ),
+        curves(
+            f"Precision-recall curve on test (positive share {prevalence:.1%})",
+            "recall",
+            "precision",
+            {n: precision_recall_curve(positive, s) for n, s in scores.items()},
+        ),
+    ]
+
+
 def run(context: AuditContext, params: BaselineParams) -> Outcome:
     """The outcome of the check declared in mlready.checks.baseline, on ``context``."""
     y = context.y("test")
@@ -372,5 +414,5 @@ def run(context: AuditContext, params: BaselineParams) -> Outcome:
         message=headline,
         evidence=evidence,
         tables=[board.table({c.name: c.tier for c in candidates}, params)],
-        plots=[plot],
+        plots=[plot, *_curves(context, candidates)],
     )

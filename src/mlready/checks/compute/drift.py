@@ -18,7 +18,7 @@ from mlready.checks.compute._distribution import (
     overlay_plots,
     summary_cell,
 )
-from mlready.checks.compute._plots import window_lines
+from mlready.checks.compute._plots import interval_bars, window_lines
 from mlready.checks.drift import DriftCheck, DriftParams
 from mlready.context import AuditContext
 from mlready.numbers import fmt, listed, summary_text
@@ -53,6 +53,24 @@ def _importances(context: AuditContext) -> dict[str, float] | None:
     )
     weights = np.clip(found, 0, None)
     return dict(zip(context.features, weights, strict=True)) if weights.sum() > 0 else None
+
+
+def _importance_plot(weights: dict[str, float] | None, shown: int = 15) -> Finding:
+    """The features the model leans on most (permutation importance on test), when drift
+    weighed by it."""
+    if not weights:
+        return Finding()
+    top = sorted(weights, key=lambda c: -weights[c])[:shown]
+    return Finding(
+        plots=[
+            interval_bars(
+                f"Permutation importance on test (top {len(top)} of {len(weights)} features)",
+                "importance",
+                top,
+                [weights[c] for c in top],
+            )
+        ]
+    )
 
 
 def _drifted_share(drifted: list[str], columns: int, weights: dict[str, float] | None) -> float:
@@ -317,7 +335,8 @@ def run(context: AuditContext, params: DriftParams) -> Outcome:
     weights = _importances(context) if params.weight_by_importance else None
     samples = {params.reference: reference, "production": production.features}
     parts = [
-        Finding(plots=overlay_plots(results, samples)),
+        overlay_plots(results, samples),
+        _importance_plot(weights),
         _dataset(results, params, weights),
         _prediction_drift(context, params, production, settings),
         _target_drift(context, params, production, settings),

@@ -14,7 +14,7 @@ from mlready.checks.compute._plots import interval_bars
 from mlready.checks.ground_truth import GroundTruthParams
 from mlready.context import AuditContext
 from mlready.errors import DataError
-from mlready.numbers import fmt, percent
+from mlready.numbers import fmt, percent, with_unit
 from mlready.results import Evidence, Outcome, Status, Table
 from mlready.spec import parse_duration
 from mlready.stats.columns import canonical
@@ -150,7 +150,7 @@ def _delay(context: AuditContext, params: GroundTruthParams) -> Finding:
             (
                 Status.WARN,
                 (
-                    f"labels arrive late: 90% within {fmt(float(p90))} days, more than "
+                    f"labels arrive late: 90% within {with_unit(float(p90), 'days')}, more than "
                     f"{params.max_label_delay}; degradation is seen that much later"
                 ),
             )

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlready.check import Finding, SkipCheck, combine
+from mlready.checks.compute._model_plots import test_plots
 from mlready.checks.compute._plots import interval_bars
 from mlready.checks.compute._segments import slices, windows
 from mlready.checks.metric_parity import MetricParityParams
@@ -296,7 +297,7 @@ def run(
                 for e in _split_evidence({"test": measured["test"]}, extra, params.confidence)
             ],
             tables=[_split_table(measured, metrics, params.confidence)],
-            plots=[by_split],
+            plots=[by_split, *test_plots(context)],
         )
     ]
     agreement = _validation_vs_test(measured, primary, params.confidence)

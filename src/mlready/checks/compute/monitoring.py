@@ -359,13 +359,17 @@ def _plot(unit: str, windows: list[WindowResult], monitor: _Monitor) -> Plot:
     if any(primary in w.estimated for w in windows):
         lines[f"{primary} (estimated)"] = ([w.estimated.get(primary) for w in windows], None)
     return window_lines(
-        f"{primary} in production by {unit}",
+        f"{primary} in production by {unit} (degraded windows marked)",
         unit,
         primary,
         labels,
         lines,
         reference=monitor.benchmark.value,
-        reference_label="test",
+        reference_label=f"test, {monitor.params.confidence:.0%} CI",
+        reference_interval=percentile_interval(
+            monitor.benchmark.samples, monitor.params.confidence
+        ),
+        marked=[w.label for w in windows if w.degraded],
     )
 
 

@@ -12,6 +12,7 @@ from mlready.checks.compute._plots import interval_bars
 from mlready.checks.no_regression import NoRegressionParams
 from mlready.context import AuditContext
 from mlready.numbers import fmt
+from mlready.numbers import p_value as format_p
 from mlready.results import AuditReport, CheckResult, Evidence, Outcome, Status
 from mlready.stats.bootstrap import bootstrap_metrics, percentile_interval
 from mlready.stats.metrics import Metric, point_estimate, shortfall
@@ -147,7 +148,7 @@ def _compare(
     )
     text = (
         f"{metric.name} {fmt(value)} vs {fmt(before.value)} before (drop {fmt(drop)}, "
-        f"one-sided p {fmt(p_value)})"
+        f"one-sided {format_p(p_value)})"
     )
     if drop > params.max_regression and p_value < params.alpha / tests:
         finding.verdicts.append((Status.FAIL, f"worse than the earlier model: {text}"))

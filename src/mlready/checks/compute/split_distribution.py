@@ -32,10 +32,12 @@ def _features(
 ) -> Finding:
     current = context.reference(other)
     results = compare(reference, current, drift_settings(params))
+    overlays = overlay_plots(results, {"train": reference, other: current})
     part = Finding(
         evidence=drift_evidence(results, f"{other}_effect_"),
         tables=[drift_table(results, f"Features, train vs {other} (differing first)")],
-        plots=overlay_plots(results, {"train": reference, other: current}, count=2),
+        plots=overlays.plots,
+        notes=overlays.notes,
     )
     drifted = [r.column for r in results if r.drifted]
     part.evidence.append(Evidence(name=f"{other}_features_differing", value=len(drifted)))
