@@ -30,14 +30,15 @@ def _record_peak() -> None:
     Path(os.environ["PEAK_FILE"]).write_text(f"{own} {children}")
 
 
-def measure(module: str, *args: str) -> dict[str, float | int]:
-    """Run ``python -m module args`` in a child; wall seconds, peak RSS (MB) of the process
-    and of its largest child process, exit code."""
+def measure(module: str, *args: str, interpreter: str = sys.executable) -> dict[str, float | int]:
+    """Run ``python -m module args`` (or a script, when ``module`` ends in .py) in a child,
+    with ``interpreter``; wall seconds, peak RSS (MB) of the process and of its largest
+    child process, exit code."""
     with tempfile.TemporaryDirectory() as folder:
         peak_file = Path(folder) / "peak"
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, __file__, module, *args],
+            [interpreter, __file__, module, *args],
             check=False,
             stdout=subprocess.DEVNULL,
             env={**os.environ, "PEAK_FILE": str(peak_file)},
@@ -55,4 +56,7 @@ def measure(module: str, *args: str) -> dict[str, float | int]:
 if __name__ == "__main__":
     atexit.register(_record_peak)
     module, sys.argv = sys.argv[1], sys.argv[1:]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    if module.endswith(".py"):
+        runpy.run_path(module, run_name="__main__")
+    else:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)

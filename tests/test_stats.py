@@ -97,14 +97,14 @@ def test_bootstrap_interval_covers_the_true_accuracy_at_about_its_nominal_rate()
     assert 0.90 <= covered / 200 <= 0.99
 
 
-def test_large_samples_are_bootstrapped_as_cells_with_the_same_intervals(monkeypatch):
+@pytest.mark.parametrize("n", [40_000, 150_000])
+def test_large_samples_are_bootstrapped_as_cells_with_the_same_intervals(monkeypatch, n):
     """Above COLLAPSE_ABOVE rows, resampling (target, label, score bin) cells with Poisson
     counts gives intervals centred on the exact estimate and as wide as the row bootstrap."""
     from mlready.stats import bootstrap as boot
     from mlready.stats.metrics import METRICS, Prediction
 
     rng = np.random.default_rng(0)
-    n = 150_000
     score = rng.random(n)
     y = (rng.random(n) < score).astype(np.int64)
     prediction = Prediction(label=(score > 0.5).astype(np.int64), score=score)
@@ -120,7 +120,8 @@ def test_large_samples_are_bootstrapped_as_cells_with_the_same_intervals(monkeyp
         assert cells.std() == pytest.approx(rows.std(), rel=0.2), metric.name
 
 
-def test_large_paired_bootstraps_bin_scores_but_keep_the_pairing(monkeypatch):
+@pytest.mark.parametrize("n", [40_000, 150_000])
+def test_large_paired_bootstraps_bin_scores_but_keep_the_pairing(monkeypatch, n):
     """Above COLLAPSE_ABOVE rows the paired bootstrap ranks score bins: the same exact
     estimates, differences as spread as with every distinct score, and still paired (the
     difference of two close models is far narrower than either metric)."""
@@ -128,7 +129,6 @@ def test_large_paired_bootstraps_bin_scores_but_keep_the_pairing(monkeypatch):
     from mlready.stats.metrics import METRICS, Prediction
 
     rng = np.random.default_rng(0)
-    n = 150_000
     truth = rng.random(n)
     y = (rng.random(n) < truth).astype(np.int64)
     noisy = np.clip(truth + rng.normal(0, 0.05, n), 0, 1)

@@ -10,30 +10,18 @@ import os
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import ValidationError
 
 from mlready import __version__
 from mlready.answers import evaluate_answers
-from mlready.context import AuditContext, build_context
 from mlready.errors import MlreadyError, ModelLoadError, SpecError
-from mlready.io.data import (
-    REQUIRED_SPLITS,
-    Split,
-    batch_files,
-    find_split,
-    load_splits,
-    split_in_memory,
-)
 from mlready.io.files import file_sha256, refuse_overwriting_inputs
 from mlready.io.model import LoadedModel, describe_estimator
-from mlready.io.profile import Profile, load_profile
-from mlready.io.streamed import engine_named
 from mlready.model_under_audit import CallersModel, ModelUnderAudit
 from mlready.options import AuditOptions
-from mlready.quality.infer import DEFAULT_MARGIN, draft_contract
+from mlready.quality.defaults import DEFAULT_MARGIN
 from mlready.registry import load_checks
 from mlready.results import (
     AuditReport,
@@ -53,6 +41,11 @@ from mlready.spec import (
     load_spec,
 )
 from mlready.verdict import coverage, overall, verdict_sentence
+
+if TYPE_CHECKING:
+    from mlready.context import AuditContext
+    from mlready.io.data import Split
+    from mlready.io.profile import Profile
 
 DEFAULT_CHECKLIST = Path("checklist.yaml")
 
@@ -183,6 +176,10 @@ def _data_folder(options: AuditOptions, spec: ChecklistSpec) -> Path | None:
 
 def _splits_in_memory(frames: Mapping[str, Any], needed: tuple[str, ...]) -> dict[str, Split]:
     """The caller's frames as splits; the required ones must be there."""
+    import pandas as pd
+
+    from mlready.io.data import split_in_memory
+
     missing = [name for name in needed if name not in frames]
     if missing:
         raise MlreadyError(
@@ -206,6 +203,8 @@ def _splits_in_memory(frames: Mapping[str, Any], needed: tuple[str, ...]) -> dic
 
 def _production_files(data_dir: Path, spec: ChecklistSpec) -> tuple[Path, ...]:
     """Production's batch files, for an engine to stream (they are not read here)."""
+    from mlready.io.data import batch_files, find_split
+
     location = find_split(data_dir, spec.data.splits, "production")
     if location is None:
         raise MlreadyError(
@@ -335,28 +334,35 @@ def run(
     if options.monitor:
         planned = [item for item in planned if item.check.capabilities.monitors]
     data_dir = _data_folder(options, spec)
-    streaming = engine_named(options.engine, options.scheduler)
-    if streaming is not None and options.frames is not None:
-        raise MlreadyError(
-            "frames in memory are read in memory", hint="use engine 'memory' with frames"
-        )
-    if streaming is not None:
-        planned = [item for item in planned if item.check.capabilities.streams_production]
-    partial = options.monitor or streaming is not None  # some checks are left out
-    train_profile = load_profile(options.profile) if options.profile is not None else None
-    # A partial run with a train profile runs no check that needs train's rows.
-    needed = tuple(
-        s for s in REQUIRED_SPLITS if s != "train" or train_profile is None or not partial
-    )
-    if options.monitor:
-        needed += ("production",)
-    skip = ("production",) if streaming is not None else ()
     opened = (
         CallersModel(options.estimator)
         if options.estimator is not None
         else ModelUnderAudit(options.model, spec, options.trust_model, options.sandbox)
     )
     with opened as model:
+        # Imported now, not at the top: the model's process starts (imports its libraries,
+        # loads the model) while mlready imports its own.
+        from mlready.context import build_context
+        from mlready.io.data import REQUIRED_SPLITS, load_splits
+        from mlready.io.profile import load_profile
+        from mlready.io.streamed import engine_named
+
+        streaming = engine_named(options.engine, options.scheduler)
+        if streaming is not None and options.frames is not None:
+            raise MlreadyError(
+                "frames in memory are read in memory", hint="use engine 'memory' with frames"
+            )
+        if streaming is not None:
+            planned = [item for item in planned if item.check.capabilities.streams_production]
+        partial = options.monitor or streaming is not None  # some checks are left out
+        train_profile = load_profile(options.profile) if options.profile is not None else None
+        # A partial run with a train profile runs no check that needs train's rows.
+        needed = tuple(
+            s for s in REQUIRED_SPLITS if s != "train" or train_profile is None or not partial
+        )
+        if options.monitor:
+            needed += ("production",)
+        skip = ("production",) if streaming is not None else ()
         if data_dir is None:
             assert options.frames is not None  # _data_folder gives None only for frames
             splits = _splits_in_memory(options.frames, needed)
@@ -440,8 +446,10 @@ def make_profile(
     the model run as ``sandbox`` says (see :func:`audit`). ``margin`` widens each numeric
     range of the draft data contract by that share of the column's span.
     """
+    from mlready.context import build_context
     from mlready.io.data import read_split
-    from mlready.io.profile import FORMAT, VERSION, ProfileMeta
+    from mlready.io.profile import FORMAT, VERSION, Profile, ProfileMeta
+    from mlready.quality.infer import draft_contract
     from mlready.stats.drift import Reference
 
     spec = resolve_spec(checklist)

@@ -12,6 +12,7 @@ the sample in one batch, and reads the new peak.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import platform
 import statistics
@@ -32,6 +33,12 @@ from mlready.sandbox.settings import DEFAULT_SANDBOX, SandboxSettings
 LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "onnxruntime", "mlready")
 # Single-row calls timed per repeat at the least, however slow the model.
 _MIN_CALLS = 10
+# A repeat stops early once its p95 is pinned down: after at least _SETTLED_CALLS calls,
+# when the distribution-free 95% interval of the p95 spans at most _P95_SPREAD of it
+# (checked every _SETTLE_EVERY calls). Stable timings need few calls; noisy ones get all.
+_SETTLED_CALLS = 125  # fewer cannot bound a p95 from above (its upper rank is past n)
+_SETTLE_EVERY = 25
+_P95_SPREAD = 0.2
 
 
 @dataclass(frozen=True)
@@ -103,12 +110,27 @@ def _call(model: Any, method: str) -> Any:
     return getattr(model, method)
 
 
+def _p95_settled(times: list[float]) -> bool:
+    """Whether the p95 of ``times`` is known well enough: the order statistics that bound
+    its 95% interval (binomial ranks around 0.95 n) lie within _P95_SPREAD of it."""
+    n = len(times)
+    if n < _SETTLED_CALLS or n % _SETTLE_EVERY:
+        return False
+    spread = 1.96 * math.sqrt(n * 0.95 * 0.05)
+    low, high = math.floor(0.95 * n - spread), math.ceil(0.95 * n + spread)
+    if high >= n:
+        return False
+    ranked = np.sort(np.asarray(times))
+    return bool(ranked[high] - ranked[low] <= _P95_SPREAD * ranked[int(0.95 * n)])
+
+
 def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[list[float]]:
     """Milliseconds of each single-row call, per repeat (after warm-up).
 
-    A slow model gets fewer calls: past the phase's time budget a repeat stops at 50 calls,
-    and past ten times the budget at ``_MIN_CALLS`` (a model that takes a second a row would
-    otherwise hold the audit for minutes)."""
+    A repeat stops once its p95 is pinned down (:func:`_p95_settled`), so stable timings
+    cost a third of the calls. A slow model gets fewer calls: past the phase's time budget
+    a repeat stops at 50 calls, and past ten times the budget at ``_MIN_CALLS`` (a model
+    that takes a second a row would otherwise hold the audit for minutes)."""
     rows = [X.iloc[[i % len(X)]] for i in range(max(s.calls, s.warmup))]
     started = time.perf_counter()
     for row in rows[: s.warmup]:
@@ -128,6 +150,8 @@ def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[
                 elapsed > hard_budget and len(times) >= _MIN_CALLS
             ):
                 break  # a slow model: fewer calls, still enough for a rough p95
+            if _p95_settled(times):
+                break
         repeats.append(times)
     return repeats
 
@@ -167,7 +191,14 @@ def time_model(model: Any, X: pd.DataFrame, s: PerfSettings) -> Timings:
     with threadpool_limits(limits=s.threads):
         repeats = _single_row_latency(predict, X, s)
         sizes = sorted({b for b in s.batch_sizes if b < len(X)} | {len(X)})
-        rates = {b: _throughput(predict, X.iloc[:b], s) for b in sizes}
+        # One row at a time is what the single-row calls just timed: their rate, not a
+        # second measurement of the same thing.
+        rates = {
+            b: [1000 * len(r) / sum(r) for r in repeats]
+            if b == 1
+            else _throughput(predict, X.iloc[:b], s)
+            for b in sizes
+        }
     pooled = np.concatenate([np.asarray(r) for r in repeats])
     latency = dict(zip(("p50", "p95", "p99"), np.percentile(pooled, [50, 95, 99]), strict=True))
     return Timings(

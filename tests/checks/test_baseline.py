@@ -481,3 +481,17 @@ def test_extra_metrics_become_table_columns(xor_splits):
     result = run_check(BaselineCheck, context, FAST)
     assert result.tables[0].columns[-2:] == ["accuracy", "log_loss"]
     assert result.status == Status.PASS
+
+
+def test_on_a_big_train_split_baselines_fit_on_a_stratified_sample_and_say_so(strong):
+    from mlready.checks.compute.baseline import _train_sample
+
+    sampled = run_check(BaselineCheck, strong, {**FAST, "max_train_rows": 100})
+    assert sampled.notes[0].startswith(
+        "baselines fitted on a seeded stratified sample of 100 of 400 train rows"
+    )
+    assert run_check(BaselineCheck, strong, FAST).notes == []  # 400 rows: all of them
+    y = np.array([0] * 900 + [1] * 100)
+    rows = _train_sample(y, 200, np.random.default_rng(0), by_class=True)
+    assert rows.size == 200 and np.bincount(y[rows]).tolist() == [180, 20]  # shares kept
+    assert np.array_equal(rows, np.sort(rows)) and np.unique(rows).size == 200

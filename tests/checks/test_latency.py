@@ -424,6 +424,32 @@ def test_twenty_repeats_are_accepted():
     assert LatencyCheck.Params.model_validate({"repeats": 20}).repeats == 20
 
 
+class HeavyTailedClock(FakeClock):
+    """Timed calls whose durations have a heavy tail (1 / (1 - u) ticks, u spread evenly
+    over [0, 1)): a p95 that more calls keep moving."""
+
+    def __init__(self, tick: float) -> None:
+        super().__init__(tick)
+        self.readings = 0
+
+    def perf_counter_ns(self) -> int:
+        self.readings += 1
+        u = (self.readings // 2 * 0.6180339887) % 1.0
+        self.ticks += 1 if self.readings % 2 else round(1 / (1 - u))
+        return self.ticks * round(self.tick * 1e9)
+
+
+def test_a_repeat_stops_once_its_p95_is_pinned_down_and_noisy_timings_get_every_call(
+    latency, monkeypatch
+):
+    monkeypatch.setattr(perf, "time", FakeClock(2**-12))
+    steady = latency(calls=300, repeats=2)
+    assert steady.metrics["latency_calls"] == 250  # 125 identical calls pin the p95
+    monkeypatch.setattr(perf, "time", HeavyTailedClock(2**-12))
+    noisy = latency(calls=300, repeats=2)
+    assert noisy.metrics["latency_calls"] == 600
+
+
 def test_a_repeat_past_its_time_budget_stops_at_50_calls_without_a_note(latency, clock):
     result = latency(calls=60, repeats=2)
     assert result.metrics["latency_calls"] == 100

@@ -64,7 +64,10 @@ class BaselineParams(CheckParams):
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
     n_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples.")
     max_train_rows: int = Field(
-        200_000, ge=100, description="Baselines are fitted on a seeded sample of at most this."
+        50_000,
+        ge=100,
+        description="Baselines are fitted on a seeded sample (stratified by class) of at most "
+        "this many train rows: enough for a stump or a linear model, and bounded on big data.",
     )
 
 

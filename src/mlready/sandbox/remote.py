@@ -19,6 +19,7 @@ import numpy as np
 
 from mlready.errors import ModelLoadError
 from mlready.io.model import LoadedModel, load_model, require_predict
+from mlready.io.outputs import outputs
 from mlready.sandbox.process import ModelProcess
 from mlready.sandbox.settings import SandboxSettings
 
@@ -81,7 +82,7 @@ def model_outputs(estimator: Any, X: Any, methods: Sequence[str]) -> dict[str, n
     """``{method: estimator.method(X)}``; a sandboxed model answers them in one call."""
     if isinstance(estimator, RemoteModel):
         return estimator.outputs(X, methods)
-    return {name: np.asarray(getattr(estimator, name)(X)) for name in methods}
+    return outputs(estimator, X, methods)
 
 
 def permutation_importance(

@@ -22,6 +22,7 @@ import numpy as np
 
 from mlready.errors import MlreadyError
 from mlready.io.model import LoadedModel, load_model_bytes, model_summary, require_predict
+from mlready.io.outputs import outputs
 from mlready.sandbox import lockdown, wire
 from mlready.sandbox.channel import read_message, read_pickled, write_message
 
@@ -145,9 +146,9 @@ class Server:
         model = self.loaded.estimator
         if method == "outputs":  # several methods on the same rows, sent once
             X, methods = args
-            outputs = {name: np.asarray(getattr(model, name)(X)) for name in methods}
+            found = outputs(model, X, methods)
             classes = getattr(model, "classes_", None)  # an ONNX graph learns them by predicting
-            return outputs if classes is None else {**outputs, "classes_": np.asarray(classes)}
+            return found if classes is None else {**found, "classes_": np.asarray(classes)}
         if method == "time":
             from mlready.perf import PerfSettings, time_model
 

@@ -19,9 +19,13 @@ from mlready.steps import step
 # Cells of one weight chunk (resamples x rows): 4M float64 = 32 MiB.
 _CHUNK_CELLS = 4_000_000
 # Above this many rows, a classifier's predictions are resampled as cells (see cells_of).
-COLLAPSE_ABOVE = 100_000
-# Score bins of the cells: as Spark's BinaryClassificationMetrics(numBins) does for ROC curves.
-SCORE_BINS = 10_000
+# With SCORE_BINS bins a binary sample has at most 4 x 2,000 cells, so from 32,000 rows on
+# the cells are fewer than a quarter of the rows, and every resample costs per cell.
+COLLAPSE_ABOVE = 30_000
+# Score bins of the cells: as Spark's BinaryClassificationMetrics(numBins) does for ROC
+# curves. Only the intervals' width comes from the bins (they are centred on the exact
+# estimate); tests/test_stats.py holds that width to the row bootstrap's.
+SCORE_BINS = 2_000
 
 
 def resample_weights(

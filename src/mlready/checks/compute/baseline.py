@@ -138,13 +138,41 @@ def _predict(estimator: Any, X: pd.DataFrame, n_classes: int | None) -> Predicti
     return Prediction(label=label.astype(np.int64), score=score)
 
 
-def _fit_builtins(context: AuditContext, params: BaselineParams) -> list[_Candidate]:
+def _train_sample(y: np.ndarray, size: int, rng: np.random.Generator, by_class: bool) -> np.ndarray:
+    """Sorted row numbers of a seeded sample of ``size`` train rows; stratified by class
+    (each class keeps its share) when ``by_class``."""
+    if not by_class:
+        return np.sort(rng.choice(y.size, size, replace=False))
+    classes, codes = np.unique(y, return_inverse=True)
+    quotas = np.maximum(1, np.round(np.bincount(codes) * size / y.size)).astype(np.int64)
+    picked = [
+        rng.choice(np.flatnonzero(codes == c), min(quota, int((codes == c).sum())), replace=False)
+        for c, quota in zip(range(classes.size), quotas, strict=True)
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+def _fit_builtins(
+    context: AuditContext, params: BaselineParams
+) -> tuple[list[_Candidate], list[str]]:
+    """The built-in baselines, fitted on train (a stratified sample of at most
+    max_train_rows when it is larger), with their predictions on test; and a note when
+    they were fitted on a sample."""
     X_train, y_train = context.X("train"), context.y("train")
+    notes = []
     if len(X_train) > params.max_train_rows:
-        keep = context.rng("baseline.sample").choice(
-            len(X_train), params.max_train_rows, replace=False
+        keep = _train_sample(
+            y_train,
+            params.max_train_rows,
+            context.rng("baseline.sample"),
+            context.task != "regression",
         )
-        X_train, y_train = X_train.iloc[np.sort(keep)], y_train[np.sort(keep)]
+        notes.append(
+            f"baselines fitted on a seeded{' stratified' if context.task != 'regression' else ''} "
+            f"sample of {keep.size:,} of {len(X_train):,} train rows (max_train_rows); their "
+            "intervals cover the test rows, not the choice of that sample"
+        )
+        X_train, y_train = X_train.iloc[keep], y_train[keep]
     X_train, X_test = _prepare(X_train, context.X("test"), context.categorical)
     n_classes = None if context.classes is None else len(context.classes)
     candidates = []
@@ -153,7 +181,7 @@ def _fit_builtins(context: AuditContext, params: BaselineParams) -> list[_Candid
     ):
         estimator.fit(X_train, y_train)
         candidates.append(_Candidate(name, tier, _predict(estimator, X_test, n_classes)))
-    return candidates
+    return candidates, notes
 
 
 def _custom(context: AuditContext, spec: CustomBaseline) -> _Candidate:
@@ -385,7 +413,8 @@ def run(context: AuditContext, params: BaselineParams) -> Outcome:
     y = context.y("test")
     if y.size < 2:
         raise SkipCheck("the test split has fewer than 2 labelled rows")
-    candidates = _fit_builtins(context, params) + [_custom(context, c) for c in params.custom]
+    builtins, notes = _fit_builtins(context, params)
+    candidates = builtins + [_custom(context, c) for c in params.custom]
     board = _score(context, candidates, params)
     evidence = board.evidence()
     verdicts = []
@@ -414,5 +443,6 @@ def run(context: AuditContext, params: BaselineParams) -> Outcome:
         message=headline,
         evidence=evidence,
         tables=[board.table({c.name: c.tier for c in candidates}, params)],
+        notes=notes,
         plots=[plot, *_curves(context, candidates)],
     )
