@@ -120,9 +120,9 @@ def test_large_samples_are_bootstrapped_as_cells_with_the_same_intervals(monkeyp
         assert cells.std() == pytest.approx(rows.std(), rel=0.2), metric.name
 
 
-@pytest.mark.parametrize("n", [40_000, 150_000])
+@pytest.mark.parametrize("n", [10_000, 150_000])
 def test_large_paired_bootstraps_bin_scores_but_keep_the_pairing(monkeypatch, n):
-    """Above COLLAPSE_ABOVE rows the paired bootstrap ranks score bins: the same exact
+    """Above BIN_PAIRED_ABOVE rows the paired bootstrap ranks score bins: the same exact
     estimates, differences as spread as with every distinct score, and still paired (the
     difference of two close models is far narrower than either metric)."""
     from mlready.stats import bootstrap as boot
@@ -135,7 +135,7 @@ def test_large_paired_bootstraps_bin_scores_but_keep_the_pairing(monkeypatch, n)
     models = [Prediction(label=(s > 0.5).astype(np.int64), score=s) for s in (truth, noisy)]
     auc = METRICS["roc_auc"]
     binned = boot.paired_bootstrap(auc, y, models, 300, np.random.default_rng(1))
-    monkeypatch.setattr(boot, "COLLAPSE_ABOVE", 10**9)
+    monkeypatch.setattr(boot, "BIN_PAIRED_ABOVE", 10**9)
     exact = boot.paired_bootstrap(auc, y, models, 300, np.random.default_rng(1))
     assert np.array_equal(binned.point, exact.point)
     gap_binned = binned.samples[:, 0] - binned.samples[:, 1]

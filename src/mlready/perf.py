@@ -39,6 +39,8 @@ _MIN_CALLS = 10
 _SETTLED_CALLS = 125  # fewer cannot bound a p95 from above (its upper rank is past n)
 _SETTLE_EVERY = 25
 _P95_SPREAD = 0.2
+# Throughput repeats stop once they agree within this share of the lower rate.
+_RATE_AGREEMENT = 0.1
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def _p95_settled(times: list[float]) -> bool:
     """Whether the p95 of ``times`` is known well enough: the order statistics that bound
     its 95% interval (binomial ranks around 0.95 n) lie within _P95_SPREAD of it."""
     n = len(times)
-    if n < _SETTLED_CALLS or n % _SETTLE_EVERY:
+    if n < _SETTLED_CALLS:
         return False
     spread = 1.96 * math.sqrt(n * 0.95 * 0.05)
     low, high = math.floor(0.95 * n - spread), math.ceil(0.95 * n + spread)
@@ -138,9 +140,10 @@ def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[
         if time.perf_counter() - started > s.seconds_per_phase:
             break  # warmed up: the first call pays the one-off costs
     hard_budget = max(10 * s.seconds_per_phase, 1.0)
-    repeats = []
+    repeats: list[list[float]] = []
     for _ in range(s.repeats):
-        times, started = [], time.perf_counter()
+        times: list[float] = []
+        started = time.perf_counter()
         for row in rows[: s.calls]:
             t0 = time.perf_counter_ns()
             predict(row)
@@ -150,7 +153,13 @@ def _single_row_latency(predict: Any, X: pd.DataFrame, s: PerfSettings) -> list[
                 elapsed > hard_budget and len(times) >= _MIN_CALLS
             ):
                 break  # a slow model: fewer calls, still enough for a rough p95
-            if _p95_settled(times):
+            # The first repeat pins the p95 down on its own; a later one (there to catch a
+            # machine busy during one of them) stops at 50 calls once all of them do.
+            if len(times) % _SETTLE_EVERY == 0 and (
+                _p95_settled(times)
+                if not repeats
+                else len(times) >= 50 and _p95_settled([t for r in repeats for t in r] + times)
+            ):
                 break
         repeats.append(times)
     return repeats
@@ -169,6 +178,8 @@ def _throughput(predict: Any, batch: pd.DataFrame, s: PerfSettings) -> list[floa
             if time.perf_counter() - started > hard_budget:
                 break  # a slow model: one long call already measures its rate
         rates.append(calls * len(batch) / (time.perf_counter() - started))
+        if len(rates) >= 2 and max(rates) <= (1 + _RATE_AGREEMENT) * min(rates):
+            break  # two repeats agree: a steady rate, no need for a third
     return rates
 
 

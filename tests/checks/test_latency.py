@@ -15,6 +15,7 @@ import math
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -444,7 +445,7 @@ def test_a_repeat_stops_once_its_p95_is_pinned_down_and_noisy_timings_get_every_
 ):
     monkeypatch.setattr(perf, "time", FakeClock(2**-12))
     steady = latency(calls=300, repeats=2)
-    assert steady.metrics["latency_calls"] == 250  # 125 identical calls pin the p95
+    assert steady.metrics["latency_calls"] == 175  # 125 pin the p95, then 50 confirm it
     monkeypatch.setattr(perf, "time", HeavyTailedClock(2**-12))
     noisy = latency(calls=300, repeats=2)
     assert noisy.metrics["latency_calls"] == 600
@@ -570,3 +571,19 @@ def test_a_cost_limit_without_a_price_is_not_reported_as_met(latency, clock):
     assert "max_cost_per_1k (there is no price to judge it by: set cost.per_hour)" in (
         result.message
     )
+
+
+class SlowingClock(FakeClock):
+    """A machine getting busier: each reading advances a little more than the one before."""
+
+    def perf_counter(self) -> float:
+        self.ticks += 1
+        return self.ticks * self.tick * (1 + self.ticks / 50)
+
+
+@pytest.mark.parametrize(("clock_type", "repeats"), [(FakeClock, 2), (SlowingClock, 3)])
+def test_throughput_stops_repeating_once_two_repeats_agree(monkeypatch, clock_type, repeats):
+    monkeypatch.setattr(perf, "time", clock_type(TICK_S))
+    batch = pd.DataFrame({"x": range(8)})
+    rates = perf._throughput(lambda rows: None, batch, perf.PerfSettings(repeats=3))
+    assert len(rates) == repeats

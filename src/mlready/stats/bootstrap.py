@@ -26,6 +26,9 @@ COLLAPSE_ABOVE = 30_000
 # curves. Only the intervals' width comes from the bins (they are centred on the exact
 # estimate); tests/test_stats.py holds that width to the row bootstrap's.
 SCORE_BINS = 2_000
+# Above this many rows (four a bin), the paired bootstrap ranks score bins: the rows and the
+# pairing stay, and a ranking metric costs per bin instead of per distinct score.
+BIN_PAIRED_ABOVE = 4 * SCORE_BINS
 
 
 def resample_weights(
@@ -78,7 +81,7 @@ def paired_bootstrap(
 ) -> PairedBootstrap:
     """Evaluate ``metric`` for every prediction on shared bootstrap resamples.
 
-    Above COLLAPSE_ABOVE rows, 1-D scores are resampled as SCORE_BINS bin means (the
+    Above BIN_PAIRED_ABOVE rows, 1-D scores are resampled as SCORE_BINS bin means (the
     rows and the pairing stay; a ranking metric then costs per bin, not per distinct
     score) and each prediction's samples are shifted by its exact estimate minus the
     binned one, as :func:`bootstrap_metrics` does for cells.
@@ -86,7 +89,7 @@ def paired_bootstrap(
     ones = np.ones((1, y.size))
     point = np.array([metric.compute(y, p, ones)[0] for p in predictions])
     resampled = list(predictions)
-    if y.size > COLLAPSE_ABOVE:
+    if y.size > BIN_PAIRED_ABOVE:
         resampled = [_with_binned_scores(p) for p in predictions]
     shift = np.array(
         [
