@@ -64,10 +64,11 @@ class BaselineParams(CheckParams):
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence of the intervals.")
     n_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples.")
     max_train_rows: int = Field(
-        50_000,
+        200_000,
         ge=100,
         description="Baselines are fitted on a seeded sample (stratified by class) of at most "
-        "this many train rows: enough for a stump or a linear model, and bounded on big data.",
+        "this many train rows: bounded on big data, yet as many rows as a linear model "
+        "learns from (fewer would make a simple baseline look weaker than it is).",
     )
 
 
