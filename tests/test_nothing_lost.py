@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 
 def _digests(paths: list[Path]) -> dict[Path, tuple[str, int]]:
@@ -132,3 +133,43 @@ def test_naming_outputs_writes_exactly_those(
     nothing_named = _audit_in(work, good_classifier, cancer_splits, monkeypatch=monkeypatch)
     assert nothing_named.exit_code in (0, 1), nothing_named.output
     assert sorted(p.name for p in work.iterdir()) == ["mlready-report.md"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the point
+def test_an_interrupt_whose_keyboardinterrupt_a_finalizer_swallowed_still_stops_the_audit(
+    cli, good_classifier, cancer_splits, tmp_path, monkeypatch
+) -> None:
+    """A signal's KeyboardInterrupt raised while a finalizer runs is only printed by
+    Python; the audit still stops before writing anything, with exit 130."""
+    import signal
+
+    from mlready import api
+    from mlready import cli as command_line
+
+    real_run = api.run
+
+    class Finalized:
+        def __del__(self) -> None:  # as a SIGTERM landing in a finalizer during an import
+            command_line._interrupt(signal.SIGTERM, None)
+
+    def run_with_a_lost_interrupt(*args, **kwargs):
+        report = real_run(*args, **kwargs)
+        Finalized()  # collected at once: the handler's KeyboardInterrupt is swallowed
+        return report
+
+    monkeypatch.setattr(api, "run", run_with_a_lost_interrupt)
+    out = tmp_path / "out"
+    result = cli(
+        "audit",
+        str(good_classifier),
+        "--data",
+        str(cancer_splits),
+        "--quick",
+        "--report",
+        str(out / "report.md"),
+        "--json",
+        str(out / "report.json"),
+    )
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.output
+    assert not out.exists() or list(out.iterdir()) == []

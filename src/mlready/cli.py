@@ -79,7 +79,12 @@ def _exit_codes(debug: bool, reads_data: bool = True) -> Iterator[None]:
     from mlready.results import ExitCode
 
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    _INTERRUPTED.clear()
+    previous = (
+        {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+        if in_main_thread
+        else None
+    )
     if reads_data:
         _interrupts_reach_mlready()
     try:
@@ -107,11 +112,18 @@ def _exit_codes(debug: bool, reads_data: bool = True) -> Iterator[None]:
         )
         raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in (previous or {}).items():
+            signal.signal(signum, handler)
+
+
+# Set by a SIGINT or SIGTERM during the command. The KeyboardInterrupt the handler raises
+# lands wherever the main thread is; inside a finalizer (which an import can trigger) Python
+# only prints it, so the audit also looks at this before writing anything.
+_INTERRUPTED = threading.Event()
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    _INTERRUPTED.set()
     raise KeyboardInterrupt
 
 
@@ -274,7 +286,10 @@ def _run_audit(
     from mlready import api
 
     with _progress(quiet, verbose) as listener:
-        return api.run(options, listener=listener, with_context=with_context)
+        report = api.run(options, listener=listener, with_context=with_context)
+    if _INTERRUPTED.is_set():  # its KeyboardInterrupt was lost on the way: stop here
+        raise KeyboardInterrupt
+    return report
 
 
 def _print_closing(report: AuditReport, started: float) -> None:
