@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from peak import measure
-from run import floor
+from run import fit_model, floor
 
 NUMERIC, CATEGORICAL, DRIFTED_NUMERIC, DRIFTED_CATEGORICAL = 35, 15, 8, 4
 LEVELS = np.array(["a", "b", "c", "d", "e", "f"], dtype=object)
@@ -62,11 +61,6 @@ def expected_drifted() -> set[str]:
 
 def write_problem(folder: Path, rows: int) -> Path:
     """Splits as Parquet, the pickled pipeline and a checklist naming the folder."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OrdinalEncoder
-
     splits = folder / "splits"
     splits.mkdir(parents=True, exist_ok=True)
     train = make(rows, 0, drift=False)
@@ -76,20 +70,7 @@ def write_problem(folder: Path, rows: int) -> Path:
         ("production", make(rows, 2, drift=True)),
     ):
         frame.to_parquet(splits / f"{name}.parquet", index=False)
-    categorical = [f"c{j}" for j in range(CATEGORICAL)]
-    model = Pipeline(
-        [
-            (
-                "encode",
-                ColumnTransformer(
-                    [("cat", OrdinalEncoder(), categorical)], remainder="passthrough"
-                ),
-            ),
-            ("model", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
-        ]
-    ).fit(train.drop(columns="target"), train["target"])
-    with (folder / "model.pkl").open("wb") as handle:
-        pickle.dump(model, handle)
+    fit_model(train, folder / "model.pkl")  # benchmarks/run.py's pipeline: c* ordinal-encoded
     (folder / "checklist.yaml").write_text("data:\n  dir: splits\n")
     (folder / "problem.json").write_text(json.dumps({"rows": rows}))
     return folder

@@ -31,7 +31,7 @@ def main() -> None:
         if column and isinstance(value, float) and threshold is not None:
             method = metric["config"].get("method", "")
             # p-value tests drift below the threshold; distances drift above it
-            p_value = "p_value" in method or method in ("K-S p_value", "chi-square p_value")
+            p_value = "p_value" in method
             if (value < threshold) if p_value else (value >= threshold):
                 drifted.append(column.group(1))
     with open(found, "w") as handle:
